@@ -1,0 +1,114 @@
+/*
+ * id.c - KSUID-style ids, base62 encoded.
+ */
+#include <openssl/rand.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/id.h"
+#include "core/log.h"
+
+#define KSUID_EPOCH 1400000000LL
+#define KSUID_BYTES 20
+
+static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+static atomic_uint id_counter;
+
+void rand_bytes(void *p, size_t n)
+{
+	if (RAND_bytes(p, (int)n) != 1) {
+		log_error("cannot read random bytes");
+		abort();
+	}
+}
+
+/* base62 of a 160-bit big-endian number, left-padded to 27 digits. */
+static void ksuid_encode(const unsigned char in[KSUID_BYTES], char out[ID_KSUID_LEN + 1])
+{
+	unsigned char num[KSUID_BYTES];
+	int len = KSUID_BYTES, pos = ID_KSUID_LEN;
+
+	memcpy(num, in, KSUID_BYTES);
+	while (len > 0 && pos > 0) {
+		unsigned rem = 0;
+		int nlen = 0;
+		for (int i = 0; i < len; i++) {
+			unsigned acc = rem << 8 | num[i];
+			unsigned q = acc / 62;
+			rem = acc % 62;
+			if (nlen || q)
+				num[nlen++] = (unsigned char)q;
+		}
+		out[--pos] = b62[rem];
+		len = nlen;
+	}
+	while (pos > 0)
+		out[--pos] = '0';
+	out[ID_KSUID_LEN] = '\0';
+}
+
+void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX])
+{
+	unsigned char raw[KSUID_BYTES];
+	uint32_t ts = (uint32_t)(ms / 1000 - KSUID_EPOCH);
+	unsigned frac = (unsigned)(ms % 1000);
+	unsigned seq = atomic_fetch_add(&id_counter, 1);
+	size_t plen = strlen(prefix);
+
+	raw[0] = ts >> 24;
+	raw[1] = ts >> 16 & 0xff;
+	raw[2] = ts >> 8 & 0xff;
+	raw[3] = ts & 0xff;
+	raw[4] = frac >> 8 & 0xff;
+	raw[5] = frac & 0xff;
+	raw[6] = seq >> 24 & 0xff;
+	raw[7] = seq >> 16 & 0xff;
+	raw[8] = seq >> 8 & 0xff;
+	raw[9] = seq & 0xff;
+	rand_bytes(raw + 10, KSUID_BYTES - 10);
+	if (plen > ID_MAX - ID_KSUID_LEN - 1)
+		plen = ID_MAX - ID_KSUID_LEN - 1;
+	memcpy(out, prefix, plen);
+	ksuid_encode(raw, out + plen);
+}
+
+void id_new(const char *prefix, char out[ID_MAX])
+{
+	id_new_at(prefix, clock_now_ms(), out);
+}
+
+bool id_is(const char *prefix, const char *s)
+{
+	size_t plen = strlen(prefix);
+
+	if (strncmp(s, prefix, plen) != 0 || strlen(s + plen) != ID_KSUID_LEN)
+		return false;
+	for (const char *p = s + plen; *p; p++)
+		if (!strchr(b62, *p))
+			return false;
+	return true;
+}
+
+int64_t id_time_ms(const char *id)
+{
+	const char *k = strchr(id, '_');
+	unsigned char num[KSUID_BYTES] = {0};
+
+	k = k ? k + 1 : id;
+	if (strlen(k) != ID_KSUID_LEN)
+		return 0;
+	/* multiply-accumulate base62 into a 160-bit big-endian number */
+	for (const char *p = k; *p; p++) {
+		const char *d = strchr(b62, *p);
+		unsigned carry = d ? (unsigned)(d - b62) : 0;
+		for (int i = KSUID_BYTES - 1; i >= 0; i--) {
+			unsigned v = num[i] * 62u + carry;
+			num[i] = v & 0xff;
+			carry = v >> 8;
+		}
+	}
+	uint32_t ts = (uint32_t)num[0] << 24 | (uint32_t)num[1] << 16 | (uint32_t)num[2] << 8 | num[3];
+	return ((int64_t)ts + KSUID_EPOCH) * 1000 + (num[4] << 8 | num[5]);
+}

@@ -1,0 +1,88 @@
+/*
+ * router.c - segment-wise pattern matching; no allocation, bounded by
+ * ROUTER_MAX_SEGMENTS and the 256-byte capture size (ids and uids fit).
+ */
+#include <string.h>
+
+#include "http/router.h"
+
+struct segs {
+	int n;
+	const char *s[ROUTER_MAX_SEGMENTS];
+	size_t len[ROUTER_MAX_SEGMENTS];
+};
+
+/* split fills segs; returns false when there are too many segments. */
+static bool split(const char *path, struct segs *out)
+{
+	out->n = 0;
+	while (*path) {
+		while (*path == '/')
+			path++;
+		if (!*path)
+			break;
+		const char *end = strchr(path, '/');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+		if (out->n == ROUTER_MAX_SEGMENTS)
+			return false;
+		out->s[out->n] = path;
+		out->len[out->n] = len;
+		out->n++;
+		path += len;
+	}
+	return true;
+}
+
+static bool match_one(const struct segs *pat, const struct segs *path, struct route_params *params)
+{
+	if (pat->n != path->n)
+		return false;
+	params->n = 0;
+	for (int i = 0; i < pat->n; i++) {
+		const char *p = pat->s[i];
+		size_t plen = pat->len[i];
+		if (p[0] == '{' && p[plen - 1] == '}') {
+			if (path->len[i] > 256 || params->n == ROUTER_MAX_PARAMS)
+				return false;
+			params->names[params->n] = p;
+			memcpy(params->values[params->n], path->s[i], path->len[i]);
+			params->values[params->n][path->len[i]] = '\0';
+			params->n++;
+		} else if (plen != path->len[i] || memcmp(p, path->s[i], plen) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+enum router_result router_match(const struct route *routes, size_t n, const char *method,
+				const char *path, const struct route **out, struct route_params *params)
+{
+	struct segs want, pat;
+	bool path_seen = false;
+
+	if (!split(path, &want))
+		return ROUTE_NO_PATH;
+	for (size_t i = 0; i < n; i++) {
+		if (!split(routes[i].pattern, &pat) || !match_one(&pat, &want, params))
+			continue;
+		if (routes[i].method && strcmp(routes[i].method, method) != 0) {
+			path_seen = true;
+			continue;
+		}
+		*out = &routes[i];
+		return ROUTE_FOUND;
+	}
+	return path_seen ? ROUTE_NO_METHOD : ROUTE_NO_PATH;
+}
+
+const char *route_param(const struct route_params *p, const char *name)
+{
+	size_t len = strlen(name);
+	for (int i = 0; i < p->n; i++) {
+		/* names[i] points at "{name}" inside the pattern */
+		if (strncmp(p->names[i] + 1, name, len) == 0 && p->names[i][len + 1] == '}')
+			return p->values[i];
+	}
+	return NULL;
+}

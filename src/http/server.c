@@ -1,0 +1,392 @@
+/*
+ * server.c - libmicrohttpd glue: read a request whole, call the handler,
+ * queue its answer, possibly after a suspension.
+ *
+ * Request states (one function, set_state, changes them):
+ *
+ *   READING --(body complete)--> HANDLING --(http_respond)--> READY --> SENT
+ *                                    |                          ^
+ *                                    +--(http_suspend)--> SUSPENDED
+ *                                                   (http_resume, any thread)
+ *
+ * MHD calls the access handler again after a resume; it then finds READY
+ * and queues the answer. The server runs MHD's internal thread pool on epoll.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "http/server.h"
+
+enum req_state { REQ_READING, REQ_HANDLING, REQ_SUSPENDED, REQ_READY, REQ_SENT };
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_config cfg;
+	unsigned port;
+};
+
+static void set_state(struct http_req *req, enum req_state st)
+{
+	req->state = (int)st;
+}
+
+/* ---- listen address ---- */
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128];
+	const char *colon, *port_s;
+	long port;
+	char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+		if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof(host))
+			return HK_EINVAL;
+		memcpy(host, listen + 1, (size_t)(close - listen - 1));
+		host[close - listen - 1] = '\0';
+		port_s = close + 2;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon || (size_t)(colon - listen) >= sizeof(host))
+			return HK_EINVAL;
+		memcpy(host, listen, (size_t)(colon - listen));
+		host[colon - listen] = '\0';
+		port_s = colon + 1;
+	}
+	errno = 0;
+	port = strtol(port_s, &end, 10);
+	if (errno || *end || end == port_s || port < 0 || port > 65535)
+		return HK_EINVAL;
+	if (host[0] == '\0')
+		snprintf(host, sizeof(host), "0.0.0.0");
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return HK_EINVAL;
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (strcmp(host, "localhost") == 0)
+			snprintf(host, sizeof(host), "127.0.0.1");
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return HK_EINVAL;
+		*len = sizeof(*s4);
+	}
+	return 0;
+}
+
+/* ---- request lifecycle ---- */
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req *req = calloc(1, sizeof(*req));
+	(void)conn;
+	if (!req)
+		return NULL;
+	req->srv = cls;
+	req->raw_uri = strdup(uri ? uri : "/");
+	req->start_us = clock_mono_us();
+	req->status = 0;
+	set_state(req, REQ_READING);
+	return req;
+}
+
+static void req_free(struct http_req *req)
+{
+	if (req->ctx_free)
+		req->ctx_free(req->ctx);
+	buf_release(&req->body);
+	free(req->path);
+	free(req->raw_uri);
+	free(req->resp_body);
+	for (int i = 0; i < req->nresp_headers; i++) {
+		free(req->resp_headers[i].name);
+		free(req->resp_headers[i].value);
+	}
+	free(req);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *req = *con_cls;
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (req)
+		req_free(req);
+	*con_cls = NULL;
+}
+
+static void fill_remote(struct http_req *req, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(req->remote_addr, sizeof(req->remote_addr), "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->remote_addr,
+			  sizeof(req->remote_addr));
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->remote_addr,
+			  sizeof(req->remote_addr));
+}
+
+static enum MHD_Result queue_answer(struct http_req *req, struct MHD_Connection *conn)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(req->resp_len, req->resp_body, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		return MHD_NO;
+	req->resp_body = NULL; /* owned by MHD now */
+	if (req->resp_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
+	for (int i = 0; i < req->nresp_headers; i++)
+		MHD_add_response_header(resp, req->resp_headers[i].name, req->resp_headers[i].value);
+	ret = MHD_queue_response(conn, (unsigned)req->status, resp);
+	MHD_destroy_response(resp);
+	set_state(req, REQ_SENT);
+	return ret;
+}
+
+static void answer_too_big(struct http_req *req)
+{
+	static const char body[] =
+		"{\"code\":\"payload_too_large\",\"detail\":\"request body exceeds the size limit\"}";
+	set_state(req, REQ_HANDLING);
+	http_respond(req, 413, "application/json", body, sizeof(body) - 1);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_req *req = *con_cls;
+	(void)version;
+
+	if (!req)
+		return MHD_NO;
+	if (req->state == REQ_READY)
+		return queue_answer(req, conn);
+	if (req->state != REQ_READING)
+		return MHD_YES; /* suspended: nothing to do until resumed */
+
+	if (!req->conn) {
+		/* first call: headers are complete */
+		req->conn = conn;
+		req->method = method;
+		req->path = strdup(url);
+		req->body_limit = srv->cfg.body_limit;
+		if (srv->cfg.body_limit_for)
+			req->body_limit = srv->cfg.body_limit_for(method, url, srv->cfg.arg);
+		buf_init(&req->body, req->body_limit + 1);
+		fill_remote(req, conn);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (!req->too_big && buf_append(&req->body, upload_data, n) < 0) {
+			req->too_big = true;
+			buf_release(&req->body);
+		}
+		if (req->too_big) {
+			req->discarded += n;
+			if (req->discarded > HTTP_DISCARD_MAX) {
+				answer_too_big(req);
+				return queue_answer(req, conn);
+			}
+		}
+		return MHD_YES;
+	}
+	/* body complete */
+	if (req->too_big) {
+		answer_too_big(req);
+		return queue_answer(req, conn);
+	}
+	set_state(req, REQ_HANDLING);
+	srv->cfg.handler(req, srv->cfg.arg);
+	if (req->state == REQ_READY)
+		return queue_answer(req, conn);
+	if (req->state == REQ_HANDLING) {
+		static const char body[] = "{\"code\":\"internal\",\"detail\":\"no answer\"}";
+		log_error("handler gave no answer for '%s %s'", req->method, req->path);
+		http_respond(req, 500, "application/json", body, sizeof(body) - 1);
+		return queue_answer(req, conn);
+	}
+	return MHD_YES;
+}
+
+/* ---- public ---- */
+
+int http_server_start(const struct http_config *cfg, struct http_server **out)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	struct http_server *srv;
+	const union MHD_DaemonInfo *di;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned threads = cfg->threads;
+	int rc;
+
+	rc = parse_listen(cfg->listen, &ss, &slen);
+	if (rc < 0) {
+		log_warnx("cannot parse listen address '%s'", cfg->listen);
+		return rc;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return HK_ENOMEM;
+	srv->cfg = *cfg;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 2;
+	}
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+		cfg->conn_timeout ? cfg->conn_timeout : 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)64 * 1024, MHD_OPTION_CONNECTION_LIMIT, 10000u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+		1024u, MHD_OPTION_END);
+	if (!srv->daemon) {
+		log_warn("cannot listen on '%s'", cfg->listen);
+		free(srv);
+		return HK_EIO;
+	}
+	di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = di ? di->port : 0;
+	*out = srv;
+	return 0;
+}
+
+unsigned http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_server_quiesce(struct http_server *srv)
+{
+	if (srv && srv->daemon) {
+		MHD_socket s = MHD_quiesce_daemon(srv->daemon);
+		if (s != MHD_INVALID_SOCKET)
+			close(s);
+	}
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->daemon)
+		MHD_stop_daemon(srv->daemon);
+	free(srv);
+}
+
+const char *http_header(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct each_ctx {
+	void (*fn)(const char *, const char *, void *);
+	void *arg;
+};
+
+static enum MHD_Result each_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct each_ctx *e = cls;
+	(void)kind;
+	e->fn(key, value ? value : "", e->arg);
+	return MHD_YES;
+}
+
+void http_headers_each(struct http_req *req, void (*fn)(const char *, const char *, void *), void *arg)
+{
+	struct each_ctx e = {fn, arg};
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, each_cb, &e);
+}
+
+void http_query_each(struct http_req *req, void (*fn)(const char *, const char *, void *), void *arg)
+{
+	struct each_ctx e = {fn, arg};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_cb, &e);
+}
+
+void http_respond_take(struct http_req *req, int status, const char *type, char *body, size_t len)
+{
+	if (req->state == REQ_READY || req->state == REQ_SENT) {
+		free(body);
+		return;
+	}
+	free(req->resp_body);
+	req->status = status;
+	req->resp_type = type;
+	req->resp_body = body;
+	req->resp_len = len;
+	if (req->state == REQ_HANDLING)
+		set_state(req, REQ_READY);
+}
+
+void http_respond(struct http_req *req, int status, const char *type, const char *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		len = 0;
+	} else {
+		if (len)
+			memcpy(copy, body, len);
+		copy[len] = '\0';
+	}
+	http_respond_take(req, status, type, copy, len);
+}
+
+void http_add_header(struct http_req *req, const char *name, const char *value)
+{
+	if (req->nresp_headers >= HTTP_MAX_RESP_HEADERS)
+		return;
+	req->resp_headers[req->nresp_headers].name = strdup(name);
+	req->resp_headers[req->nresp_headers].value = strdup(value);
+	req->nresp_headers++;
+}
+
+void http_suspend(struct http_req *req)
+{
+	set_state(req, REQ_SUSPENDED);
+	MHD_suspend_connection(req->conn);
+}
+
+void http_resume(struct http_req *req)
+{
+	set_state(req, REQ_READY);
+	MHD_resume_connection(req->conn);
+}

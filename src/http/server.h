@@ -1,0 +1,109 @@
+/*
+ * server.h - hookd's HTTP server: a thin layer over libmicrohttpd.
+ *
+ * The server reads each request whole (headers, query, body up to a cap) and
+ * then calls one handler with a struct http_req. The handler answers in one
+ * of two ways:
+ *
+ *   - at once: http_respond*() before it returns;
+ *   - later: http_suspend() and return; another thread fills the answer with
+ *     http_respond*() and then calls http_resume(). The connection holds no
+ *     server thread while it waits (MHD_suspend_connection), so hundreds of
+ *     requests can wait for one database commit.
+ *
+ * A body over the cap is read and discarded up to HTTP_DISCARD_MAX, then
+ * answered 413 with a JSON error, so the client can read the answer. The
+ * request and everything it points to is freed by the server after the
+ * answer is sent; handlers attach their own state through req->ctx and
+ * req->ctx_free.
+ */
+#ifndef HK_HTTP_SERVER_H
+#define HK_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+#define HTTP_DISCARD_MAX (64u << 20) /* past this a too-large body closes the connection */
+#define HTTP_MAX_RESP_HEADERS 16
+
+struct http_server;
+struct http_req;
+
+typedef void (*http_handler_fn)(struct http_req *req, void *arg);
+
+struct http_header {
+	char *name;
+	char *value;
+};
+
+struct http_req {
+	/* request, read-only for handlers */
+	const char *method;
+	char *path;            /* decoded path without the query */
+	char *raw_uri;         /* path and query exactly as received */
+	struct buf body;
+	char remote_addr[64];  /* "127.0.0.1" or "::1" */
+	int64_t start_us;      /* monotonic, when the request line arrived */
+
+	/* answer */
+	int status;
+	char *resp_body;
+	size_t resp_len;
+	const char *resp_type;
+	struct http_header resp_headers[HTTP_MAX_RESP_HEADERS];
+	int nresp_headers;
+
+	/* handler state, freed with ctx_free after the answer */
+	void *ctx;
+	void (*ctx_free)(void *ctx);
+
+	/* private to server.c */
+	struct http_server *srv;
+	void *conn;
+	int state;
+	bool too_big;
+	size_t discarded;
+	size_t body_limit;
+};
+
+struct http_config {
+	const char *listen;    /* "127.0.0.1:8071", "[::1]:8071", ":8071" */
+	unsigned threads;      /* 0: one per core */
+	size_t body_limit;     /* default request body cap */
+	unsigned conn_timeout; /* seconds a client may idle, 0: 10 */
+	http_handler_fn handler;
+	void *arg;
+	/* optional: choose a per-request body cap from method and path */
+	size_t (*body_limit_for)(const char *method, const char *path, void *arg);
+};
+
+int http_server_start(const struct http_config *cfg, struct http_server **out);
+/* http_server_port reports the bound port (useful with port 0). */
+unsigned http_server_port(const struct http_server *srv);
+/* http_server_quiesce stops accepting; http_server_stop also finishes and frees. */
+void http_server_quiesce(struct http_server *srv);
+void http_server_stop(struct http_server *srv);
+
+/* request accessors; names are case-insensitive; results live as long as req */
+const char *http_header(struct http_req *req, const char *name);
+const char *http_query(struct http_req *req, const char *name);
+/* http_headers_each calls fn for every request header in arrival order */
+void http_headers_each(struct http_req *req, void (*fn)(const char *name, const char *value, void *arg),
+		       void *arg);
+void http_query_each(struct http_req *req, void (*fn)(const char *name, const char *value, void *arg),
+		     void *arg);
+
+/* answers; body is copied. A response may be set only once. */
+void http_respond(struct http_req *req, int status, const char *type, const char *body, size_t len);
+/* http_respond_take takes ownership of a malloc'd body. */
+void http_respond_take(struct http_req *req, int status, const char *type, char *body, size_t len);
+void http_add_header(struct http_req *req, const char *name, const char *value);
+
+void http_suspend(struct http_req *req);
+/* http_resume may be called from any thread, once the answer is set. */
+void http_resume(struct http_req *req);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * store.c - the store front-end: backend selection, the group-commit
+ * writer thread, and the read wrappers.
+ *
+ * The writer loop:
+ *   wait for writes -> take the whole queue (up to STORE_BATCH_MAX)
+ *   -> BEGIN -> for each write: SAVEPOINT, apply its ops, RELEASE or ROLLBACK TO
+ *   -> COMMIT -> call each write's done(rc) -> free it.
+ * A failed COMMIT fails every write of the batch. Waiters are woken only
+ * after the commit, so an answer built in done() is always durable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "store/store.h"
+
+#define STORE_BATCH_MAX 4096
+#define STORE_QUEUE_MAX 100000
+
+/* ---- write objects ---- */
+
+struct store_write *store_write_new(store_done_fn done, void *arg)
+{
+	struct store_write *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->done = done;
+	w->arg = arg;
+	w->failed_op = -1;
+	return w;
+}
+
+struct store_op *store_write_add(struct store_write *w, enum store_op_kind kind)
+{
+	if (w->nops == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 4;
+		struct store_op *p = realloc(w->ops, ncap * sizeof(*p));
+		if (!p)
+			return NULL;
+		w->ops = p;
+		w->cap = ncap;
+	}
+	struct store_op *op = &w->ops[w->nops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	return op;
+}
+
+int store_write_doc(struct store_write *w, enum store_op_kind kind, const char *doc_kind,
+		    const char *id, const char *parent, const char *uid, json_t *body,
+		    int64_t created, int64_t updated)
+{
+	struct store_op *op = store_write_add(w, kind);
+	if (!op)
+		return HK_ENOMEM;
+	snprintf(op->u.doc.kind, sizeof(op->u.doc.kind), "%s", doc_kind);
+	snprintf(op->u.doc.id, sizeof(op->u.doc.id), "%s", id);
+	snprintf(op->u.doc.parent, sizeof(op->u.doc.parent), "%s", parent ? parent : "");
+	op->u.doc.uid = uid ? strdup(uid) : NULL;
+	op->u.doc.body = body ? json_incref(body) : NULL;
+	op->u.doc.created = created;
+	op->u.doc.updated = updated;
+	return 0;
+}
+
+static void op_release(struct store_op *op)
+{
+	switch (op->kind) {
+	case SOP_DOC_INSERT:
+	case SOP_DOC_UPDATE:
+	case SOP_DOC_DELETE:
+		free(op->u.doc.uid);
+		json_decref(op->u.doc.body);
+		break;
+	case SOP_IDEM_PUT:
+		free(op->u.idem.key);
+		free(op->u.idem.body);
+		break;
+	case SOP_META_PUT:
+		free(op->u.meta.key);
+		free(op->u.meta.value);
+		break;
+	case SOP_IDEM_PRUNE:
+		break;
+	}
+}
+
+void store_write_free(struct store_write *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->nops; i++)
+		op_release(&w->ops[i]);
+	free(w->ops);
+	free(w);
+}
+
+/* ---- the writer ---- */
+
+static int apply_write(struct store *st, struct store_write *w)
+{
+	int rc = st->ops->savepoint(st->be);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < w->nops; i++) {
+		rc = st->ops->apply(st->be, &w->ops[i]);
+		if (rc < 0) {
+			w->failed_op = (int)i;
+			st->ops->rollback_to(st->be);
+			return rc;
+		}
+	}
+	return st->ops->release(st->be);
+}
+
+static void run_batch(struct store *st, struct store_write *batch, size_t n)
+{
+	int rc = st->ops->begin(st->be);
+	struct store_write *w, *next;
+
+	for (w = batch; w && rc == 0; w = w->next)
+		w->rc = apply_write(st, w);
+	if (rc == 0)
+		rc = st->ops->commit(st->be);
+	if (rc < 0) {
+		st->ops->rollback(st->be);
+		st->stats.failed_commits++;
+		log_error("store commit of %zu writes failed: %s", n, hk_strerror(rc));
+	}
+	st->stats.commits++;
+	st->stats.writes += n;
+	if (n > st->stats.batch_max)
+		st->stats.batch_max = n;
+	for (w = batch; w; w = next) {
+		next = w->next;
+		if (rc < 0)
+			w->rc = rc;
+		if (w->done)
+			w->done(w, w->rc, w->arg);
+		store_write_free(w);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		while (!st->head && !st->stopping) {
+			st->busy = false;
+			pthread_cond_broadcast(&st->idle);
+			pthread_cond_wait(&st->cv, &st->mu);
+		}
+		if (!st->head && st->stopping)
+			break;
+		/* take up to STORE_BATCH_MAX writes */
+		struct store_write *batch = st->head, *last = st->head;
+		size_t n = 1;
+		while (last->next && n < STORE_BATCH_MAX) {
+			last = last->next;
+			n++;
+		}
+		st->head = last->next;
+		if (!st->head)
+			st->tail = NULL;
+		last->next = NULL;
+		st->queued -= n;
+		st->busy = true;
+		pthread_mutex_unlock(&st->mu);
+		run_batch(st, batch, n);
+		pthread_mutex_lock(&st->mu);
+	}
+	st->busy = false;
+	pthread_cond_broadcast(&st->idle);
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+int store_submit(struct store *st, struct store_write *w)
+{
+	pthread_mutex_lock(&st->mu);
+	if (st->stopping || st->queued >= st->max_queued) {
+		int closed = st->stopping;
+		pthread_mutex_unlock(&st->mu);
+		return closed ? HK_ECLOSED : HK_EFULL;
+	}
+	w->next = NULL;
+	if (st->tail)
+		st->tail->next = w;
+	else
+		st->head = w;
+	st->tail = w;
+	st->queued++;
+	pthread_cond_signal(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	return 0;
+}
+
+struct run_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool finished;
+	int rc;
+};
+
+static void run_done(struct store_write *w, int rc, void *arg)
+{
+	struct run_wait *rw = arg;
+	(void)w;
+	pthread_mutex_lock(&rw->mu);
+	rw->rc = rc;
+	rw->finished = true;
+	pthread_cond_signal(&rw->cv);
+	pthread_mutex_unlock(&rw->mu);
+}
+
+int store_run(struct store *st, struct store_write *w)
+{
+	struct run_wait rw = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0};
+	int rc;
+
+	w->done = run_done;
+	w->arg = &rw;
+	rc = store_submit(st, w);
+	if (rc < 0) {
+		store_write_free(w);
+		return rc;
+	}
+	pthread_mutex_lock(&rw.mu);
+	while (!rw.finished)
+		pthread_cond_wait(&rw.cv, &rw.mu);
+	pthread_mutex_unlock(&rw.mu);
+	return rw.rc;
+}
+
+/* ---- open / close ---- */
+
+int store_open(const char *url, struct store **out, char *err, size_t errlen)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	const char *location = url;
+	struct store *st;
+	int rc;
+
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		location = url + 7;
+	} else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+		snprintf(err, errlen, "the PostgreSQL backend is not available in this build");
+		return HK_EUNSUPPORTED;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return HK_ENOMEM;
+	st->ops = ops;
+	st->max_queued = STORE_QUEUE_MAX;
+	pthread_mutex_init(&st->mu, NULL);
+	pthread_cond_init(&st->cv, NULL);
+	pthread_cond_init(&st->idle, NULL);
+	rc = ops->open(location, &st->be, err, errlen);
+	if (rc < 0)
+		goto fail;
+	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
+		snprintf(err, errlen, "cannot start the store writer thread");
+		rc = HK_ENOMEM;
+		goto fail;
+	}
+	st->started = true;
+	*out = st;
+	return 0;
+fail:
+	if (st->be)
+		ops->close(st->be);
+	pthread_mutex_destroy(&st->mu);
+	pthread_cond_destroy(&st->cv);
+	pthread_cond_destroy(&st->idle);
+	free(st);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->started) {
+		pthread_mutex_lock(&st->mu);
+		st->stopping = true;
+		pthread_cond_signal(&st->cv);
+		pthread_mutex_unlock(&st->mu);
+		pthread_join(st->writer, NULL);
+	}
+	st->ops->close(st->be);
+	pthread_mutex_destroy(&st->mu);
+	pthread_cond_destroy(&st->cv);
+	pthread_cond_destroy(&st->idle);
+	free(st);
+}
+
+/* ---- reads ---- */
+
+int store_doc_get(struct store *st, const char *kind, const char *parent, const char *key, json_t **out)
+{
+	*out = NULL;
+	if (!key || !*key)
+		return HK_ENOTFOUND;
+	return st->ops->doc_get(st->be, kind, parent ? parent : "", key, out);
+}
+
+int store_doc_list(struct store *st, const char *kind, const char *parent, const struct store_page *pg,
+		   struct store_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (pg->limit < 1 || pg->limit > 250)
+		return HK_EINVAL;
+	return st->ops->doc_list(st->be, kind, parent ? parent : "", pg, out);
+}
+
+void store_list_release(struct store_list *l)
+{
+	json_decref(l->items);
+	l->items = NULL;
+}
+
+static const char *item_key(json_t *item)
+{
+	const char *k = json_string_value(json_object_get(item, "id"));
+	return k ? k : json_string_value(json_object_get(item, "name"));
+}
+
+void store_list_set_iterators(struct store_list *l, bool backwards)
+{
+	size_t n = json_array_size(l->items);
+	const char *first = n ? item_key(json_array_get(l->items, 0)) : NULL;
+	const char *last = n ? item_key(json_array_get(l->items, n - 1)) : NULL;
+
+	(void)backwards;
+	l->iterator[0] = l->prev_iterator[0] = '\0';
+	if (last)
+		snprintf(l->iterator, sizeof(l->iterator), "%s", last);
+	if (first)
+		snprintf(l->prev_iterator, sizeof(l->prev_iterator), "-%s", first);
+}
+
+int store_idem_get(struct store *st, const char *key, int *status, char **body, size_t *len)
+{
+	return st->ops->idem_get(st->be, key, clock_now_ms(), status, body, len);
+}
+
+int store_meta_get(struct store *st, const char *key, char **value)
+{
+	return st->ops->meta_get(st->be, key, value);
+}

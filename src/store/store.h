@@ -1,0 +1,186 @@
+/*
+ * store.h - hookd's durable state behind one operations table.
+ *
+ * Invariants:
+ *   - There is one writer: every change goes through store_submit(), which
+ *     queues a struct store_write. The writer thread drains the queue, runs
+ *     each write inside its own savepoint of one transaction, commits once,
+ *     and then calls every write's done() callback with its result (group
+ *     commit). A write either applies whole or not at all.
+ *   - done() runs on the writer thread: it must be quick (resume an HTTP
+ *     request, hand deliveries to the dispatcher) and must not submit and
+ *     wait for another write.
+ *   - Reads may run on any thread; backends keep a pool of read connections.
+ *     A read sees every write whose done() has been called.
+ *
+ * Management entities (applications, endpoints, event types, sources, ...)
+ * are documents: a JSON object keyed by (kind, id), optionally by a uid that
+ * is unique per (kind, parent). Fields whose names start with '_' are private
+ * (secrets, internal state) and never leave the API layer.
+ *
+ * Backends (store_sqlite.c, store_pg.c) implement struct store_ops; this
+ * front-end validates, logs and counts, so each backend stays small.
+ */
+#ifndef HK_STORE_H
+#define HK_STORE_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/id.h"
+
+/* ---- write operations ---- */
+
+enum store_op_kind {
+	SOP_DOC_INSERT,  /* new document; a duplicate id or uid fails with HK_ECONFLICT */
+	SOP_DOC_UPDATE,  /* replace an existing document's body and uid; HK_ENOTFOUND if gone */
+	SOP_DOC_DELETE,  /* delete a document and every document whose parent it is */
+	SOP_IDEM_PUT,    /* remember an answer for an idempotency key */
+	SOP_IDEM_PRUNE,  /* forget answers that expired before `at` */
+	SOP_META_PUT,    /* a key/value setting (token hash, node state) */
+};
+
+struct store_doc {
+	char kind[24];
+	char id[ID_MAX + 200]; /* event types use their name (up to 256) as id */
+	char parent[ID_MAX];
+	char *uid;             /* owned, may be NULL */
+	json_t *body;          /* owned reference */
+	int64_t created, updated;
+};
+
+struct store_op {
+	enum store_op_kind kind;
+	union {
+		struct store_doc doc;
+		struct {
+			char *key; /* owned: already hashed by the caller */
+			int status;
+			char *body; /* owned */
+			size_t len;
+			int64_t expires;
+		} idem;
+		struct {
+			int64_t at;
+		} prune;
+		struct {
+			char *key, *value; /* owned */
+		} meta;
+	} u;
+};
+
+struct store_write;
+typedef void (*store_done_fn)(struct store_write *w, int rc, void *arg);
+
+struct store_write {
+	struct store_write *next; /* queue link, private */
+	struct store_op *ops;     /* owned by the write */
+	size_t nops, cap;
+	store_done_fn done;       /* may be NULL: fire and forget */
+	void *arg;
+	int rc;
+	int failed_op;            /* index of the op that failed, -1 */
+};
+
+/* ---- reads ---- */
+
+struct store_page {
+	const char *iterator; /* NULL, an id, or "-id" to walk backwards */
+	int limit;            /* 1..250 */
+	bool desc;            /* newest first */
+};
+
+struct store_list {
+	json_t *items;        /* array of documents, in the order asked */
+	bool done;            /* no more items past the last one */
+	char iterator[ID_MAX + 200];
+	char prev_iterator[ID_MAX + 201];
+};
+
+/* ---- backends ---- */
+
+struct store_ops {
+	const char *name;
+	int (*open)(const char *location, void **be, char *err, size_t errlen);
+	void (*close)(void *be);
+	/* transaction control, on the writer's connection */
+	int (*begin)(void *be);
+	int (*commit)(void *be);
+	void (*rollback)(void *be);
+	int (*savepoint)(void *be);
+	int (*release)(void *be);
+	void (*rollback_to)(void *be);
+	int (*apply)(void *be, const struct store_op *op);
+	/* reads, any thread */
+	int (*doc_get)(void *be, const char *kind, const char *parent, const char *key, json_t **out);
+	int (*doc_list)(void *be, const char *kind, const char *parent, const struct store_page *pg,
+			struct store_list *out);
+	int (*idem_get)(void *be, const char *key, int64_t now, int *status, char **body, size_t *len);
+	int (*meta_get)(void *be, const char *key, char **value);
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+struct store_stats {
+	uint64_t commits, writes, failed_commits;
+	uint64_t batch_max;
+	uint64_t queued;
+};
+
+struct store {
+	const struct store_ops *ops;
+	void *be;
+	pthread_t writer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* the writer waits for work */
+	pthread_cond_t idle;    /* store_flush waits for an empty queue */
+	struct store_write *head, *tail;
+	size_t queued, max_queued;
+	bool busy, stopping, started;
+	struct store_stats stats;
+};
+
+/*
+ * store_open opens "sqlite:PATH" (or a bare path) and applies migrations.
+ * err gets a human reason on failure.
+ */
+int store_open(const char *url, struct store **out, char *err, size_t errlen);
+/* store_close drains the writer queue, stops it and closes the database. */
+void store_close(struct store *st);
+
+/* ---- writes ---- */
+
+struct store_write *store_write_new(store_done_fn done, void *arg);
+/* store_write_add returns a zeroed op appended to w, or NULL without memory. */
+struct store_op *store_write_add(struct store_write *w, enum store_op_kind kind);
+/* store_write_doc appends a doc op; it takes a new reference to body and copies uid. */
+int store_write_doc(struct store_write *w, enum store_op_kind kind, const char *doc_kind,
+		    const char *id, const char *parent, const char *uid, json_t *body,
+		    int64_t created, int64_t updated);
+void store_write_free(struct store_write *w);
+/*
+ * store_submit queues w; the store owns it from then on and frees it after
+ * done() returns. HK_EFULL when the queue is at its cap (then w is not
+ * taken and done() never runs: the caller frees it).
+ */
+int store_submit(struct store *st, struct store_write *w);
+/* store_run submits and waits; for start-up and tools, never on a loop thread. */
+int store_run(struct store *st, struct store_write *w);
+
+/* ---- reads ---- */
+
+/* store_doc_get finds by id, else by uid; *out is a new reference. */
+int store_doc_get(struct store *st, const char *kind, const char *parent, const char *key, json_t **out);
+int store_doc_list(struct store *st, const char *kind, const char *parent, const struct store_page *pg,
+		   struct store_list *out);
+void store_list_release(struct store_list *l);
+/* store_list_set_iterators fills the cursors from the items' ids (for backends). */
+void store_list_set_iterators(struct store_list *l, bool backwards);
+/* store_idem_get: 0 and the stored answer, or HK_ENOTFOUND (also once expired). */
+int store_idem_get(struct store *st, const char *key, int *status, char **body, size_t *len);
+int store_meta_get(struct store *st, const char *key, char **value);
+
+#endif

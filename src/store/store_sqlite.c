@@ -1,0 +1,601 @@
+/*
+ * store_sqlite.c - the embedded backend: SQLite in WAL mode.
+ *
+ * One write connection, used only by the store's writer thread, with its
+ * statements prepared once. Reads take a connection from a small pool
+ * (opened read-only on demand, returned after the call), so API threads read
+ * in parallel with the writer, as WAL allows. The database file is locked
+ * with flock(2) for the life of the process: one hookd per file.
+ *
+ * Migrations are numbered; PRAGMA user_version records how far a file is.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "store/store.h"
+
+/* ---- migrations: append only, never edit a released step ---- */
+
+static const char *const migrations[] = {
+	/* 1: documents, idempotency answers, settings */
+	"CREATE TABLE doc ("
+	"  kind TEXT NOT NULL, id TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '',"
+	"  uid TEXT, body TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, id));"
+	"CREATE UNIQUE INDEX doc_uid ON doc(kind, parent, uid) WHERE uid IS NOT NULL;"
+	"CREATE INDEX doc_parent ON doc(parent, kind, id);"
+	"CREATE TABLE idem (key TEXT PRIMARY KEY, status INTEGER NOT NULL, body BLOB NOT NULL,"
+	"  expires INTEGER NOT NULL);"
+	"CREATE INDEX idem_expires ON idem(expires);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+/* ---- statements ---- */
+
+enum wstmt {
+	W_DOC_INSERT, W_DOC_UPDATE, W_DOC_DELETE, W_DOC_DELETE_CHILDREN,
+	W_IDEM_PUT, W_IDEM_PRUNE, W_META_PUT, W__COUNT
+};
+
+static const char *const wsql[W__COUNT] = {
+	[W_DOC_INSERT] = "INSERT INTO doc(kind,id,parent,uid,body,created,updated) VALUES(?,?,?,?,?,?,?)",
+	[W_DOC_UPDATE] = "UPDATE doc SET uid=?4, body=?5, updated=?7 WHERE kind=?1 AND id=?2",
+	[W_DOC_DELETE] = "DELETE FROM doc WHERE kind=?1 AND id=?2",
+	[W_DOC_DELETE_CHILDREN] = "DELETE FROM doc WHERE parent=?2",
+	[W_IDEM_PUT] = "INSERT OR REPLACE INTO idem(key,status,body,expires) VALUES(?,?,?,?)",
+	[W_IDEM_PRUNE] = "DELETE FROM idem WHERE expires < ?",
+	[W_META_PUT] = "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)",
+};
+
+struct sqlite_reader;
+
+struct sqlite_be {
+	char *path;
+	int lock_fd;
+	sqlite3 *wdb;
+	sqlite3_stmt *w[W__COUNT];
+	pthread_mutex_t pool_mu;
+	struct sqlite_reader *pool;
+};
+
+static void reader_free_all(struct sqlite_be *be);
+
+/* ---- helpers ---- */
+
+static int db_err(sqlite3 *db, int src, const char *what)
+{
+	int primary = src & 0xff;
+	if (primary == SQLITE_CONSTRAINT)
+		return HK_ECONFLICT;
+	if (primary == SQLITE_FULL)
+		return HK_ENOSPACE;
+	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+		return HK_EBUSY;
+	log_error("sqlite %s failed: %s", what, sqlite3_errmsg(db));
+	return HK_EDB;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int src = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (src != SQLITE_OK) {
+		int rc = db_err(db, src, msg ? msg : sql);
+		sqlite3_free(msg);
+		return rc;
+	}
+	return 0;
+}
+
+static int open_conn(const char *path, bool readonly, sqlite3 **out)
+{
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	sqlite3 *db = NULL;
+
+	flags |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		log_warnx("cannot open '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return HK_EDB;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	*out = db;
+	return 0;
+}
+
+static int migrate(struct sqlite_be *be, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0, rc = 0;
+
+	if (sqlite3_prepare_v2(be->wdb, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > (int)NMIGRATIONS) {
+		snprintf(err, errlen, "database '%s' is at schema %d, newer than this hookd (%zu)",
+			 be->path, version, NMIGRATIONS);
+		return HK_EINVAL;
+	}
+	for (int i = version; i < (int)NMIGRATIONS; i++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", i + 1);
+		rc = exec(be->wdb, "BEGIN IMMEDIATE");
+		if (rc == 0)
+			rc = exec(be->wdb, migrations[i]);
+		if (rc == 0)
+			rc = exec(be->wdb, pragma);
+		if (rc == 0)
+			rc = exec(be->wdb, "COMMIT");
+		if (rc < 0) {
+			exec(be->wdb, "ROLLBACK");
+			snprintf(err, errlen, "migration %d of '%s' failed", i + 1, be->path);
+			return rc;
+		}
+		log_info("applied migration %d to '%s'", i + 1, be->path);
+	}
+	return 0;
+}
+
+static void sqlite_close(void *arg)
+{
+	struct sqlite_be *be = arg;
+	if (!be)
+		return;
+	for (int i = 0; i < W__COUNT; i++)
+		sqlite3_finalize(be->w[i]);
+	reader_free_all(be);
+	if (be->wdb) {
+		sqlite3_exec(be->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		sqlite3_close(be->wdb);
+	}
+	if (be->lock_fd >= 0)
+		close(be->lock_fd);
+	pthread_mutex_destroy(&be->pool_mu);
+	free(be->path);
+	free(be);
+}
+
+static int sqlite_open(const char *path, void **out, char *err, size_t errlen)
+{
+	struct sqlite_be *be = calloc(1, sizeof(*be));
+	int rc;
+
+	if (!be)
+		return HK_ENOMEM;
+	be->lock_fd = -1;
+	pthread_mutex_init(&be->pool_mu, NULL);
+	be->path = strdup(path);
+	be->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (be->lock_fd < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		rc = HK_EIO;
+		goto fail;
+	}
+	if (flock(be->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(err, errlen, "database '%s' is in use by another hookd process", path);
+		rc = HK_EBUSY;
+		goto fail;
+	}
+	rc = open_conn(path, false, &be->wdb);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open database '%s'", path);
+		goto fail;
+	}
+	rc = exec(be->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			   "PRAGMA foreign_keys=OFF; PRAGMA auto_vacuum=INCREMENTAL;");
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot set up database '%s'", path);
+		goto fail;
+	}
+	rc = migrate(be, err, errlen);
+	if (rc < 0)
+		goto fail;
+	for (int i = 0; i < W__COUNT; i++) {
+		if (sqlite3_prepare_v3(be->wdb, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &be->w[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "cannot prepare statement: %s", sqlite3_errmsg(be->wdb));
+			rc = HK_EDB;
+			goto fail;
+		}
+	}
+	*out = be;
+	return 0;
+fail:
+	sqlite_close(be);
+	return rc;
+}
+
+/* ---- transactions ---- */
+
+static int sqlite_begin(void *arg)
+{
+	struct sqlite_be *be = arg;
+	return exec(be->wdb, "BEGIN IMMEDIATE");
+}
+
+static int sqlite_commit(void *arg)
+{
+	struct sqlite_be *be = arg;
+	return exec(be->wdb, "COMMIT");
+}
+
+static void sqlite_rollback(void *arg)
+{
+	struct sqlite_be *be = arg;
+	if (!sqlite3_get_autocommit(be->wdb))
+		exec(be->wdb, "ROLLBACK");
+}
+
+static int sqlite_savepoint(void *arg)
+{
+	struct sqlite_be *be = arg;
+	return exec(be->wdb, "SAVEPOINT w");
+}
+
+static int sqlite_release(void *arg)
+{
+	struct sqlite_be *be = arg;
+	return exec(be->wdb, "RELEASE w");
+}
+
+static void sqlite_rollback_to(void *arg)
+{
+	struct sqlite_be *be = arg;
+	exec(be->wdb, "ROLLBACK TO w; RELEASE w");
+}
+
+/* ---- writes ---- */
+
+static int step_done(struct sqlite_be *be, sqlite3_stmt *st, const char *what)
+{
+	int src = sqlite3_step(st);
+	int rc = src == SQLITE_DONE ? 0 : db_err(be->wdb, src, what);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int apply_doc(struct sqlite_be *be, enum wstmt which, const struct store_doc *d)
+{
+	sqlite3_stmt *st = be->w[which];
+	char *body = NULL;
+	int rc;
+
+	if (d->body) {
+		body = json_dumps(d->body, JSON_COMPACT);
+		if (!body)
+			return HK_ENOMEM;
+	}
+	sqlite3_bind_text(st, 1, d->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->id, -1, SQLITE_STATIC);
+	if (which == W_DOC_INSERT)
+		sqlite3_bind_text(st, 3, d->parent, -1, SQLITE_STATIC);
+	if (which == W_DOC_INSERT || which == W_DOC_UPDATE) {
+		if (d->uid)
+			sqlite3_bind_text(st, 4, d->uid, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4);
+		sqlite3_bind_text(st, 5, body ? body : "{}", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, d->updated);
+	}
+	if (which == W_DOC_INSERT)
+		sqlite3_bind_int64(st, 6, d->created);
+	rc = step_done(be, st, "document write");
+	if (rc == 0 && which != W_DOC_INSERT && sqlite3_changes(be->wdb) == 0)
+		rc = HK_ENOTFOUND;
+	free(body);
+	return rc;
+}
+
+static int sqlite_apply(void *arg, const struct store_op *op)
+{
+	struct sqlite_be *be = arg;
+	sqlite3_stmt *st;
+	int rc;
+
+	switch (op->kind) {
+	case SOP_DOC_INSERT:
+		return apply_doc(be, W_DOC_INSERT, &op->u.doc);
+	case SOP_DOC_UPDATE:
+		return apply_doc(be, W_DOC_UPDATE, &op->u.doc);
+	case SOP_DOC_DELETE:
+		rc = apply_doc(be, W_DOC_DELETE, &op->u.doc);
+		if (rc < 0)
+			return rc;
+		st = be->w[W_DOC_DELETE_CHILDREN];
+		sqlite3_bind_text(st, 2, op->u.doc.id, -1, SQLITE_STATIC);
+		return step_done(be, st, "document delete");
+	case SOP_IDEM_PUT:
+		st = be->w[W_IDEM_PUT];
+		sqlite3_bind_text(st, 1, op->u.idem.key, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, op->u.idem.status);
+		sqlite3_bind_blob(st, 3, op->u.idem.body ? op->u.idem.body : "", (int)op->u.idem.len,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, op->u.idem.expires);
+		return step_done(be, st, "idempotency write");
+	case SOP_IDEM_PRUNE:
+		st = be->w[W_IDEM_PRUNE];
+		sqlite3_bind_int64(st, 1, op->u.prune.at);
+		return step_done(be, st, "idempotency prune");
+	case SOP_META_PUT:
+		st = be->w[W_META_PUT];
+		sqlite3_bind_text(st, 1, op->u.meta.key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, op->u.meta.value, -1, SQLITE_STATIC);
+		return step_done(be, st, "setting write");
+	}
+	return HK_EINVAL;
+}
+
+/* ---- reads ---- */
+
+enum rstmt { R_DOC_GET, R_DOC_LIST_ASC, R_DOC_LIST_DESC, R_IDEM_GET, R_META_GET, R__COUNT };
+
+static const char *const rsql[R__COUNT] = {
+	[R_DOC_GET] = "SELECT body FROM doc WHERE kind=?1 AND parent=?2 AND id=?3 "
+		      "UNION ALL SELECT body FROM doc WHERE kind=?1 AND parent=?2 AND uid=?3 LIMIT 1",
+	[R_DOC_LIST_ASC] = "SELECT id, body FROM doc WHERE kind=?1 AND parent=?2 AND id>?3 "
+			   "ORDER BY id ASC LIMIT ?4",
+	[R_DOC_LIST_DESC] = "SELECT id, body FROM doc WHERE kind=?1 AND parent=?2 AND id<?3 "
+			    "ORDER BY id DESC LIMIT ?4",
+	[R_IDEM_GET] = "SELECT status, body FROM idem WHERE key=?1 AND expires>=?2",
+	[R_META_GET] = "SELECT value FROM meta WHERE key=?1",
+};
+
+struct sqlite_reader {
+	struct sqlite_reader *next;
+	sqlite3 *db;
+	sqlite3_stmt *st[R__COUNT];
+};
+
+static struct sqlite_reader *reader_take(struct sqlite_be *be)
+{
+	struct sqlite_reader *r;
+
+	pthread_mutex_lock(&be->pool_mu);
+	r = be->pool;
+	if (r)
+		be->pool = r->next;
+	pthread_mutex_unlock(&be->pool_mu);
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	if (open_conn(be->path, true, &r->db) < 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void reader_give(struct sqlite_be *be, struct sqlite_reader *r)
+{
+	pthread_mutex_lock(&be->pool_mu);
+	r->next = be->pool;
+	be->pool = r;
+	pthread_mutex_unlock(&be->pool_mu);
+}
+
+static void reader_free(struct sqlite_reader *r)
+{
+	for (int i = 0; i < R__COUNT; i++)
+		sqlite3_finalize(r->st[i]);
+	sqlite3_close(r->db);
+	free(r);
+}
+
+static void reader_free_all(struct sqlite_be *be)
+{
+	while (be->pool) {
+		struct sqlite_reader *r = be->pool;
+		be->pool = r->next;
+		reader_free(r);
+	}
+}
+
+/* reader_stmt returns the reader's prepared statement, reset and unbound. */
+static sqlite3_stmt *reader_stmt(struct sqlite_reader *r, enum rstmt which)
+{
+	if (!r->st[which] &&
+	    sqlite3_prepare_v3(r->db, rsql[which], -1, SQLITE_PREPARE_PERSISTENT, &r->st[which], NULL) !=
+		    SQLITE_OK) {
+		log_error("cannot prepare '%s': %s", rsql[which], sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	return r->st[which];
+}
+
+static void stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static json_t *column_json(sqlite3_stmt *st, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	return text ? json_loadb(text, (size_t)sqlite3_column_bytes(st, col), 0, NULL) : NULL;
+}
+
+static int sqlite_doc_get(void *arg, const char *kind, const char *parent, const char *key, json_t **out)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = reader_take(be);
+	sqlite3_stmt *st;
+	int rc = HK_ENOTFOUND, src;
+
+	if (!r)
+		return HK_EDB;
+	st = reader_stmt(r, R_DOC_GET);
+	if (!st) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, parent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*out = column_json(st, 0);
+		rc = *out ? 0 : HK_EDB;
+	} else if (src != SQLITE_DONE) {
+		rc = db_err(r->db, src, "document read");
+	}
+	stmt_done(st);
+out:
+	reader_give(be, r);
+	return rc;
+}
+
+/*
+ * sqlite_doc_list pages by id. Walking forwards (no iterator or an id) it
+ * reads limit+1 rows after the iterator in the list's order; walking
+ * backwards ("-id") it reads the rows before it in the opposite order and
+ * reverses them.
+ */
+static int sqlite_doc_list(void *arg, const char *kind, const char *parent, const struct store_page *pg,
+			   struct store_list *out)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = reader_take(be);
+	const char *it = pg->iterator;
+	bool back = it && it[0] == '-';
+	bool desc = pg->desc != back; /* the SQL order */
+	sqlite3_stmt *st;
+	int rc = 0, src, n = 0;
+
+	if (!r)
+		return HK_EDB;
+	if (back)
+		it++;
+	if (!it || !*it)
+		it = desc ? "\x7f" : "";
+	st = reader_stmt(r, desc ? R_DOC_LIST_DESC : R_DOC_LIST_ASC);
+	out->items = json_array();
+	if (!st || !out->items) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, parent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, it, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, pg->limit + 1);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ == pg->limit)
+			break;
+		json_t *doc = column_json(st, 1);
+		if (doc)
+			json_array_append_new(out->items, doc);
+	}
+	out->done = n <= pg->limit;
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = db_err(r->db, src, "document list");
+	stmt_done(st);
+	if (back) {
+		/* reverse into the list's order */
+		size_t len = json_array_size(out->items);
+		json_t *rev = json_array();
+		for (size_t i = len; i > 0; i--)
+			json_array_append(rev, json_array_get(out->items, i - 1));
+		json_decref(out->items);
+		out->items = rev;
+	}
+	store_list_set_iterators(out, back);
+out:
+	reader_give(be, r);
+	return rc;
+}
+
+static int sqlite_idem_get(void *arg, const char *key, int64_t now, int *status, char **body, size_t *len)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = reader_take(be);
+	sqlite3_stmt *st;
+	int rc = HK_ENOTFOUND, src;
+
+	if (!r)
+		return HK_EDB;
+	st = reader_stmt(r, R_IDEM_GET);
+	if (!st) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 1);
+		*status = sqlite3_column_int(st, 0);
+		*body = malloc((size_t)n + 1);
+		if (*body) {
+			memcpy(*body, sqlite3_column_blob(st, 1), (size_t)n);
+			(*body)[n] = '\0';
+			*len = (size_t)n;
+			rc = 0;
+		} else {
+			rc = HK_ENOMEM;
+		}
+	} else if (src != SQLITE_DONE) {
+		rc = db_err(r->db, src, "idempotency read");
+	}
+	stmt_done(st);
+out:
+	reader_give(be, r);
+	return rc;
+}
+
+static int sqlite_meta_get(void *arg, const char *key, char **value)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = reader_take(be);
+	sqlite3_stmt *st;
+	int rc = HK_ENOTFOUND, src;
+
+	if (!r)
+		return HK_EDB;
+	st = reader_stmt(r, R_META_GET);
+	if (!st) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*value = strdup((const char *)sqlite3_column_text(st, 0));
+		rc = *value ? 0 : HK_ENOMEM;
+	} else if (src != SQLITE_DONE) {
+		rc = db_err(r->db, src, "setting read");
+	}
+	stmt_done(st);
+out:
+	reader_give(be, r);
+	return rc;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.savepoint = sqlite_savepoint,
+	.release = sqlite_release,
+	.rollback_to = sqlite_rollback_to,
+	.apply = sqlite_apply,
+	.doc_get = sqlite_doc_get,
+	.doc_list = sqlite_doc_list,
+	.idem_get = sqlite_idem_get,
+	.meta_get = sqlite_meta_get,
+};
