@@ -1,6 +1,7 @@
 /*
  * codec.c - base64, hex and constant-time comparison.
  */
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "core/codec.h"
@@ -118,4 +119,13 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 	for (size_t i = 0; i < alen; i++)
 		diff |= x[i] ^ y[i];
 	return diff == 0;
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, 32, out);
 }

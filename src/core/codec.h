@@ -26,6 +26,9 @@ size_t hex_encode(const void *in, size_t n, char *out); /* out: 2n+1 bytes */
 /* hex_decode takes upper or lower case, an even number of digits. */
 int hex_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
 
+/* sha256_hex writes the lowercase hex SHA-256 of data (64 chars and a NUL). */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
 /* ct_equal compares two byte strings in time independent of their content. */
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 

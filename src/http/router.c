@@ -55,7 +55,7 @@ static bool match_one(const struct segs *pat, const struct segs *path, struct ro
 	return true;
 }
 
-enum router_result router_match(const struct route *routes, size_t n, const char *method,
+enum router_result router_match(const void *routes, size_t n, size_t stride, const char *method,
 				const char *path, const struct route **out, struct route_params *params)
 {
 	struct segs want, pat;
@@ -64,13 +64,14 @@ enum router_result router_match(const struct route *routes, size_t n, const char
 	if (!split(path, &want))
 		return ROUTE_NO_PATH;
 	for (size_t i = 0; i < n; i++) {
-		if (!split(routes[i].pattern, &pat) || !match_one(&pat, &want, params))
+		const struct route *rt = (const void *)((const char *)routes + i * stride);
+		if (!split(rt->pattern, &pat) || !match_one(&pat, &want, params))
 			continue;
-		if (routes[i].method && strcmp(routes[i].method, method) != 0) {
+		if (rt->method && strcmp(rt->method, method) != 0) {
 			path_seen = true;
 			continue;
 		}
-		*out = &routes[i];
+		*out = rt;
 		return ROUTE_FOUND;
 	}
 	return path_seen ? ROUTE_NO_METHOD : ROUTE_NO_PATH;

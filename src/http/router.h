@@ -22,21 +22,23 @@ struct route_params {
 	char values[ROUTER_MAX_PARAMS][257];
 };
 
+/*
+ * struct route is a base: users embed it first in their own route struct
+ * (with a handler of their own type) and pass the element size as stride.
+ */
 struct route {
 	const char *method;  /* "GET", ... ; NULL matches any */
 	const char *pattern;
-	void *handler;       /* opaque to the router */
-	unsigned flags;      /* opaque to the router */
 };
 
 enum router_result { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 
 /*
  * router_match finds the route for method and path among n routes. On
- * ROUTE_FOUND *out points into routes and params holds the captures.
+ * ROUTE_FOUND *out points at the matching element and params holds the captures.
  * ROUTE_NO_METHOD means the path exists under another method.
  */
-enum router_result router_match(const struct route *routes, size_t n, const char *method,
+enum router_result router_match(const void *routes, size_t n, size_t stride, const char *method,
 				const char *path, const struct route **out, struct route_params *params);
 
 /* route_param returns the capture called name, or NULL. */

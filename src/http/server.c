@@ -385,6 +385,11 @@ void http_suspend(struct http_req *req)
 	MHD_suspend_connection(req->conn);
 }
 
+bool http_is_suspended(const struct http_req *req)
+{
+	return req->state == REQ_SUSPENDED;
+}
+
 void http_resume(struct http_req *req)
 {
 	set_state(req, REQ_READY);

@@ -103,6 +103,7 @@ void http_respond_take(struct http_req *req, int status, const char *type, char 
 void http_add_header(struct http_req *req, const char *name, const char *value);
 
 void http_suspend(struct http_req *req);
+bool http_is_suspended(const struct http_req *req);
 /* http_resume may be called from any thread, once the answer is set. */
 void http_resume(struct http_req *req);
 

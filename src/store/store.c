@@ -282,6 +282,14 @@ fail:
 	return rc;
 }
 
+void store_drain(struct store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	while (st->head || st->busy)
+		pthread_cond_wait(&st->idle, &st->mu);
+	pthread_mutex_unlock(&st->mu);
+}
+
 void store_close(struct store *st)
 {
 	if (!st)

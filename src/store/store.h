@@ -148,6 +148,8 @@ struct store {
  * err gets a human reason on failure.
  */
 int store_open(const char *url, struct store **out, char *err, size_t errlen);
+/* store_drain waits until every queued write has been committed and answered. */
+void store_drain(struct store *st);
 /* store_close drains the writer queue, stops it and closes the database. */
 void store_close(struct store *st);
 

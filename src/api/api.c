@@ -1,0 +1,470 @@
+/*
+ * api.c - request plumbing for the API: routing, authentication, body
+ * decoding, idempotency and answers. Resource handlers live one file per
+ * resource (app.c, endpoint.c, ...) and only speak in api_* calls.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/valid.h"
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+
+#define IDEM_TTL_MS (12LL * 3600 * 1000)
+
+/* a POST whose first answer is still being made; repeats wait on it */
+struct idem_flight {
+	struct idem_flight *next;
+	char key[65];
+	struct api_req *waiters[32];
+	int nwaiters;
+};
+
+struct api {
+	struct api_config cfg;
+	struct api_route *routes;
+	size_t nroutes;
+	pthread_mutex_t idem_mu;
+	struct idem_flight *flights;
+};
+
+static void health(struct api_req *r);
+
+static const struct api_route api_base_routes[] = {
+	{{"GET", "/api/v1/health"}, health, RF_PUBLIC},
+	{{"GET", "/api/v1/health/ping"}, health, RF_PUBLIC},
+};
+
+/* ---- small helpers ---- */
+
+void api_now_str(char out[40], int64_t *ms)
+{
+	int64_t now = clock_now_ms();
+	if (ms)
+		*ms = now;
+	clock_format_ms(now, out, 40);
+}
+
+json_t *api_public(const json_t *doc)
+{
+	return json_strip_private(doc);
+}
+
+const char *api_param(struct api_req *r, const char *name)
+{
+	return route_param(&r->params, name);
+}
+
+/* ---- answers ---- */
+
+static void idem_release(struct api_req *r, int status, const char *body, size_t len);
+
+/* finish sends an answer, whether the request is suspended or not. */
+static void finish(struct api_req *r, int status, char *body, size_t len)
+{
+	struct http_req *req = r->http;
+	bool suspended = http_is_suspended(req);
+
+	if (r->idem_owner)
+		idem_release(r, status, body, len);
+	http_respond_take(req, status, len || status != 204 ? "application/json" : NULL, body, len);
+	if (suspended)
+		http_resume(req); /* last touch: the request may be freed after this */
+}
+
+void api_json(struct api_req *r, int status, json_t *doc)
+{
+	size_t len = 0;
+	char *body = json_dump_compact(doc, &len);
+	json_decref(doc);
+	if (!body) {
+		api_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	finish(r, status, body, len);
+}
+
+void api_no_content(struct api_req *r)
+{
+	finish(r, 204, NULL, 0);
+}
+
+void api_error(struct api_req *r, int status, const char *code, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	json_t *doc;
+	char *body;
+	size_t len = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	doc = json_pack("{s:s,s:s}", "code", code, "detail", detail);
+	body = doc ? json_dump_compact(doc, &len) : NULL;
+	json_decref(doc);
+	if (!body) {
+		body = strdup("{\"code\":\"internal\",\"detail\":\"out of memory\"}");
+		len = body ? strlen(body) : 0;
+	}
+	finish(r, status, body, len);
+}
+
+void api_invalid(struct api_req *r)
+{
+	json_t *doc = json_pack("{s:O}", "detail", r->errors);
+	api_json(r, 422, doc);
+}
+
+void api_fail(struct api_req *r, int rc, const char *what)
+{
+	switch (rc) {
+	case HK_ENOTFOUND:
+		api_error(r, 404, "not_found", "%s not found", what);
+		break;
+	case HK_ECONFLICT:
+		api_error(r, 409, "conflict", "%s already exists", what);
+		break;
+	case HK_EFULL:
+	case HK_EBUSY:
+	case HK_ENOSPACE:
+		http_add_header(r->http, "Retry-After", "1");
+		api_error(r, 503, "unavailable", "the server is overloaded, retry later (%s)",
+			  hk_strerror(rc));
+		break;
+	case HK_ECLOSED:
+		http_add_header(r->http, "Retry-After", "1");
+		api_error(r, 503, "unavailable", "the server is shutting down");
+		break;
+	default:
+		api_error(r, 500, "internal", "%s: %s", what, hk_strerror(rc));
+	}
+}
+
+/* ---- commits ---- */
+
+struct commit_ctx {
+	struct api_req *r;
+	int status;
+	char *body;
+	size_t len;
+};
+
+static void commit_done(struct store_write *w, int rc, void *arg)
+{
+	struct commit_ctx *c = arg;
+	struct api_req *r = c->r;
+	(void)w;
+
+	if (rc == 0) {
+		finish(r, c->status, c->body, c->len);
+		c->body = NULL;
+	} else {
+		free(c->body);
+		api_fail(r, rc, "resource");
+	}
+	free(c);
+}
+
+void api_commit(struct api_req *r, struct store_write *w, int status, json_t *doc)
+{
+	struct commit_ctx *c = calloc(1, sizeof(*c));
+	int rc = HK_ENOMEM;
+
+	if (!c)
+		goto fail;
+	c->r = r;
+	c->status = status;
+	c->body = doc ? json_dump_compact(doc, &c->len) : NULL;
+	if (doc && !c->body)
+		goto fail;
+	if (r->idem_owner && status != 204) {
+		struct store_op *op = store_write_add(w, SOP_IDEM_PUT);
+		if (!op)
+			goto fail;
+		op->u.idem.key = strdup(r->idem_key);
+		op->u.idem.status = status;
+		op->u.idem.body = malloc(c->len + 1);
+		if (!op->u.idem.key || !op->u.idem.body)
+			goto fail;
+		memcpy(op->u.idem.body, c->body, c->len + 1);
+		op->u.idem.len = c->len;
+		op->u.idem.expires = clock_now_ms() + IDEM_TTL_MS;
+	}
+	w->done = commit_done;
+	w->arg = c;
+	http_suspend(r->http);
+	rc = store_submit(r->store, w);
+	json_decref(doc);
+	if (rc < 0) {
+		store_write_free(w);
+		free(c->body);
+		free(c);
+		api_fail(r, rc, "write");
+	}
+	return;
+fail:
+	json_decref(doc);
+	store_write_free(w);
+	if (c)
+		free(c->body);
+	free(c);
+	api_fail(r, rc, "write");
+}
+
+/* ---- idempotency ---- */
+
+/*
+ * idem_begin decides what a POST with an idempotency key does: answered from
+ * the store (true), parked behind a running first request (true), or run as
+ * the owner of the key (false).
+ */
+static bool idem_begin(struct api_req *r, const char *token, const char *key)
+{
+	struct api *api = r->api;
+	struct buf b;
+	struct idem_flight *f;
+	int status;
+	char *body = NULL;
+	size_t len;
+
+	buf_init(&b, 8192);
+	if (buf_printf(&b, "%s\n%s\n%s\n%s", token, r->http->method, r->http->path, key) < 0) {
+		buf_release(&b);
+		return false;
+	}
+	sha256_hex(b.data, b.len, r->idem_key);
+	buf_release(&b);
+
+	pthread_mutex_lock(&api->idem_mu);
+	for (f = api->flights; f; f = f->next) {
+		if (strcmp(f->key, r->idem_key) == 0)
+			break;
+	}
+	if (f && f->nwaiters < (int)(sizeof(f->waiters) / sizeof(f->waiters[0]))) {
+		f->waiters[f->nwaiters++] = r;
+		http_suspend(r->http);
+		pthread_mutex_unlock(&api->idem_mu);
+		return true;
+	}
+	if (f) {
+		pthread_mutex_unlock(&api->idem_mu);
+		http_add_header(r->http, "Retry-After", "1");
+		api_error(r, 409, "conflict", "a request with this idempotency key is in progress");
+		return true;
+	}
+	if (store_idem_get(r->store, r->idem_key, &status, &body, &len) == 0) {
+		pthread_mutex_unlock(&api->idem_mu);
+		http_respond_take(r->http, status, "application/json", body, len);
+		return true;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f) {
+		memcpy(f->key, r->idem_key, sizeof(f->key));
+		f->next = api->flights;
+		api->flights = f;
+		r->idem_owner = true;
+	}
+	pthread_mutex_unlock(&api->idem_mu);
+	return false;
+}
+
+static void idem_release(struct api_req *r, int status, const char *body, size_t len)
+{
+	struct api *api = r->api;
+	struct idem_flight **pp, *f = NULL;
+
+	pthread_mutex_lock(&api->idem_mu);
+	for (pp = &api->flights; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->key, r->idem_key) == 0) {
+			f = *pp;
+			*pp = f->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&api->idem_mu);
+	r->idem_owner = false;
+	if (!f)
+		return;
+	for (int i = 0; i < f->nwaiters; i++) {
+		struct http_req *wreq = f->waiters[i]->http;
+		http_respond(wreq, status, status == 204 ? NULL : "application/json", body, len);
+		http_resume(wreq);
+	}
+	free(f);
+}
+
+/* ---- request entry ---- */
+
+static void api_req_free(void *p)
+{
+	struct api_req *r = p;
+	json_decref(r->body);
+	json_decref(r->errors);
+	free(r);
+}
+
+static int authenticate(struct api_req *r, char token_hash[65])
+{
+	const char *auth = http_header(r->http, "Authorization");
+	const char *tok;
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return HK_EAUTH;
+	tok = auth + 7;
+	while (*tok == ' ')
+		tok++;
+	if (!*tok || strlen(tok) > 1024)
+		return HK_EAUTH;
+	sha256_hex(tok, strlen(tok), token_hash);
+	if (ct_equal(token_hash, 64, r->api->cfg.admin_token_hash, 64)) {
+		r->scope = SCOPE_ADMIN;
+		return 0;
+	}
+	return HK_EAUTH;
+}
+
+static bool decode_body(struct api_req *r)
+{
+	struct http_req *req = r->http;
+	const char *ctype = http_header(req, "Content-Type");
+	char err[256];
+
+	if (req->body.len == 0)
+		return true;
+	if (ctype && strncasecmp(ctype, "application/json", 16) != 0 && !strstr(ctype, "+json")) {
+		api_error(r, 415, "unsupported_media_type", "content type '%s' is not application/json",
+			  ctype);
+		return false;
+	}
+	if (json_parse_bounded(req->body.data, req->body.len, JSON_DEPTH_MAX, &r->body, err,
+			       sizeof(err)) < 0) {
+		api_error(r, 400, "bad_request", "%s", err);
+		return false;
+	}
+	return true;
+}
+
+static void health(struct api_req *r)
+{
+	if (strstr(r->http->path, "/ping")) {
+		api_no_content(r);
+		return;
+	}
+	api_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void api_handle(struct http_req *req, void *arg)
+{
+	struct api *api = arg;
+	struct api_req *r = calloc(1, sizeof(*r));
+	const struct route *base = NULL;
+	const struct api_route *rt;
+	enum router_result res;
+	char token_hash[65] = "";
+
+	if (!r) {
+		http_respond(req, 500, "application/json", "{\"code\":\"internal\",\"detail\":\"oom\"}", 34);
+		return;
+	}
+	r->http = req;
+	r->api = api;
+	r->store = api->cfg.store;
+	r->errors = json_array();
+	req->ctx = r;
+	req->ctx_free = api_req_free;
+
+	res = router_match(api->routes, api->nroutes, sizeof(*api->routes), req->method, req->path,
+			   &base, &r->params);
+	rt = (const struct api_route *)base;
+	if (res == ROUTE_NO_PATH) {
+		api_error(r, 404, "not_found", "no route for '%s %s'", req->method, req->path);
+		return;
+	}
+	if (res == ROUTE_NO_METHOD) {
+		api_error(r, 405, "method_not_allowed", "method '%s' is not allowed on '%s'", req->method,
+			  req->path);
+		return;
+	}
+	if (!(rt->flags & RF_PUBLIC) && authenticate(r, token_hash) < 0) {
+		api_error(r, 401, "authentication_failed", "missing or invalid bearer token");
+		return;
+	}
+	if (!decode_body(r))
+		return;
+	if (strcmp(req->method, "POST") == 0) {
+		const char *key = http_header(req, "idempotency-key");
+		if (key && *key && idem_begin(r, token_hash, key))
+			return;
+	}
+	rt->fn(r);
+}
+
+size_t api_body_limit(const char *method, const char *path, void *arg)
+{
+	struct api *api = arg;
+	(void)method;
+	(void)path;
+	return api->cfg.body_limit;
+}
+
+/* ---- lifecycle ---- */
+
+static int add_routes(struct api *api, const struct api_route *routes, size_t n)
+{
+	struct api_route *p = realloc(api->routes, (api->nroutes + n) * sizeof(*p));
+	if (!p)
+		return HK_ENOMEM;
+	memcpy(p + api->nroutes, routes, n * sizeof(*p));
+	api->routes = p;
+	api->nroutes += n;
+	return 0;
+}
+
+int api_new(const struct api_config *cfg, struct api **out)
+{
+	struct api *api = calloc(1, sizeof(*api));
+	int rc = 0;
+
+	if (!api)
+		return HK_ENOMEM;
+	api->cfg = *cfg;
+	if (!api->cfg.body_limit)
+		api->cfg.body_limit = 1 << 20;
+	pthread_mutex_init(&api->idem_mu, NULL);
+	rc = add_routes(api, api_base_routes, sizeof(api_base_routes) / sizeof(api_base_routes[0]));
+	if (rc == 0)
+		rc = add_routes(api, api_app_routes, api_app_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_event_type_routes, api_event_type_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_endpoint_routes, api_endpoint_nroutes);
+	if (rc < 0) {
+		api_free(api);
+		return rc;
+	}
+	*out = api;
+	return 0;
+}
+
+void api_free(struct api *api)
+{
+	if (!api)
+		return;
+	while (api->flights) {
+		struct idem_flight *f = api->flights;
+		api->flights = f->next;
+		free(f);
+	}
+	pthread_mutex_destroy(&api->idem_mu);
+	free(api->routes);
+	free(api);
+}

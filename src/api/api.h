@@ -1,0 +1,118 @@
+/*
+ * api.h - the management and publish API (wire-compatible with Svix) and
+ * the request plumbing every resource handler shares.
+ *
+ * A handler receives a struct api_req: the parsed path parameters, the query,
+ * the JSON body (already checked for size, depth and content type) and the
+ * caller's scope. It ends in exactly one of:
+ *
+ *   api_json(r, status, doc)     answer now (takes the reference to doc)
+ *   api_error(r, status, code, detail)
+ *   api_invalid(r)               answer 422 with the field errors collected
+ *   api_commit(r, w, status, doc) submit a store write; the answer (doc) is
+ *                                sent after the commit, or an error if the
+ *                                write fails (conflict 409, full 503, ...)
+ *
+ * Idempotency: a POST with an idempotency-key header is answered at most
+ * once per (token, method, path, key) within 12 hours. The first answer is
+ * stored in the same commit as the write it answers; a repeat that arrives
+ * while the first is running waits for it (suspended) and gets the same
+ * answer.
+ */
+#ifndef HK_API_H
+#define HK_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "http/router.h"
+#include "http/server.h"
+#include "store/store.h"
+
+struct api;
+struct api_req;
+
+typedef void (*api_fn)(struct api_req *r);
+
+enum api_route_flag { RF_PUBLIC = 1 };
+
+struct api_route {
+	struct route base; /* first: the router sees only this */
+	api_fn fn;
+	unsigned flags;
+};
+
+enum api_scope { SCOPE_NONE, SCOPE_ADMIN };
+
+struct api_config {
+	struct store *store;
+	const char *admin_token_hash; /* hex sha256 of the admin token */
+	size_t body_limit;            /* default request body cap (1 MiB) */
+};
+
+struct api_req {
+	struct http_req *http;
+	struct api *api;
+	struct store *store;
+	struct route_params params;
+	json_t *body;          /* NULL when there was no body */
+	json_t *errors;        /* 422 details collected by the input helpers */
+	enum api_scope scope;
+	char idem_key[65];     /* hashed idempotency key, "" when none */
+	bool idem_owner;       /* this request answers for idem_key */
+};
+
+int api_new(const struct api_config *cfg, struct api **out);
+void api_free(struct api *api);
+/* api_handle is the HTTP server's handler (arg: struct api *). */
+void api_handle(struct http_req *req, void *arg);
+size_t api_body_limit(const char *method, const char *path, void *arg);
+
+/* ---- answers ---- */
+void api_json(struct api_req *r, int status, json_t *doc);
+void api_no_content(struct api_req *r);
+void api_error(struct api_req *r, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void api_invalid(struct api_req *r);
+/* api_fail maps an HK_E* code to an error answer. */
+void api_fail(struct api_req *r, int rc, const char *what);
+void api_commit(struct api_req *r, struct store_write *w, int status, json_t *doc);
+
+/* ---- input: each helper records a 422 detail on a bad value ---- */
+void api_field_error(struct api_req *r, const char *loc0, const char *field, const char *msg);
+/* api_in_str: a string member (maxlen bytes), NULL when absent or null */
+const char *api_in_str(struct api_req *r, const char *field, bool required, size_t maxlen);
+/* api_in_int: an integer member; returns dflt when absent or null */
+long long api_in_int(struct api_req *r, const char *field, long long dflt, long long min, long long max);
+bool api_in_bool(struct api_req *r, const char *field, bool dflt);
+/* api_in_obj: an object member or NULL (borrowed) */
+json_t *api_in_obj(struct api_req *r, const char *field);
+/* api_in_names: an array of names matching valid_name, at most max items; NULL when absent/null */
+json_t *api_in_names(struct api_req *r, const char *field, size_t max, bool allow_empty);
+/* api_query_* read query parameters, recording 422 with loc "query" */
+int api_query_limit(struct api_req *r);
+bool api_query_bool(struct api_req *r, const char *name, bool dflt);
+const char *api_param(struct api_req *r, const char *name);
+/* api_page reads limit, iterator and order into a page (desc unless order=ascending) */
+void api_page(struct api_req *r, struct store_page *pg, bool default_desc);
+/* api_list answers a store list in Svix's list shape, stripping private fields */
+void api_list(struct api_req *r, struct store_list *l);
+
+/* api_public returns a copy of a stored document without its private fields */
+json_t *api_public(const json_t *doc);
+/* api_now_str formats the current time; ms gets the epoch milliseconds */
+void api_now_str(char out[40], int64_t *ms);
+
+/* ---- resources, one file each ---- */
+extern const struct api_route api_app_routes[];
+extern const size_t api_app_nroutes;
+extern const struct api_route api_event_type_routes[];
+extern const size_t api_event_type_nroutes;
+extern const struct api_route api_endpoint_routes[];
+extern const size_t api_endpoint_nroutes;
+
+/* shared lookups */
+/* api_load_app finds the {app} path parameter; answers 404 itself and returns NULL */
+json_t *api_load_app(struct api_req *r);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * endpoint.c - endpoints of an application, their signing secrets and
+ * custom headers.
+ *
+ * An endpoint is a document of kind "endpoint" whose parent is its
+ * application's id. Private members:
+ *   _secrets  [{"key": "whsec_...", "expires": ms}]  the first is current
+ *             (expires 0); older ones keep signing until they expire
+ *   _headers  {"Name": "value"}                      sent with each delivery
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/valid.h"
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "core/json.h"
+
+#define EP_DESC_MAX 4096
+#define EP_CHANNELS_MAX 10
+#define EP_EVENT_TYPES_MAX 1000
+#define EP_HEADERS_MAX 64
+#define EP_OLD_KEYS_MAX 10
+#define GRACE_DEFAULT_S 86400
+#define GRACE_MAX_S 604800
+
+/* endpoint_secret_new makes "whsec_" + base64 of 24 random bytes. */
+static void endpoint_secret_new(char out[64])
+{
+	unsigned char raw[24];
+	rand_bytes(raw, sizeof(raw));
+	memcpy(out, "whsec_", 6);
+	base64_encode(raw, sizeof(raw), out + 6);
+}
+
+/* ---- fields ---- */
+
+static void ep_event_types(struct api_req *r, json_t *doc, const char *field)
+{
+	json_t *types = api_in_names(r, field, EP_EVENT_TYPES_MAX, false), *t;
+	size_t i;
+
+	if (!types)
+		return;
+	json_array_foreach(types, i, t) {
+		json_t *et = NULL;
+		if (store_doc_get(r->store, "event_type", "", json_string_value(t), &et) < 0) {
+			api_field_error(r, "body", field, "unknown event type");
+			return;
+		}
+		json_decref(et);
+	}
+	json_object_set(doc, "eventTypes", types);
+	json_object_set(doc, "filterTypes", types);
+}
+
+static void ep_fields(struct api_req *r, json_t *doc, bool patch)
+{
+	const char *url = api_in_str(r, "url", !patch, 65536);
+	const char *desc = api_in_str(r, "description", false, EP_DESC_MAX);
+	const char *uid = api_in_str(r, "uid", false, 256);
+	json_t *meta = api_in_obj(r, "metadata"), *channels;
+	const char *why;
+
+	if (url && !valid_url(url, &why))
+		api_field_error(r, "body", "url", why);
+	else if (url)
+		json_object_set_new(doc, "url", json_string(url));
+	if (desc || !patch)
+		json_object_set_new(doc, "description", json_string(desc ? desc : ""));
+	if (uid && !valid_uid(uid, "ep_", &why))
+		api_field_error(r, "body", "uid", why);
+	else if (uid)
+		json_object_set_new(doc, "uid", json_string(uid));
+	if (json_object_get(r->body, "disabled") || !patch)
+		json_object_set_new(doc, "disabled", json_boolean(api_in_bool(r, "disabled", false)));
+	if (json_object_get(r->body, "version") || !patch)
+		json_object_set_new(doc, "version", json_integer(api_in_int(r, "version", 1, 1, 1 << 30)));
+	if (meta)
+		json_object_set(doc, "metadata", meta);
+	if (json_object_get(r->body, "eventTypes"))
+		ep_event_types(r, doc, "eventTypes");
+	else if (json_object_get(r->body, "filterTypes"))
+		ep_event_types(r, doc, "filterTypes");
+	channels = api_in_names(r, "channels", EP_CHANNELS_MAX, false);
+	if (channels)
+		json_object_set(doc, "channels", channels);
+	if (json_object_get(r->body, "throttleRate") || json_object_get(r->body, "rateLimit")) {
+		const char *f = json_object_get(r->body, "throttleRate") ? "throttleRate" : "rateLimit";
+		long long rate = api_in_int(r, f, 0, 1, 100000);
+		json_object_set_new(doc, "throttleRate", rate ? json_integer(rate) : json_null());
+	}
+	if (!patch) {
+		/* PUT replaces: fields left out go back to their defaults */
+		if (!json_object_get(r->body, "eventTypes") && !json_object_get(r->body, "filterTypes")) {
+			json_object_set_new(doc, "eventTypes", json_null());
+			json_object_set_new(doc, "filterTypes", json_null());
+		}
+		if (!channels)
+			json_object_set_new(doc, "channels", json_null());
+		if (!meta)
+			json_object_set_new(doc, "metadata", json_object());
+	}
+}
+
+static json_t *ep_new_doc(const char *app_id)
+{
+	char id[ID_MAX], now[40], secret[64];
+	id_new("ep_", id);
+	api_now_str(now, NULL);
+	endpoint_secret_new(secret);
+	return json_pack("{s:s,s:n,s:s,s:s,s:b,s:n,s:n,s:n,s:n,s:{},s:i,s:s,s:s,s:s,s:[{s:s,s:i}],s:{}}",
+			 "id", id, "uid", "url", "", "description", "", "disabled", 0, "eventTypes",
+			 "filterTypes", "channels", "throttleRate", "metadata", "version", 1,
+			 "createdAt", now, "updatedAt", now, "_app", app_id, "_secrets", "key", secret,
+			 "expires", 0, "_headers");
+}
+
+/* ---- lookups ---- */
+
+/* ep_load finds {ep} within {app}; answers 404 itself. *app_out is optional. */
+static json_t *ep_load(struct api_req *r, json_t **app_out)
+{
+	json_t *app = api_load_app(r), *ep = NULL;
+	int rc;
+
+	if (!app)
+		return NULL;
+	rc = store_doc_get(r->store, "endpoint", json_str(app, "id"), api_param(r, "ep"), &ep);
+	if (rc < 0) {
+		json_decref(app);
+		api_fail(r, rc, "endpoint");
+		return NULL;
+	}
+	if (app_out)
+		*app_out = app;
+	else
+		json_decref(app);
+	return ep;
+}
+
+static void ep_write(struct api_req *r, enum store_op_kind kind, json_t *ep, int status, json_t *answer)
+{
+	struct store_write *w = store_write_new(NULL, NULL);
+	int64_t now = clock_now_ms();
+
+	if (!w || store_write_doc(w, kind, "endpoint", json_str(ep, "id"), json_str(ep, "_app"),
+				  json_str(ep, "uid"), ep, now, now) < 0) {
+		store_write_free(w);
+		json_decref(answer);
+		api_fail(r, HK_ENOMEM, "endpoint");
+		return;
+	}
+	api_commit(r, w, status, answer);
+}
+
+static void touch(json_t *doc)
+{
+	char now[40];
+	api_now_str(now, NULL);
+	json_object_set_new(doc, "updatedAt", json_string(now));
+}
+
+/* ---- handlers ---- */
+
+static void ep_create(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *ep;
+	const char *secret;
+	const char *why;
+
+	if (!app)
+		return;
+	ep = ep_new_doc(json_str(app, "id"));
+	json_decref(app);
+	if (!json_is_object(r->body))
+		api_field_error(r, "body", "url", "field required");
+	else
+		ep_fields(r, ep, false);
+	secret = api_in_str(r, "secret", false, 200);
+	if (secret && !valid_secret(secret, &why))
+		api_field_error(r, "body", "secret", why);
+	else if (secret)
+		json_object_set_new(ep, "_secrets", json_pack("[{s:s,s:i}]", "key", secret, "expires", 0));
+	if (json_array_size(r->errors)) {
+		json_decref(ep);
+		api_invalid(r);
+		return;
+	}
+	ep_write(r, SOP_DOC_INSERT, ep, 201, api_public(ep));
+	json_decref(ep);
+}
+
+static void ep_list(struct api_req *r)
+{
+	json_t *app = api_load_app(r);
+	struct store_page pg;
+	struct store_list l;
+	int rc;
+
+	if (!app)
+		return;
+	api_page(r, &pg, true);
+	if (json_array_size(r->errors)) {
+		json_decref(app);
+		api_invalid(r);
+		return;
+	}
+	rc = store_doc_list(r->store, "endpoint", json_str(app, "id"), &pg, &l);
+	json_decref(app);
+	if (rc < 0) {
+		api_fail(r, rc, "endpoints");
+		return;
+	}
+	api_list(r, &l);
+}
+
+static void ep_get(struct api_req *r)
+{
+	json_t *ep = ep_load(r, NULL);
+	if (ep) {
+		api_json(r, 200, api_public(ep));
+		json_decref(ep);
+	}
+}
+
+static void ep_update(struct api_req *r, bool patch)
+{
+	json_t *ep = ep_load(r, NULL);
+
+	if (!ep)
+		return;
+	if (!json_is_object(r->body))
+		api_field_error(r, "body", "url", "field required");
+	else
+		ep_fields(r, ep, patch);
+	if (json_array_size(r->errors)) {
+		json_decref(ep);
+		api_invalid(r);
+		return;
+	}
+	touch(ep);
+	ep_write(r, SOP_DOC_UPDATE, ep, 200, api_public(ep));
+	json_decref(ep);
+}
+
+static void ep_put(struct api_req *r)
+{
+	ep_update(r, false);
+}
+
+static void ep_patch(struct api_req *r)
+{
+	ep_update(r, true);
+}
+
+static void ep_delete(struct api_req *r)
+{
+	json_t *ep = ep_load(r, NULL);
+	if (!ep)
+		return;
+	ep_write(r, SOP_DOC_DELETE, ep, 204, NULL);
+	json_decref(ep);
+}
+
+/* ---- secrets ---- */
+
+static void ep_secret_get(struct api_req *r)
+{
+	json_t *ep = ep_load(r, NULL);
+	if (!ep)
+		return;
+	api_json(r, 200, json_pack("{s:O}", "key",
+				   json_object_get(json_array_get(json_object_get(ep, "_secrets"), 0),
+						   "key")));
+	json_decref(ep);
+}
+
+static void ep_secret_rotate(struct api_req *r)
+{
+	json_t *ep = ep_load(r, NULL), *old, *keys, *k;
+	const char *key = api_in_str(r, "key", false, 200), *why;
+	long long grace = api_in_int(r, "gracePeriodSeconds", GRACE_DEFAULT_S, 0, GRACE_MAX_S);
+	int64_t now = clock_now_ms();
+	char fresh[64];
+	size_t i;
+
+	if (!ep)
+		return;
+	if (key && !valid_secret(key, &why))
+		api_field_error(r, "body", "key", why);
+	if (json_array_size(r->errors)) {
+		json_decref(ep);
+		api_invalid(r);
+		return;
+	}
+	if (!key) {
+		endpoint_secret_new(fresh);
+		key = fresh;
+	}
+	old = json_object_get(ep, "_secrets");
+	keys = json_pack("[{s:s,s:i}]", "key", key, "expires", 0);
+	json_array_foreach(old, i, k) {
+		json_int_t exp = json_integer_value(json_object_get(k, "expires"));
+		if (exp == 0)
+			exp = now + grace * 1000;
+		if (exp > now)
+			json_array_append_new(keys, json_pack("{s:O,s:I}", "key", json_object_get(k, "key"),
+							      "expires", exp));
+	}
+	if (json_array_size(keys) > EP_OLD_KEYS_MAX + 1) {
+		json_decref(keys);
+		json_decref(ep);
+		api_error(r, 400, "too_many_keys",
+			  "an endpoint keeps at most %d old keys during their grace period", EP_OLD_KEYS_MAX);
+		return;
+	}
+	json_object_set_new(ep, "_secrets", keys);
+	touch(ep);
+	ep_write(r, SOP_DOC_UPDATE, ep, 204, NULL);
+	json_decref(ep);
+}
+
+/* ---- headers ---- */
+
+static void ep_headers_get(struct api_req *r)
+{
+	json_t *ep = ep_load(r, NULL), *headers = json_object(), *sensitive = json_array(), *v;
+	const char *name;
+
+	if (!ep) {
+		json_decref(headers);
+		json_decref(sensitive);
+		return;
+	}
+	json_object_foreach(json_object_get(ep, "_headers"), name, v) {
+		if (valid_header_sensitive(name))
+			json_array_append_new(sensitive, json_string(name));
+		else
+			json_object_set(headers, name, v);
+	}
+	json_decref(ep);
+	api_json(r, 200, json_pack("{s:o,s:o}", "headers", headers, "sensitive", sensitive));
+}
+
+/* ep_headers_set serves PUT (replace) and PATCH (merge; null deletes). */
+static void ep_headers_set(struct api_req *r, bool patch)
+{
+	json_t *ep = ep_load(r, NULL), *in = api_in_obj(r, "headers"), *headers, *v;
+	const char *name;
+
+	if (!ep)
+		return;
+	if (!in && !json_array_size(r->errors))
+		api_field_error(r, "body", "headers", "field required");
+	headers = patch ? json_deep_copy(json_object_get(ep, "_headers")) : json_object();
+	if (!headers)
+		headers = json_object();
+	json_object_foreach(in, name, v) {
+		if (!valid_header_name(name) || valid_header_reserved(name)) {
+			api_field_error(r, "body", "headers", "header name is invalid or reserved");
+			break;
+		}
+		if (json_is_null(v) && patch) {
+			json_object_del(headers, name);
+		} else if (!json_is_string(v) || !valid_header_value(json_string_value(v))) {
+			api_field_error(r, "body", "headers", "header values must be strings without newlines");
+			break;
+		} else {
+			json_object_set(headers, name, v);
+		}
+	}
+	if (json_object_size(headers) > EP_HEADERS_MAX)
+		api_field_error(r, "body", "headers", "too many headers");
+	if (json_array_size(r->errors)) {
+		json_decref(headers);
+		json_decref(ep);
+		api_invalid(r);
+		return;
+	}
+	json_object_set_new(ep, "_headers", headers);
+	touch(ep);
+	ep_write(r, SOP_DOC_UPDATE, ep, 204, NULL);
+	json_decref(ep);
+}
+
+static void ep_headers_put(struct api_req *r)
+{
+	ep_headers_set(r, false);
+}
+
+static void ep_headers_patch(struct api_req *r)
+{
+	ep_headers_set(r, true);
+}
+
+const struct api_route api_endpoint_routes[] = {
+	{{"POST", "/api/v1/app/{app}/endpoint"}, ep_create, 0},
+	{{"GET", "/api/v1/app/{app}/endpoint"}, ep_list, 0},
+	{{"GET", "/api/v1/app/{app}/endpoint/{ep}"}, ep_get, 0},
+	{{"PUT", "/api/v1/app/{app}/endpoint/{ep}"}, ep_put, 0},
+	{{"PATCH", "/api/v1/app/{app}/endpoint/{ep}"}, ep_patch, 0},
+	{{"DELETE", "/api/v1/app/{app}/endpoint/{ep}"}, ep_delete, 0},
+	{{"GET", "/api/v1/app/{app}/endpoint/{ep}/secret"}, ep_secret_get, 0},
+	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/secret/rotate"}, ep_secret_rotate, 0},
+	{{"GET", "/api/v1/app/{app}/endpoint/{ep}/headers"}, ep_headers_get, 0},
+	{{"PUT", "/api/v1/app/{app}/endpoint/{ep}/headers"}, ep_headers_put, 0},
+	{{"PATCH", "/api/v1/app/{app}/endpoint/{ep}/headers"}, ep_headers_patch, 0},
+};
+const size_t api_endpoint_nroutes = sizeof(api_endpoint_routes) / sizeof(api_endpoint_routes[0]);

@@ -1,0 +1,232 @@
+/*
+ * serve.c - `hookd serve`: open the store, settle the admin token, start the
+ * API, and run until SIGINT or SIGTERM.
+ *
+ * Shutdown order: stop accepting connections, let the store writer answer
+ * every queued write (which resumes the requests waiting on it), stop the
+ * HTTP server (finishing in-flight answers), close the store.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "cmd/cmd.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "core/id.h"
+#include "core/log.h"
+#include "http/server.h"
+#include "store/store.h"
+
+const struct cli_opt cmd_serve_opts[] = {
+	{"listen", "HOOKD_LISTEN", "127.0.0.1:8071", "ADDR", CLI_VALUE,
+	 "address and port for the API (port 0 picks a free one)"},
+	{"db", "HOOKD_DB", "sqlite:./hookd.db", "URL", CLI_VALUE, "database: sqlite:PATH"},
+	{"token", "HOOKD_TOKEN", NULL, "TOKEN", CLI_VALUE,
+	 "admin bearer token; without one hookd generates one on first start into hookd.token"},
+	{"log-format", "HOOKD_LOG_FORMAT", "text", "text|json", CLI_VALUE, "log line format"},
+	{"log-level", "HOOKD_LOG_LEVEL", "info", "LEVEL", CLI_VALUE, "debug, info, warn or error"},
+	{"threads", "HOOKD_THREADS", "0", "N", CLI_VALUE, "HTTP server threads (0: one per core)"},
+	{"max-body", "HOOKD_MAX_BODY", "1048576", "BYTES", CLI_VALUE, "request body limit for the API"},
+};
+const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
+
+static const char serve_summary[] = "Run the hookd server: API, delivery and inbound gateway.";
+
+/* db_dir returns the folder of a sqlite: URL's file (malloc'd). */
+static char *db_dir(const char *db)
+{
+	const char *path = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+	char *copy = strdup(path), *dir;
+	if (!copy)
+		return NULL;
+	dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
+static int write_token_file(const char *path, const char *token)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(token);
+	int rc = 0;
+
+	if (fd < 0)
+		return HK_EIO;
+	if (write(fd, token, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		rc = HK_EIO;
+	if (close(fd) < 0)
+		rc = HK_EIO;
+	return rc;
+}
+
+static int put_meta(struct store *st, const char *key, const char *value)
+{
+	struct store_write *w = store_write_new(NULL, NULL);
+	struct store_op *op = w ? store_write_add(w, SOP_META_PUT) : NULL;
+	if (!op) {
+		store_write_free(w);
+		return HK_ENOMEM;
+	}
+	op->u.meta.key = strdup(key);
+	op->u.meta.value = strdup(value);
+	return store_run(st, w);
+}
+
+/*
+ * settle_token makes sure the store holds the admin token's hash, and
+ * returns the token to print (from --token, a new one, or hookd.token).
+ */
+static int settle_token(struct store *st, const char *given, const char *dir, char *hash,
+			char *shown, size_t shownlen)
+{
+	char path[4096], *stored = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/hookd.token", dir);
+	if (given) {
+		sha256_hex(given, strlen(given), hash);
+		snprintf(shown, shownlen, "%s", given);
+		return put_meta(st, "admin_token_sha256", hash);
+	}
+	rc = store_meta_get(st, "admin_token_sha256", &stored);
+	if (rc == 0) {
+		FILE *f = fopen(path, "r");
+		snprintf(hash, 65, "%s", stored);
+		free(stored);
+		shown[0] = '\0';
+		if (f) {
+			if (fgets(shown, (int)shownlen, f))
+				shown[strcspn(shown, "\r\n")] = '\0';
+			fclose(f);
+		}
+		if (!shown[0])
+			snprintf(shown, shownlen, "(kept only as a hash; hookd.token is missing)");
+		return 0;
+	}
+	if (rc != HK_ENOTFOUND)
+		return rc;
+	{
+		unsigned char raw[24];
+		char hex[49];
+		rand_bytes(raw, sizeof(raw));
+		hex_encode(raw, sizeof(raw), hex);
+		snprintf(shown, shownlen, "hk_%s", hex);
+	}
+	sha256_hex(shown, strlen(shown), hash);
+	rc = write_token_file(path, shown);
+	if (rc < 0) {
+		log_warn("cannot write '%s'", path);
+		return rc;
+	}
+	return put_meta(st, "admin_token_sha256", hash);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s)
+		return HK_EINVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct cli_vals v;
+	char err[512], hash[65] = "", token[256] = "";
+	struct store *st = NULL;
+	struct api *api = NULL;
+	struct http_server *srv = NULL;
+	struct http_config hc = {0};
+	struct api_config ac = {0};
+	char *dir = NULL;
+	sigset_t sigs;
+	size_t threads = 0;
+	int rc, sig = 0, code = 1;
+
+	rc = cli_parse(cmd_serve_opts, cmd_serve_nopts, argc, argv, &v, err, sizeof(err));
+	if (rc == 1) {
+		cli_usage(stdout, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
+		return 0;
+	}
+	if (rc < 0 || parse_size(cli_get(&v, "max-body"), &ac.body_limit) < 0 ||
+	    parse_size(cli_get(&v, "threads"), &threads) < 0) {
+		fprintf(stderr, "hookd serve: %s\n", rc < 0 ? err : "bad number");
+		cli_usage(stderr, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
+		return 2;
+	}
+	log_init(strcmp(cli_get(&v, "log-format"), "json") == 0 ? LOG_JSON : LOG_TEXT,
+		 strcmp(cli_get(&v, "log-level"), "debug") == 0 ? LOG_DEBUG : LOG_INFO);
+
+	/* signals are taken synchronously by this thread; every thread started below inherits the mask */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = store_open(cli_get(&v, "db"), &st, err, sizeof(err));
+	if (rc < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	dir = db_dir(cli_get(&v, "db"));
+	rc = settle_token(st, cli_get(&v, "token"), dir ? dir : ".", hash, token, sizeof(token));
+	if (rc < 0) {
+		log_error("cannot set up the admin token: %s", hk_strerror(rc));
+		goto out;
+	}
+	ac.store = st;
+	ac.admin_token_hash = hash;
+	rc = api_new(&ac, &api);
+	if (rc < 0)
+		goto out;
+	hc.listen = cli_get(&v, "listen");
+	hc.threads = (unsigned)threads;
+	hc.body_limit = ac.body_limit;
+	hc.handler = api_handle;
+	hc.body_limit_for = api_body_limit;
+	hc.arg = api;
+	rc = http_server_start(&hc, &srv);
+	if (rc < 0)
+		goto out;
+	{
+		char host[256];
+		const char *colon = strrchr(hc.listen, ':');
+		snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - hc.listen) : 0, hc.listen);
+		if (!host[0] || strcmp(host, "0.0.0.0") == 0)
+			snprintf(host, sizeof(host), "127.0.0.1");
+		printf("hookd %s listening on http://%s:%u\n", HOOKD_VERSION, host,
+		       http_server_port(srv));
+		printf("  API:         http://%s:%u/api/v1\n", host, http_server_port(srv));
+		printf("  admin token: %s\n", token);
+		fflush(stdout);
+	}
+	log_info("started, database '%s'", cli_get(&v, "db"));
+	sigwait(&sigs, &sig);
+	log_info("stopping on signal %d", sig);
+	http_server_quiesce(srv);
+	code = 0;
+out:
+	/* the store writer answers what is queued before it stops; then no request waits */
+	if (srv && st)
+		store_drain(st);
+	http_server_stop(srv);
+	store_close(st);
+	api_free(api);
+	free(dir);
+	if (code == 0)
+		log_info("stopped");
+	return code;
+}
