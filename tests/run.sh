@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run hookd's test suites and end with one line "N passed, N failed".
+# Usage: tests/run.sh [unit|integration|all]   (BUILD selects the build folder)
+set -u
+cd "$(dirname "$0")/.."
+what=${1:-all}
+build=${BUILD:-build}
+passed=0
+failed=0
+status=0
+
+suite_unit() {
+  local bin out p f
+  for bin in $(find "$build/tests/unit" -type f -name '*_test' | sort); do
+    out=$("$bin" 2>&1)
+    [ $? -ne 0 ] && status=1
+    p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    if [ -n "${f:-}" ] && [ "${f:-0}" -gt 0 ] || [ -z "${p:-}" ]; then
+      printf '%s\n' "$out" | grep -E 'FAILED|ERROR|Failure|error' | head -20
+      echo "unit: $bin failed"
+      [ -z "${p:-}" ] && [ -z "${f:-}" ] && failed=$((failed + 1))
+    fi
+  done
+}
+
+suite_integration() {
+  local out p f
+  (cd tests/integration && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --silent --no-audit --no-fund >/dev/null; }) || {
+    echo "integration: npm ci failed"; failed=$((failed + 1)); status=1; return; }
+  out=$(cd tests/integration && HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap --test-concurrency=2 ${INTEGRATION_FILES:-} 2>&1)
+  [ $? -ne 0 ] && status=1
+  mkdir -p tests/out && printf '%s\n' "$out" > tests/out/integration.tap
+  printf '%s\n' "$out" | grep -E '^# Subtest|^not ok|^ok' | grep -v '^# Subtest' | sed 's/^/  /' | head -400
+  printf '%s\n' "$out" | awk '/^not ok/{bad=1} bad{print} /^ok/{bad=0}' | head -80
+  p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
+  f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  [ -z "${p:-}" ] && failed=$((failed + 1))
+}
+
+run() {
+  local name=$1 t0=$SECONDS
+  echo "== $name"
+  "suite_$name"
+  echo "== $name: $((SECONDS - t0))s"
+}
+
+case "$what" in
+  unit) run unit ;;
+  integration) run integration ;;
+  all) run unit; run integration ;;
+  *) echo "usage: tests/run.sh [unit|integration|all]" >&2; exit 2 ;;
+esac
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

@@ -1,0 +1,180 @@
+/* The store against a temporary SQLite database: writes, reads, pages, conflicts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/id.h"
+#include "store/store.h"
+#include "test.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	char url[128];
+	struct store *st;
+	char err[256];
+	snprintf(dir, sizeof(dir), "/tmp/hookd-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	if (store_open(url, &st, err, sizeof(err)) < 0)
+		return -1;
+	*state = st;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	store_close(*state);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int put(struct store *st, enum store_op_kind k, const char *kind, const char *id,
+	       const char *parent, const char *uid)
+{
+	struct store_write *w = store_write_new(NULL, NULL);
+	json_t *body = json_pack("{s:s,s:s?}", "id", id, "uid", uid);
+	store_write_doc(w, k, kind, id, parent, uid, body, 1, 1);
+	json_decref(body);
+	return store_run(st, w);
+}
+
+static void test_insert_get_by_id_and_uid(void **state)
+{
+	struct store *st = *state;
+	json_t *doc;
+	assert_int_equal(put(st, SOP_DOC_INSERT, "app", "app_1", "", "one"), 0);
+	assert_int_equal(store_doc_get(st, "app", "", "app_1", &doc), 0);
+	assert_string_equal(json_string_value(json_object_get(doc, "uid")), "one");
+	json_decref(doc);
+	assert_int_equal(store_doc_get(st, "app", "", "one", &doc), 0);
+	json_decref(doc);
+	assert_int_equal(store_doc_get(st, "app", "", "two", &doc), HK_ENOTFOUND);
+	assert_int_equal(store_doc_get(st, "endpoint", "", "app_1", &doc), HK_ENOTFOUND);
+}
+
+static void test_uid_unique_per_parent(void **state)
+{
+	struct store *st = *state;
+	assert_int_equal(put(st, SOP_DOC_INSERT, "endpoint", "ep_1", "app_1", "e"), 0);
+	assert_int_equal(put(st, SOP_DOC_INSERT, "endpoint", "ep_2", "app_1", "e"), HK_ECONFLICT);
+	assert_int_equal(put(st, SOP_DOC_INSERT, "endpoint", "ep_3", "app_2", "e"), 0);
+	assert_int_equal(put(st, SOP_DOC_INSERT, "endpoint", "ep_1", "app_9", NULL), HK_ECONFLICT);
+}
+
+static void test_failed_write_changes_nothing(void **state)
+{
+	struct store *st = *state;
+	struct store_write *w = store_write_new(NULL, NULL);
+	json_t *body = json_object(), *doc;
+	store_write_doc(w, SOP_DOC_INSERT, "app", "app_a", "", NULL, body, 1, 1);
+	store_write_doc(w, SOP_DOC_UPDATE, "app", "app_missing", "", NULL, body, 1, 1);
+	json_decref(body);
+	assert_int_equal(store_run(st, w), HK_ENOTFOUND);
+	assert_int_equal(store_doc_get(st, "app", "", "app_a", &doc), HK_ENOTFOUND);
+}
+
+static void test_delete_cascades(void **state)
+{
+	struct store *st = *state;
+	json_t *doc;
+	assert_int_equal(put(st, SOP_DOC_INSERT, "app", "app_p", "", NULL), 0);
+	assert_int_equal(put(st, SOP_DOC_INSERT, "endpoint", "ep_c", "app_p", NULL), 0);
+	assert_int_equal(put(st, SOP_DOC_DELETE, "app", "app_p", "", NULL), 0);
+	assert_int_equal(store_doc_get(st, "endpoint", "app_p", "ep_c", &doc), HK_ENOTFOUND);
+	assert_int_equal(put(st, SOP_DOC_DELETE, "app", "app_p", "", NULL), HK_ENOTFOUND);
+}
+
+static void test_paging(void **state)
+{
+	struct store *st = *state;
+	struct store_page pg = {NULL, 3, false};
+	struct store_list l;
+	char ids[7][ID_MAX];
+	for (int i = 0; i < 7; i++) {
+		id_new("app_", ids[i]);
+		assert_int_equal(put(st, SOP_DOC_INSERT, "pg", ids[i], "", NULL), 0);
+	}
+	assert_int_equal(store_doc_list(st, "pg", "", &pg, &l), 0);
+	assert_int_equal(json_array_size(l.items), 3);
+	assert_false(l.done);
+	assert_string_equal(l.iterator, ids[2]);
+	store_list_release(&l);
+	pg.iterator = ids[5];
+	assert_int_equal(store_doc_list(st, "pg", "", &pg, &l), 0);
+	assert_int_equal(json_array_size(l.items), 1);
+	assert_true(l.done);
+	store_list_release(&l);
+	/* newest first, then walk back with the prev iterator */
+	pg.iterator = NULL;
+	pg.desc = true;
+	assert_int_equal(store_doc_list(st, "pg", "", &pg, &l), 0);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(l.items, 0), "id")), ids[6]);
+	store_list_release(&l);
+	char prev[ID_MAX + 1];
+	snprintf(prev, sizeof(prev), "-%s", ids[3]);
+	pg.iterator = prev;
+	assert_int_equal(store_doc_list(st, "pg", "", &pg, &l), 0);
+	assert_int_equal(json_array_size(l.items), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(l.items, 0), "id")), ids[6]);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(l.items, 2), "id")), ids[4]);
+	store_list_release(&l);
+	pg.limit = 251;
+	assert_int_equal(store_doc_list(st, "pg", "", &pg, &l), HK_EINVAL);
+}
+
+static void test_idempotency_and_meta(void **state)
+{
+	struct store *st = *state;
+	struct store_write *w = store_write_new(NULL, NULL);
+	struct store_op *op = store_write_add(w, SOP_IDEM_PUT);
+	int status;
+	char *body, *val;
+	size_t len;
+	op->u.idem.key = strdup("k1");
+	op->u.idem.status = 201;
+	op->u.idem.body = strdup("{\"a\":1}");
+	op->u.idem.len = 7;
+	op->u.idem.expires = 1LL << 50;
+	op = store_write_add(w, SOP_META_PUT);
+	op->u.meta.key = strdup("m");
+	op->u.meta.value = strdup("v");
+	assert_int_equal(store_run(st, w), 0);
+	assert_int_equal(store_idem_get(st, "k1", &status, &body, &len), 0);
+	assert_int_equal(status, 201);
+	assert_string_equal(body, "{\"a\":1}");
+	free(body);
+	assert_int_equal(store_idem_get(st, "k2", &status, &body, &len), HK_ENOTFOUND);
+	assert_int_equal(store_meta_get(st, "m", &val), 0);
+	assert_string_equal(val, "v");
+	free(val);
+}
+
+static void test_second_open_refused(void **state)
+{
+	struct store *other;
+	char url[128], err[256];
+	(void)state;
+	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	assert_int_equal(store_open(url, &other, err, sizeof(err)), HK_EBUSY);
+	assert_non_null(strstr(err, "in use"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_insert_get_by_id_and_uid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uid_unique_per_parent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_cascades, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency_and_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_open_refused, setup, teardown),
+	};
+	return RUN(tests);
+}
