@@ -226,12 +226,28 @@ static void ep_get(struct api_req *r)
 	}
 }
 
+/* ep_update serves PATCH and PUT; PUT on an unknown uid creates the endpoint. */
 static void ep_update(struct api_req *r, bool patch)
 {
-	json_t *ep = ep_load(r, NULL);
+	json_t *app = api_load_app(r), *ep = NULL;
+	const char *key = api_param(r, "ep"), *why;
+	enum store_op_kind kind = SOP_DOC_UPDATE;
+	int rc, status = 200;
 
-	if (!ep)
+	if (!app)
 		return;
+	rc = store_doc_get(r->store, "endpoint", json_str(app, "id"), key, &ep);
+	if (rc == HK_ENOTFOUND && !patch && valid_uid(key, "ep_", &why)) {
+		ep = ep_new_doc(json_str(app, "id"));
+		json_object_set_new(ep, "uid", json_string(key));
+		kind = SOP_DOC_INSERT;
+		status = 201;
+	} else if (rc < 0) {
+		json_decref(app);
+		api_fail(r, rc, "endpoint");
+		return;
+	}
+	json_decref(app);
 	if (!json_is_object(r->body))
 		api_field_error(r, "body", "url", "field required");
 	else
@@ -242,7 +258,7 @@ static void ep_update(struct api_req *r, bool patch)
 		return;
 	}
 	touch(ep);
-	ep_write(r, SOP_DOC_UPDATE, ep, 200, api_public(ep));
+	ep_write(r, kind, ep, status, api_public(ep));
 	json_decref(ep);
 }
 
