@@ -272,6 +272,8 @@ static bool hdate_valid(const struct hdate *d)
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	bool leap = (d->year % 4 == 0 && d->year % 100 != 0) || d->year % 400 == 0;
 
+	if (d->year < 1 || d->year > 9999)
+		return false;
 	if (d->mon < 1 || d->mon > 12 || d->day < 1 || d->day > mdays[d->mon - 1])
 		return false;
 	if (d->mon == 2 && d->day == 29 && !leap)

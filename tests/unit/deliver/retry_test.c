@@ -205,6 +205,10 @@ static void test_retry_after_junk(void **state)
 	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
 		assert_int_equal(retry_after_parse(junk[i], 0, &d), HK_EPARSE);
 	assert_int_equal(retry_after_parse(NULL, 0, &d), HK_EPARSE);
+	assert_int_equal(retry_after_parse("Sun, 06 Nov 0000 08:49:37 GMT", 0, &d), HK_EPARSE);
+	/* a two-digit year next to an absurd clock must not overflow */
+	assert_int_equal(retry_after_parse("Sunday, 06-Nov-94 08:49:37 GMT", INT64_MAX, &d),
+			 HK_EPARSE);
 	assert_int_equal(d, 777);
 }
 
