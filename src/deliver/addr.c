@@ -113,11 +113,16 @@ enum addr_class addr_classify(const struct sockaddr *sa)
 const char *addr_class_name(enum addr_class c)
 {
 	static const char *const names[] = {
-	    [ADDR_PUBLIC] = "public",		[ADDR_UNSPECIFIED] = "unspecified",
-	    [ADDR_LOOPBACK] = "loopback",	[ADDR_PRIVATE] = "private",
-	    [ADDR_LINKLOCAL] = "link-local",	[ADDR_CGNAT] = "shared (cgnat)",
-	    [ADDR_MULTICAST] = "multicast",	[ADDR_BROADCAST] = "broadcast",
-	    [ADDR_DOCUMENTATION] = "documentation", [ADDR_RESERVED] = "reserved",
+	    [ADDR_PUBLIC] = "public",
+	    [ADDR_UNSPECIFIED] = "unspecified",
+	    [ADDR_LOOPBACK] = "loopback",
+	    [ADDR_PRIVATE] = "private",
+	    [ADDR_LINKLOCAL] = "link-local",
+	    [ADDR_CGNAT] = "shared (cgnat)",
+	    [ADDR_MULTICAST] = "multicast",
+	    [ADDR_BROADCAST] = "broadcast",
+	    [ADDR_DOCUMENTATION] = "documentation",
+	    [ADDR_RESERVED] = "reserved",
 	    [ADDR_INVALID] = "invalid",
 	};
 	if ((unsigned)c >= sizeof names / sizeof names[0])
@@ -199,7 +204,8 @@ int addr_policy_add_cidr(struct addr_policy *p, const char *cidr)
 static bool listed(const struct addr_policy *p, int family, const uint8_t *a)
 {
 	for (int i = 0; i < p->n; i++)
-		if (p->cidrs[i].family == family && prefix_match(a, p->cidrs[i].net, p->cidrs[i].prefix))
+		if (p->cidrs[i].family == family &&
+		    prefix_match(a, p->cidrs[i].net, p->cidrs[i].prefix))
 			return true;
 	return false;
 }
@@ -210,7 +216,8 @@ static bool in_allow_list(const struct addr_policy *p, const struct sockaddr *sa
 	const uint8_t *a;
 
 	if (sa->sa_family == AF_INET)
-		return listed(p, AF_INET, (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
+		return listed(p, AF_INET,
+		              (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
 	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
 	if (listed(p, AF_INET6, a))
 		return true;
@@ -225,8 +232,7 @@ int addr_policy_check(const struct addr_policy *p, const struct sockaddr *sa)
 		return HK_EDENIED;
 	if (c == ADDR_PUBLIC || in_allow_list(p, sa))
 		return 0;
-	if (p->allow_private && c != ADDR_UNSPECIFIED && c != ADDR_MULTICAST &&
-	    c != ADDR_BROADCAST)
+	if (p->allow_private && c != ADDR_UNSPECIFIED && c != ADDR_MULTICAST && c != ADDR_BROADCAST)
 		return 0;
 	return HK_EDENIED;
 }

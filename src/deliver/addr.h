@@ -53,9 +53,9 @@ const char *addr_class_name(enum addr_class c);
 #define ADDR_CIDR_MAX_LEN 64 /* longest CIDR string accepted */
 
 struct addr_cidr {
-	int family;        /* AF_INET or AF_INET6 */
-	uint8_t net[16];   /* network address, host bits zero (4 bytes used for AF_INET) */
-	int prefix;        /* 0..32 or 0..128 */
+	int family;      /* AF_INET or AF_INET6 */
+	uint8_t net[16]; /* network address, host bits zero (4 bytes used for AF_INET) */
+	int prefix;      /* 0..32 or 0..128 */
 };
 
 struct addr_policy {

@@ -40,18 +40,18 @@ static void set_state(struct breaker *b, enum breaker_state to, int64_t now_ms)
 	if (to == BREAKER_OPEN) {
 		b->open_until_ms = now_ms + b->cooldown_ms;
 		log_info("circuit of endpoint '%s' %s -> %s after %d failures, retry in %lld ms",
-			 b->endpoint_id, breaker_state_name(from), breaker_state_name(to),
-			 b->failures, (long long)b->cooldown_ms);
+		         b->endpoint_id, breaker_state_name(from), breaker_state_name(to),
+		         b->failures, (long long)b->cooldown_ms);
 	} else {
 		log_info("circuit of endpoint '%s' %s -> %s", b->endpoint_id,
-			 breaker_state_name(from), breaker_state_name(to));
+		         breaker_state_name(from), breaker_state_name(to));
 	}
 }
 
 void breaker_init(struct breaker *b, const char *endpoint_id, const struct breaker_config *cfg)
 {
 	struct breaker_config c = {BREAKER_DEFAULT_THRESHOLD, BREAKER_DEFAULT_COOLDOWN_MIN_MS,
-				   BREAKER_DEFAULT_COOLDOWN_MAX_MS};
+	                           BREAKER_DEFAULT_COOLDOWN_MAX_MS};
 
 	if (cfg)
 		c = *cfg;
@@ -110,8 +110,8 @@ void breaker_failure(struct breaker *b, int64_t now_ms)
 		break; /* a request from before the trip: the streak goes on */
 	case BREAKER_HALF_OPEN:
 		b->cooldown_ms = b->cooldown_ms > b->cfg.cooldown_max_ms / 2
-				     ? b->cfg.cooldown_max_ms
-				     : b->cooldown_ms * 2;
+		                     ? b->cfg.cooldown_max_ms
+		                     : b->cooldown_ms * 2;
 		set_state(b, BREAKER_OPEN, now_ms);
 		break;
 	}

@@ -29,8 +29,8 @@ static int64_t unit_ms(const char *u, size_t n)
 	static const struct {
 		const char *name;
 		int64_t ms;
-	} units[] = {{"", 1000},	{"ms", 1},	  {"s", 1000},
-		     {"m", 60000},	{"h", 3600000}, {"d", 86400000}};
+	} units[] = {{"", 1000},   {"ms", 1},      {"s", 1000},
+	             {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
 
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (strlen(units[i].name) == n && memcmp(units[i].name, u, n) == 0)
@@ -43,7 +43,7 @@ static int64_t unit_ms(const char *u, size_t n)
  * and between the number and its unit are ignored.
  */
 static int parse_item(const char *p, const char *end, int idx, int64_t *ms, char *reason,
-		      size_t cap)
+                      size_t cap)
 {
 	const char *start, *unit;
 	int64_t v = 0, mult;
@@ -78,7 +78,7 @@ static int parse_item(const char *p, const char *end, int idx, int64_t *ms, char
 	mult = unit_ms(unit, (size_t)(end - unit));
 	if (mult == 0) {
 		snprintf(reason, cap, "item %d '%.*s' has an unknown unit (use ms, s, m, h or d)",
-			 idx, len, start);
+		         idx, len, start);
 		return HK_EINVAL;
 	}
 	if (v > RETRY_MAX_DELAY_MS / mult) {
@@ -90,7 +90,7 @@ static int parse_item(const char *p, const char *end, int idx, int64_t *ms, char
 }
 
 int retry_schedule_parse(struct retry_schedule *s, const char *spec, char *reason,
-			 size_t reason_cap)
+                         size_t reason_cap)
 {
 	struct retry_schedule out = {.n = 0};
 	char scratch[1];
@@ -120,7 +120,7 @@ int retry_schedule_parse(struct retry_schedule *s, const char *spec, char *reaso
 			return HK_EINVAL;
 		}
 		rc = parse_item(p, comma ? comma : end, out.n + 1, &out.delay_ms[out.n], reason,
-				reason_cap);
+		                reason_cap);
 		if (rc < 0)
 			return rc;
 		out.n++;
@@ -213,9 +213,9 @@ static bool name_in(struct cur *c, const char *const *names, int count, int *idx
 
 static const char *const wkday_short[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 static const char *const wkday_long[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-					 "Friday", "Saturday", "Sunday"};
+                                         "Friday", "Saturday", "Sunday"};
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-				     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 struct hdate {
 	int year, mon, day, hour, min, sec; /* mon is 1..12 */
@@ -240,9 +240,9 @@ static bool imf_fixdate(struct cur *c, struct hdate *d)
 static bool rfc850_date(struct cur *c, struct hdate *d)
 {
 	int i;
-	return name_in(c, wkday_long, 7, &i) && lit(c, ", ") && num(c, 2, &d->day) &&
-	       lit(c, "-") && name_in(c, months, 12, &d->mon) && lit(c, "-") &&
-	       num(c, 2, &d->year) && lit(c, " ") && time_of_day(c, d) && lit(c, " GMT");
+	return name_in(c, wkday_long, 7, &i) && lit(c, ", ") && num(c, 2, &d->day) && lit(c, "-") &&
+	       name_in(c, months, 12, &d->mon) && lit(c, "-") && num(c, 2, &d->year) &&
+	       lit(c, " ") && time_of_day(c, d) && lit(c, " GMT");
 }
 
 /* "Sun Nov  6 08:49:37 1994" */

@@ -28,11 +28,11 @@
 
 #define RETRY_DEFAULT_SCHEDULE "5s,5m,30m,2h,5h,10h,10h"
 #define RETRY_MAX_ENTRIES 50
-#define RETRY_MAX_SPEC_LEN 1024                       /* longest schedule string accepted */
-#define RETRY_MAX_DELAY_MS ((int64_t)365 * 86400000)  /* one wait at most a year */
-#define RETRY_JITTER_PERCENT 20                       /* each wait is drawn from +-20 % */
-#define RETRY_AFTER_MAX_MS ((int64_t)3600 * 1000)     /* Retry-After is capped at an hour */
-#define RETRY_AFTER_MAX_LEN 64                        /* longer Retry-After values are junk */
+#define RETRY_MAX_SPEC_LEN 1024                      /* longest schedule string accepted */
+#define RETRY_MAX_DELAY_MS ((int64_t)365 * 86400000) /* one wait at most a year */
+#define RETRY_JITTER_PERCENT 20                      /* each wait is drawn from +-20 % */
+#define RETRY_AFTER_MAX_MS ((int64_t)3600 * 1000)    /* Retry-After is capped at an hour */
+#define RETRY_AFTER_MAX_LEN 64                       /* longer Retry-After values are junk */
 #define RETRY_EXHAUSTED ((int64_t)-1)
 
 struct retry_schedule {
@@ -45,7 +45,7 @@ struct retry_schedule {
  * leaves s as it was and writes a lowercase reason into reason (if not NULL).
  */
 int retry_schedule_parse(struct retry_schedule *s, const char *spec, char *reason,
-			 size_t reason_cap);
+                         size_t reason_cap);
 
 /* retry_schedule_default fills s with RETRY_DEFAULT_SCHEDULE. */
 void retry_schedule_default(struct retry_schedule *s);

@@ -128,7 +128,7 @@ static void test_classify_table(void **state)
 		enum addr_class got = addr_classify(sockaddr_of(cases[i].addr, &ss));
 		if (got != cases[i].cls)
 			fail_msg("'%s' is %s, expected %s", cases[i].addr, addr_class_name(got),
-				 addr_class_name(cases[i].cls));
+			         addr_class_name(cases[i].cls));
 	}
 }
 
@@ -151,9 +151,9 @@ static void test_policy_default_denies(void **state)
 	addr_policy_init(&p, false);
 	assert_int_equal(addr_policy_check(&p, sockaddr_of("93.184.216.34", &ss)), 0);
 	assert_int_equal(addr_policy_check(&p, sockaddr_of("2606:4700::1", &ss)), 0);
-	static const char *denied[] = {"127.0.0.1", "10.0.0.1", "169.254.169.254", "::1",
-				       "::ffff:127.0.0.1", "2002:c0a8:0101::1", "fd00::1",
-				       "0.0.0.0", "100.64.1.1", "192.0.2.1"};
+	static const char *denied[] = {
+	    "127.0.0.1",         "10.0.0.1", "169.254.169.254", "::1",        "::ffff:127.0.0.1",
+	    "2002:c0a8:0101::1", "fd00::1",  "0.0.0.0",         "100.64.1.1", "192.0.2.1"};
 	for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
 		assert_int_equal(addr_policy_check(&p, sockaddr_of(denied[i], &ss)), HK_EDENIED);
 	assert_int_equal(addr_policy_check(&p, NULL), HK_EDENIED);
@@ -165,8 +165,8 @@ static void test_policy_allow_private(void **state)
 	struct sockaddr_storage ss;
 
 	addr_policy_init(&p, true);
-	static const char *allowed[] = {"127.0.0.1", "10.0.0.1", "::1", "fe80::1", "100.64.0.1",
-					"::ffff:192.168.1.1", "8.8.8.8"};
+	static const char *allowed[] = {"127.0.0.1",  "10.0.0.1",           "::1",    "fe80::1",
+	                                "100.64.0.1", "::ffff:192.168.1.1", "8.8.8.8"};
 	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
 		assert_int_equal(addr_policy_check(&p, sockaddr_of(allowed[i], &ss)), 0);
 	static const char *denied[] = {"0.0.0.0", "::", "224.0.0.1", "ff02::1", "255.255.255.255"};
@@ -188,15 +188,14 @@ static void test_policy_cidrs(void **state)
 	assert_int_equal(addr_policy_add_cidr(&p, "192.168.7.9"), 0);
 	assert_int_equal(p.n, 6);
 
-	static const char *hits[] = {"127.0.0.1",	  "10.20.0.1",	 "10.20.255.255",
-				     "172.31.1.1",	  "fd00:1234:5::1", "::1",
-				     "::ffff:127.0.0.1", "::ffff:10.20.3.4", "192.168.7.9"};
+	static const char *hits[] = {"127.0.0.1",        "10.20.0.1",        "10.20.255.255",
+	                             "172.31.1.1",       "fd00:1234:5::1",   "::1",
+	                             "::ffff:127.0.0.1", "::ffff:10.20.3.4", "192.168.7.9"};
 	for (size_t i = 0; i < sizeof hits / sizeof hits[0]; i++)
 		assert_int_equal(addr_policy_check(&p, sockaddr_of(hits[i], &ss)), 0);
-	static const char *misses[] = {"127.0.0.2",	 "10.21.0.1",	    "10.19.255.255",
-				       "10.0.0.1",	 "fd00:1235::1",    "::2",
-				       "192.168.7.8",	 "2002:7f00:0001::", "64:ff9b::127.0.0.1",
-				       "192.168.0.1"};
+	static const char *misses[] = {
+	    "127.0.0.2", "10.21.0.1",   "10.19.255.255",    "10.0.0.1",           "fd00:1235::1",
+	    "::2",       "192.168.7.8", "2002:7f00:0001::", "64:ff9b::127.0.0.1", "192.168.0.1"};
 	for (size_t i = 0; i < sizeof misses / sizeof misses[0]; i++)
 		if (addr_policy_check(&p, sockaddr_of(misses[i], &ss)) != HK_EDENIED)
 			fail_msg("allowed '%s'", misses[i]);
@@ -210,11 +209,31 @@ static void test_policy_cidrs(void **state)
 static void test_cidr_junk(void **state)
 {
 	static const char *junk[] = {
-	    "",		 " ",		 "/",		"10.0.0.0/",	"/8",
-	    "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/+8", "10.0.0.0/08", "10.0.0.0/8/8",
-	    "10.0.0.1/8",	 "10.0.0",	 "10.0.0.0.0",	"256.0.0.0/8",	"010.0.0.0/8",
-	    "0x0a.0.0.0/8", "::1/129",	 "fe80::1%eth0", "::/1000",	"1::2::3",
-	    "fd00::1/8",	 "example.com", "10.0.0.0/8 x", "10.0.0.0 /8", "10.0.0.0/ 8",
+	    "",
+	    " ",
+	    "/",
+	    "10.0.0.0/",
+	    "/8",
+	    "10.0.0.0/33",
+	    "10.0.0.0/-1",
+	    "10.0.0.0/+8",
+	    "10.0.0.0/08",
+	    "10.0.0.0/8/8",
+	    "10.0.0.1/8",
+	    "10.0.0",
+	    "10.0.0.0.0",
+	    "256.0.0.0/8",
+	    "010.0.0.0/8",
+	    "0x0a.0.0.0/8",
+	    "::1/129",
+	    "fe80::1%eth0",
+	    "::/1000",
+	    "1::2::3",
+	    "fd00::1/8",
+	    "example.com",
+	    "10.0.0.0/8 x",
+	    "10.0.0.0 /8",
+	    "10.0.0.0/ 8",
 	    "::ffff:1.2.3.4/129",
 	    "1111:2222:3333:4444:5555:6666:7777:8888/128 and a very long tail of text",
 	};
@@ -242,9 +261,12 @@ static void test_cidr_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_classify_table),	 cmocka_unit_test(test_classify_invalid),
-	    cmocka_unit_test(test_policy_default_denies), cmocka_unit_test(test_policy_allow_private),
-	    cmocka_unit_test(test_policy_cidrs),	 cmocka_unit_test(test_cidr_junk),
+	    cmocka_unit_test(test_classify_table),
+	    cmocka_unit_test(test_classify_invalid),
+	    cmocka_unit_test(test_policy_default_denies),
+	    cmocka_unit_test(test_policy_allow_private),
+	    cmocka_unit_test(test_policy_cidrs),
+	    cmocka_unit_test(test_cidr_junk),
 	    cmocka_unit_test(test_cidr_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,8 +122,10 @@ static void test_large_gaps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rate_over_ten_seconds), cmocka_unit_test(test_burst_then_steady),
-	    cmocka_unit_test(test_unlimited),		  cmocka_unit_test(test_change_rate),
+	    cmocka_unit_test(test_rate_over_ten_seconds),
+	    cmocka_unit_test(test_burst_then_steady),
+	    cmocka_unit_test(test_unlimited),
+	    cmocka_unit_test(test_change_rate),
 	    cmocka_unit_test(test_large_gaps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,7 @@ static void test_units_and_blanks(void **state)
 	char why[128];
 
 	assert_int_equal(retry_schedule_parse(&s, " 250ms , 3 ,2s,\t4 m,1h ,2d", why, sizeof why),
-			 0);
+	                 0);
 	assert_int_equal(s.n, 6);
 	assert_int_equal(s.delay_ms[0], 250);
 	assert_int_equal(s.delay_ms[1], 3000);
@@ -51,9 +51,22 @@ static void test_units_and_blanks(void **state)
 static void test_schedule_rejects(void **state)
 {
 	static const char *bad[] = {
-	    "",	    " ",	"5s,",	      ",5s",	 "5s,,5m", "-5s",	  "5x",
-	    "5 sec", "s",	"1.5s",	      "+5",	 "5s 5m",  "0x10",	  "366d",
-	    "99999999999999999999999999", "9223372036854775807ms,1s",
+	    "",
+	    " ",
+	    "5s,",
+	    ",5s",
+	    "5s,,5m",
+	    "-5s",
+	    "5x",
+	    "5 sec",
+	    "s",
+	    "1.5s",
+	    "+5",
+	    "5s 5m",
+	    "0x10",
+	    "366d",
+	    "99999999999999999999999999",
+	    "9223372036854775807ms,1s",
 	};
 	struct retry_schedule s;
 	char why[128];
@@ -138,8 +151,8 @@ static void test_retry_after_dates(void **state)
 {
 	int64_t d = -1;
 
-	assert_int_equal(retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", RFC_DATE_MS - 30000, &d),
-			 0);
+	assert_int_equal(
+	    retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", RFC_DATE_MS - 30000, &d), 0);
 	assert_int_equal(d, 30000);
 	assert_int_equal(
 	    retry_after_parse("Sunday, 06-Nov-94 08:49:37 GMT", RFC_DATE_MS - 45000, &d), 0);
@@ -148,7 +161,7 @@ static void test_retry_after_dates(void **state)
 	assert_int_equal(d, 1000);
 	/* a date in the past means now; one far ahead is capped */
 	assert_int_equal(retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", RFC_DATE_MS + 5, &d),
-			 0);
+	                 0);
 	assert_int_equal(d, 0);
 	assert_int_equal(retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", 0, &d), 0);
 	assert_int_equal(d, RETRY_AFTER_MAX_MS);
@@ -208,7 +221,7 @@ static void test_retry_after_junk(void **state)
 	assert_int_equal(retry_after_parse("Sun, 06 Nov 0000 08:49:37 GMT", 0, &d), HK_EPARSE);
 	/* a two-digit year next to an absurd clock must not overflow */
 	assert_int_equal(retry_after_parse("Sunday, 06-Nov-94 08:49:37 GMT", INT64_MAX, &d),
-			 HK_EPARSE);
+	                 HK_EPARSE);
 	assert_int_equal(d, 777);
 }
 
