@@ -52,7 +52,7 @@ static int digits(const char **p, int n, int *out)
 	return 0;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
+int64_t clock_days_from_civil(int y, int m, int d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -110,7 +110,7 @@ int clock_parse(const char *s, int64_t *ms)
 	}
 	if (*p != '\0')
 		return HK_EPARSE;
-	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - off_min * 60) *
+	*ms = ((clock_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - off_min * 60) *
 		      1000 +
 	      frac_ms;
 	return 0;

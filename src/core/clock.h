@@ -24,4 +24,7 @@ void clock_format_ms(int64_t ms, char *out, size_t cap);
  */
 int clock_parse(const char *s, int64_t *ms);
 
+/* clock_days_from_civil counts days from 1970-01-01 to a proleptic Gregorian date. */
+int64_t clock_days_from_civil(int y, int m, int d);
+
 #endif

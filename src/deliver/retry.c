@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/id.h"
 #include "deliver/retry.h"
@@ -257,16 +258,6 @@ static bool asctime_date(struct cur *c, struct hdate *d)
 	return lit(c, " ") && time_of_day(c, d) && lit(c, " ") && num(c, 4, &d->year);
 }
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static bool hdate_valid(const struct hdate *d)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -323,7 +314,7 @@ ok:
 	d.mon++; /* name_in gave 0..11 */
 	if (!hdate_valid(&d))
 		return HK_EPARSE;
-	*ms = (days_from_civil(d.year, d.mon, d.day) * 86400 + d.hour * 3600 + d.min * 60 +
+	*ms = (clock_days_from_civil(d.year, d.mon, d.day) * 86400 + d.hour * 3600 + d.min * 60 +
 	       (d.sec > 59 ? 59 : d.sec)) *
 	      1000;
 	return 0;
