@@ -84,7 +84,20 @@ static void op_release(struct store_op *op)
 		free(op->u.meta.key);
 		free(op->u.meta.value);
 		break;
+	case SOP_MSG_INSERT:
+		free(op->u.msg.event_id);
+		free(op->u.msg.event_type);
+		json_decref(op->u.msg.channels);
+		free(op->u.msg.payload);
+		free(op->u.msg.endpoints);
+		break;
+	case SOP_ATTEMPT:
+		free(op->u.att.url);
+		free(op->u.att.response);
+		break;
 	case SOP_IDEM_PRUNE:
+	case SOP_MSG_EXPUNGE:
+	case SOP_DELIVERY_SET:
 		break;
 	}
 }
@@ -361,4 +374,72 @@ int store_idem_get(struct store *st, const char *key, int *status, char **body, 
 int store_meta_get(struct store *st, const char *key, char **value)
 {
 	return st->ops->meta_get(st->be, key, value);
+}
+
+const char *msg_status_text(int status)
+{
+	static const char *const names[] = {"success", "pending", "fail", "sending", "canceled"};
+	return status >= 0 && status <= 4 ? names[status] : "unknown";
+}
+
+int store_msg_get(struct store *st, const char *app, const char *key, bool with_content, json_t **out)
+{
+	*out = NULL;
+	return st->ops->msg_get(st->be, app, key, with_content, out);
+}
+
+int store_msg_payload(struct store *st, const char *msg, char **payload, size_t *len, char **event_type)
+{
+	return st->ops->msg_payload(st->be, msg, payload, len, event_type);
+}
+
+int store_msg_list(struct store *st, const struct store_msg_query *q, const struct store_page *pg,
+		   struct store_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->ops->msg_list(st->be, q, pg, out);
+}
+
+int store_attempt_list(struct store *st, const struct store_attempt_query *q,
+		       const struct store_page *pg, struct store_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->ops->attempt_list(st->be, q, pg, out);
+}
+
+int store_attempt_get(struct store *st, const char *app, const char *msg, const char *id, json_t **out)
+{
+	*out = NULL;
+	return st->ops->attempt_get(st->be, app, msg, id, out);
+}
+
+int store_delivery_list(struct store *st, const char *app, const char *msg, const char *endpoint,
+			const struct store_page *pg, struct store_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->ops->delivery_list(st->be, app, msg, endpoint, pg, out);
+}
+
+int store_delivery_get(struct store *st, const char *msg, const char *endpoint, struct store_due *out)
+{
+	return st->ops->delivery_get(st->be, msg, endpoint, out);
+}
+
+int store_endpoint_stats(struct store *st, const char *endpoint, int64_t since, int64_t until,
+			 struct store_ep_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->ops->endpoint_stats(st->be, endpoint, since, until, out);
+}
+
+int store_due_scan(struct store *st, const char *after_msg, const char *after_ep, int limit,
+		   store_due_fn fn, void *arg)
+{
+	return st->ops->due_scan(st->be, after_msg, after_ep, limit, fn, arg);
+}
+
+int store_failed_scan(struct store *st, const char *endpoint, int64_t since, int64_t until,
+		      store_due_fn fn, void *arg)
+{
+	return st->ops->failed_scan(st->be, endpoint, since, until, fn, arg);
 }

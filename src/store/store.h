@@ -41,6 +41,61 @@ enum store_op_kind {
 	SOP_IDEM_PUT,    /* remember an answer for an idempotency key */
 	SOP_IDEM_PRUNE,  /* forget answers that expired before `at` */
 	SOP_META_PUT,    /* a key/value setting (token hash, node state) */
+	SOP_MSG_INSERT,  /* a message and one pending delivery per endpoint; a duplicate eventId: HK_ECONFLICT */
+	SOP_MSG_EXPUNGE, /* drop a message's payload */
+	SOP_ATTEMPT,     /* record an attempt and move its delivery on */
+	SOP_DELIVERY_SET,/* requeue or settle a delivery (resend, recover, disabled endpoint) */
+};
+
+/* delivery and attempt statuses, as the Svix API numbers them */
+enum msg_status {
+	MSG_SUCCESS = 0,
+	MSG_PENDING = 1,
+	MSG_FAIL = 2,
+	MSG_SENDING = 3,
+	MSG_CANCELED = 4,
+};
+
+const char *msg_status_text(int status);
+
+struct store_msg {
+	char id[ID_MAX];
+	char app[ID_MAX];
+	char *event_id;    /* owned, may be NULL */
+	char *event_type;  /* owned */
+	json_t *channels;  /* owned reference, NULL when none */
+	char *payload;     /* owned: the bytes deliveries send */
+	size_t payload_len;
+	int64_t created;
+	int64_t expires;   /* payload retention, 0: keep */
+	char (*endpoints)[ID_MAX]; /* owned: one pending delivery each */
+	size_t nendpoints;
+};
+
+struct store_attempt {
+	char id[ID_MAX];
+	char msg[ID_MAX];
+	char endpoint[ID_MAX];
+	char app[ID_MAX];
+	char *url;         /* owned */
+	char *response;    /* owned, capped by the dispatcher */
+	int status;        /* MSG_SUCCESS, MSG_FAIL or MSG_CANCELED */
+	int code;          /* HTTP status, 0 for a connection error */
+	int64_t duration_ms;
+	int trigger;       /* 0 scheduled, 1 manual */
+	int64_t created;
+	/* what happens to the delivery */
+	int delivery_status;
+	int attempts;
+	int64_t next_at;
+};
+
+struct store_delivery_set {
+	char msg[ID_MAX];
+	char endpoint[ID_MAX];
+	int status;
+	int64_t next_at;
+	bool reset_attempts;
 };
 
 struct store_doc {
@@ -69,6 +124,9 @@ struct store_op {
 		struct {
 			char *key, *value; /* owned */
 		} meta;
+		struct store_msg msg;
+		struct store_attempt att;
+		struct store_delivery_set dset;
 	} u;
 };
 
@@ -100,6 +158,39 @@ struct store_list {
 	char prev_iterator[ID_MAX + 201];
 };
 
+/* message and attempt queries */
+struct store_msg_query {
+	const char *app;          /* app id */
+	json_t *event_types;      /* array of names or NULL */
+	const char *channel;      /* or NULL */
+	int64_t before, after;    /* ms, 0: unbounded */
+	bool with_content;
+};
+
+struct store_attempt_query {
+	const char *app;
+	const char *msg;          /* filter by message id, or NULL */
+	const char *endpoint;     /* filter by endpoint id, or NULL */
+	int status;               /* -1: any */
+	int code_class;           /* -1: any; 0 (no answer), 100, 200, 300, 400, 500 */
+	json_t *event_types;
+	int64_t before, after;
+};
+
+/* a due delivery, as recovery reads it back */
+struct store_due {
+	char msg[ID_MAX], endpoint[ID_MAX], app[ID_MAX];
+	int attempts;
+	int64_t next_at;
+	int status;
+};
+
+typedef int (*store_due_fn)(const struct store_due *d, void *arg);
+
+struct store_ep_stats {
+	int64_t success, pending, sending, fail, canceled;
+};
+
 /* ---- backends ---- */
 
 struct store_ops {
@@ -120,6 +211,25 @@ struct store_ops {
 			struct store_list *out);
 	int (*idem_get)(void *be, const char *key, int64_t now, int *status, char **body, size_t *len);
 	int (*meta_get)(void *be, const char *key, char **value);
+	int (*msg_get)(void *be, const char *app, const char *key, bool with_content, json_t **out);
+	int (*msg_payload)(void *be, const char *msg, char **payload, size_t *len, char **event_type);
+	int (*msg_list)(void *be, const struct store_msg_query *q, const struct store_page *pg,
+			struct store_list *out);
+	int (*attempt_list)(void *be, const struct store_attempt_query *q, const struct store_page *pg,
+			    struct store_list *out);
+	int (*attempt_get)(void *be, const char *app, const char *msg, const char *id, json_t **out);
+	/* deliveries of one message (by endpoint) or one endpoint (by message) */
+	int (*delivery_list)(void *be, const char *app, const char *msg, const char *endpoint,
+			     const struct store_page *pg, struct store_list *out);
+	int (*delivery_get)(void *be, const char *msg, const char *endpoint, struct store_due *out);
+	int (*endpoint_stats)(void *be, const char *endpoint, int64_t since, int64_t until,
+			      struct store_ep_stats *out);
+	/* recovery: pending deliveries in (msg, endpoint) order after a cursor */
+	int (*due_scan)(void *be, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
+			void *arg);
+	/* failed deliveries of an endpoint whose last change is in [since, until] */
+	int (*failed_scan)(void *be, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
+			   void *arg);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -184,5 +294,27 @@ void store_list_set_iterators(struct store_list *l, bool backwards);
 /* store_idem_get: 0 and the stored answer, or HK_ENOTFOUND (also once expired). */
 int store_idem_get(struct store *st, const char *key, int *status, char **body, size_t *len);
 int store_meta_get(struct store *st, const char *key, char **value);
+
+/*
+ * Messages, deliveries and attempts. Answers are API-shaped documents
+ * (MessageOut, MessageAttemptOut, ...). msg key: the id or the eventId.
+ */
+int store_msg_get(struct store *st, const char *app, const char *key, bool with_content, json_t **out);
+/* store_msg_payload returns the bytes to deliver (NULL after an expunge) and the event type */
+int store_msg_payload(struct store *st, const char *msg, char **payload, size_t *len, char **event_type);
+int store_msg_list(struct store *st, const struct store_msg_query *q, const struct store_page *pg,
+		   struct store_list *out);
+int store_attempt_list(struct store *st, const struct store_attempt_query *q,
+		       const struct store_page *pg, struct store_list *out);
+int store_attempt_get(struct store *st, const char *app, const char *msg, const char *id, json_t **out);
+int store_delivery_list(struct store *st, const char *app, const char *msg, const char *endpoint,
+			const struct store_page *pg, struct store_list *out);
+int store_delivery_get(struct store *st, const char *msg, const char *endpoint, struct store_due *out);
+int store_endpoint_stats(struct store *st, const char *endpoint, int64_t since, int64_t until,
+			 struct store_ep_stats *out);
+int store_due_scan(struct store *st, const char *after_msg, const char *after_ep, int limit,
+		   store_due_fn fn, void *arg);
+int store_failed_scan(struct store *st, const char *endpoint, int64_t since, int64_t until,
+		      store_due_fn fn, void *arg);
 
 #endif

@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "store/store.h"
+#include "store/store_sqlite.h"
 
 /* ---- migrations: append only, never edit a released step ---- */
 
@@ -36,6 +37,24 @@ static const char *const migrations[] = {
 	"  expires INTEGER NOT NULL);"
 	"CREATE INDEX idem_expires ON idem(expires);"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 2: messages, their deliveries (one per endpoint) and attempts */
+	"CREATE TABLE msg ("
+	"  id TEXT PRIMARY KEY, app TEXT NOT NULL, event_id TEXT, event_type TEXT NOT NULL,"
+	"  channels TEXT, payload BLOB, created INTEGER NOT NULL, expires INTEGER NOT NULL DEFAULT 0);"
+	"CREATE UNIQUE INDEX msg_event_id ON msg(app, event_id) WHERE event_id IS NOT NULL;"
+	"CREATE INDEX msg_app ON msg(app, id);"
+	"CREATE TABLE delivery ("
+	"  msg TEXT NOT NULL, endpoint TEXT NOT NULL, app TEXT NOT NULL, status INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (msg, endpoint)) WITHOUT ROWID;"
+	"CREATE INDEX delivery_pending ON delivery(msg, endpoint) WHERE status = 1;"
+	"CREATE INDEX delivery_endpoint ON delivery(endpoint, msg);"
+	"CREATE TABLE attempt ("
+	"  id TEXT PRIMARY KEY, msg TEXT NOT NULL, endpoint TEXT NOT NULL, app TEXT NOT NULL,"
+	"  url TEXT NOT NULL, status INTEGER NOT NULL, code INTEGER NOT NULL, response TEXT,"
+	"  duration INTEGER NOT NULL, trigger INTEGER NOT NULL, created INTEGER NOT NULL);"
+	"CREATE INDEX attempt_msg ON attempt(msg, id);"
+	"CREATE INDEX attempt_endpoint ON attempt(endpoint, id);",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -57,22 +76,11 @@ static const char *const wsql[W__COUNT] = {
 	[W_META_PUT] = "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)",
 };
 
-struct sqlite_reader;
-
-struct sqlite_be {
-	char *path;
-	int lock_fd;
-	sqlite3 *wdb;
-	sqlite3_stmt *w[W__COUNT];
-	pthread_mutex_t pool_mu;
-	struct sqlite_reader *pool;
-};
-
 static void reader_free_all(struct sqlite_be *be);
 
 /* ---- helpers ---- */
 
-static int db_err(sqlite3 *db, int src, const char *what)
+int sq_db_err(sqlite3 *db, int src, const char *what)
 {
 	int primary = src & 0xff;
 	if (primary == SQLITE_CONSTRAINT)
@@ -85,12 +93,12 @@ static int db_err(sqlite3 *db, int src, const char *what)
 	return HK_EDB;
 }
 
-static int exec(sqlite3 *db, const char *sql)
+int sq_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
 	int src = sqlite3_exec(db, sql, NULL, NULL, &msg);
 	if (src != SQLITE_OK) {
-		int rc = db_err(db, src, msg ? msg : sql);
+		int rc = sq_db_err(db, src, msg ? msg : sql);
 		sqlite3_free(msg);
 		return rc;
 	}
@@ -130,15 +138,15 @@ static int migrate(struct sqlite_be *be, char *err, size_t errlen)
 	for (int i = version; i < (int)NMIGRATIONS; i++) {
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", i + 1);
-		rc = exec(be->wdb, "BEGIN IMMEDIATE");
+		rc = sq_exec(be->wdb, "BEGIN IMMEDIATE");
 		if (rc == 0)
-			rc = exec(be->wdb, migrations[i]);
+			rc = sq_exec(be->wdb, migrations[i]);
 		if (rc == 0)
-			rc = exec(be->wdb, pragma);
+			rc = sq_exec(be->wdb, pragma);
 		if (rc == 0)
-			rc = exec(be->wdb, "COMMIT");
+			rc = sq_exec(be->wdb, "COMMIT");
 		if (rc < 0) {
-			exec(be->wdb, "ROLLBACK");
+			sq_exec(be->wdb, "ROLLBACK");
 			snprintf(err, errlen, "migration %d of '%s' failed", i + 1, be->path);
 			return rc;
 		}
@@ -154,6 +162,7 @@ static void sqlite_close(void *arg)
 		return;
 	for (int i = 0; i < W__COUNT; i++)
 		sqlite3_finalize(be->w[i]);
+	sq_msg_finalize(be);
 	reader_free_all(be);
 	if (be->wdb) {
 		sqlite3_exec(be->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
@@ -192,7 +201,7 @@ static int sqlite_open(const char *path, void **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open database '%s'", path);
 		goto fail;
 	}
-	rc = exec(be->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	rc = sq_exec(be->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			   "PRAGMA foreign_keys=OFF; PRAGMA auto_vacuum=INCREMENTAL;");
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot set up database '%s'", path);
@@ -209,6 +218,9 @@ static int sqlite_open(const char *path, void **out, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	rc = sq_msg_prepare(be, err, errlen);
+	if (rc < 0)
+		goto fail;
 	*out = be;
 	return 0;
 fail:
@@ -221,46 +233,46 @@ fail:
 static int sqlite_begin(void *arg)
 {
 	struct sqlite_be *be = arg;
-	return exec(be->wdb, "BEGIN IMMEDIATE");
+	return sq_exec(be->wdb, "BEGIN IMMEDIATE");
 }
 
 static int sqlite_commit(void *arg)
 {
 	struct sqlite_be *be = arg;
-	return exec(be->wdb, "COMMIT");
+	return sq_exec(be->wdb, "COMMIT");
 }
 
 static void sqlite_rollback(void *arg)
 {
 	struct sqlite_be *be = arg;
 	if (!sqlite3_get_autocommit(be->wdb))
-		exec(be->wdb, "ROLLBACK");
+		sq_exec(be->wdb, "ROLLBACK");
 }
 
 static int sqlite_savepoint(void *arg)
 {
 	struct sqlite_be *be = arg;
-	return exec(be->wdb, "SAVEPOINT w");
+	return sq_exec(be->wdb, "SAVEPOINT w");
 }
 
 static int sqlite_release(void *arg)
 {
 	struct sqlite_be *be = arg;
-	return exec(be->wdb, "RELEASE w");
+	return sq_exec(be->wdb, "RELEASE w");
 }
 
 static void sqlite_rollback_to(void *arg)
 {
 	struct sqlite_be *be = arg;
-	exec(be->wdb, "ROLLBACK TO w; RELEASE w");
+	sq_exec(be->wdb, "ROLLBACK TO w; RELEASE w");
 }
 
 /* ---- writes ---- */
 
-static int step_done(struct sqlite_be *be, sqlite3_stmt *st, const char *what)
+int sq_step_done(struct sqlite_be *be, sqlite3_stmt *st, const char *what)
 {
 	int src = sqlite3_step(st);
-	int rc = src == SQLITE_DONE ? 0 : db_err(be->wdb, src, what);
+	int rc = src == SQLITE_DONE ? 0 : sq_db_err(be->wdb, src, what);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc;
@@ -291,7 +303,7 @@ static int apply_doc(struct sqlite_be *be, enum wstmt which, const struct store_
 	}
 	if (which == W_DOC_INSERT)
 		sqlite3_bind_int64(st, 6, d->created);
-	rc = step_done(be, st, "document write");
+	rc = sq_step_done(be, st, "document write");
 	if (rc == 0 && which != W_DOC_INSERT && sqlite3_changes(be->wdb) == 0)
 		rc = HK_ENOTFOUND;
 	free(body);
@@ -315,7 +327,7 @@ static int sqlite_apply(void *arg, const struct store_op *op)
 			return rc;
 		st = be->w[W_DOC_DELETE_CHILDREN];
 		sqlite3_bind_text(st, 2, op->u.doc.id, -1, SQLITE_STATIC);
-		return step_done(be, st, "document delete");
+		return sq_step_done(be, st, "document delete");
 	case SOP_IDEM_PUT:
 		st = be->w[W_IDEM_PUT];
 		sqlite3_bind_text(st, 1, op->u.idem.key, -1, SQLITE_STATIC);
@@ -323,23 +335,27 @@ static int sqlite_apply(void *arg, const struct store_op *op)
 		sqlite3_bind_blob(st, 3, op->u.idem.body ? op->u.idem.body : "", (int)op->u.idem.len,
 				  SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, op->u.idem.expires);
-		return step_done(be, st, "idempotency write");
+		return sq_step_done(be, st, "idempotency write");
 	case SOP_IDEM_PRUNE:
 		st = be->w[W_IDEM_PRUNE];
 		sqlite3_bind_int64(st, 1, op->u.prune.at);
-		return step_done(be, st, "idempotency prune");
+		return sq_step_done(be, st, "idempotency prune");
 	case SOP_META_PUT:
 		st = be->w[W_META_PUT];
 		sqlite3_bind_text(st, 1, op->u.meta.key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, op->u.meta.value, -1, SQLITE_STATIC);
-		return step_done(be, st, "setting write");
+		return sq_step_done(be, st, "setting write");
+	case SOP_MSG_INSERT:
+	case SOP_MSG_EXPUNGE:
+	case SOP_ATTEMPT:
+	case SOP_DELIVERY_SET:
+		return sq_msg_apply(be, op);
 	}
 	return HK_EINVAL;
 }
 
 /* ---- reads ---- */
 
-enum rstmt { R_DOC_GET, R_DOC_LIST_ASC, R_DOC_LIST_DESC, R_IDEM_GET, R_META_GET, R__COUNT };
 
 static const char *const rsql[R__COUNT] = {
 	[R_DOC_GET] = "SELECT body FROM doc WHERE kind=?1 AND parent=?2 AND id=?3 "
@@ -352,13 +368,8 @@ static const char *const rsql[R__COUNT] = {
 	[R_META_GET] = "SELECT value FROM meta WHERE key=?1",
 };
 
-struct sqlite_reader {
-	struct sqlite_reader *next;
-	sqlite3 *db;
-	sqlite3_stmt *st[R__COUNT];
-};
 
-static struct sqlite_reader *reader_take(struct sqlite_be *be)
+struct sqlite_reader *sq_reader_take(struct sqlite_be *be)
 {
 	struct sqlite_reader *r;
 
@@ -379,7 +390,7 @@ static struct sqlite_reader *reader_take(struct sqlite_be *be)
 	return r;
 }
 
-static void reader_give(struct sqlite_be *be, struct sqlite_reader *r)
+void sq_reader_give(struct sqlite_be *be, struct sqlite_reader *r)
 {
 	pthread_mutex_lock(&be->pool_mu);
 	r->next = be->pool;
@@ -404,8 +415,8 @@ static void reader_free_all(struct sqlite_be *be)
 	}
 }
 
-/* reader_stmt returns the reader's prepared statement, reset and unbound. */
-static sqlite3_stmt *reader_stmt(struct sqlite_reader *r, enum rstmt which)
+/* sq_reader_stmt returns the reader's prepared statement, reset and unbound. */
+sqlite3_stmt *sq_reader_stmt(struct sqlite_reader *r, enum rstmt which)
 {
 	if (!r->st[which] &&
 	    sqlite3_prepare_v3(r->db, rsql[which], -1, SQLITE_PREPARE_PERSISTENT, &r->st[which], NULL) !=
@@ -416,13 +427,13 @@ static sqlite3_stmt *reader_stmt(struct sqlite_reader *r, enum rstmt which)
 	return r->st[which];
 }
 
-static void stmt_done(sqlite3_stmt *st)
+void sq_stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
-static json_t *column_json(sqlite3_stmt *st, int col)
+json_t *sq_column_json(sqlite3_stmt *st, int col)
 {
 	const char *text = (const char *)sqlite3_column_text(st, col);
 	return text ? json_loadb(text, (size_t)sqlite3_column_bytes(st, col), 0, NULL) : NULL;
@@ -431,13 +442,13 @@ static json_t *column_json(sqlite3_stmt *st, int col)
 static int sqlite_doc_get(void *arg, const char *kind, const char *parent, const char *key, json_t **out)
 {
 	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = reader_take(be);
+	struct sqlite_reader *r = sq_reader_take(be);
 	sqlite3_stmt *st;
 	int rc = HK_ENOTFOUND, src;
 
 	if (!r)
 		return HK_EDB;
-	st = reader_stmt(r, R_DOC_GET);
+	st = sq_reader_stmt(r, R_DOC_GET);
 	if (!st) {
 		rc = HK_EDB;
 		goto out;
@@ -447,14 +458,14 @@ static int sqlite_doc_get(void *arg, const char *kind, const char *parent, const
 	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
 	src = sqlite3_step(st);
 	if (src == SQLITE_ROW) {
-		*out = column_json(st, 0);
+		*out = sq_column_json(st, 0);
 		rc = *out ? 0 : HK_EDB;
 	} else if (src != SQLITE_DONE) {
-		rc = db_err(r->db, src, "document read");
+		rc = sq_db_err(r->db, src, "document read");
 	}
-	stmt_done(st);
+	sq_stmt_done(st);
 out:
-	reader_give(be, r);
+	sq_reader_give(be, r);
 	return rc;
 }
 
@@ -468,7 +479,7 @@ static int sqlite_doc_list(void *arg, const char *kind, const char *parent, cons
 			   struct store_list *out)
 {
 	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = reader_take(be);
+	struct sqlite_reader *r = sq_reader_take(be);
 	const char *it = pg->iterator;
 	bool back = it && it[0] == '-';
 	bool desc = pg->desc != back; /* the SQL order */
@@ -481,7 +492,7 @@ static int sqlite_doc_list(void *arg, const char *kind, const char *parent, cons
 		it++;
 	if (!it || !*it)
 		it = desc ? "\x7f" : "";
-	st = reader_stmt(r, desc ? R_DOC_LIST_DESC : R_DOC_LIST_ASC);
+	st = sq_reader_stmt(r, desc ? R_DOC_LIST_DESC : R_DOC_LIST_ASC);
 	out->items = json_array();
 	if (!st || !out->items) {
 		rc = HK_EDB;
@@ -494,14 +505,14 @@ static int sqlite_doc_list(void *arg, const char *kind, const char *parent, cons
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n++ == pg->limit)
 			break;
-		json_t *doc = column_json(st, 1);
+		json_t *doc = sq_column_json(st, 1);
 		if (doc)
 			json_array_append_new(out->items, doc);
 	}
 	out->done = n <= pg->limit;
 	if (src != SQLITE_ROW && src != SQLITE_DONE)
-		rc = db_err(r->db, src, "document list");
-	stmt_done(st);
+		rc = sq_db_err(r->db, src, "document list");
+	sq_stmt_done(st);
 	if (back) {
 		/* reverse into the list's order */
 		size_t len = json_array_size(out->items);
@@ -513,20 +524,20 @@ static int sqlite_doc_list(void *arg, const char *kind, const char *parent, cons
 	}
 	store_list_set_iterators(out, back);
 out:
-	reader_give(be, r);
+	sq_reader_give(be, r);
 	return rc;
 }
 
 static int sqlite_idem_get(void *arg, const char *key, int64_t now, int *status, char **body, size_t *len)
 {
 	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = reader_take(be);
+	struct sqlite_reader *r = sq_reader_take(be);
 	sqlite3_stmt *st;
 	int rc = HK_ENOTFOUND, src;
 
 	if (!r)
 		return HK_EDB;
-	st = reader_stmt(r, R_IDEM_GET);
+	st = sq_reader_stmt(r, R_IDEM_GET);
 	if (!st) {
 		rc = HK_EDB;
 		goto out;
@@ -547,24 +558,24 @@ static int sqlite_idem_get(void *arg, const char *key, int64_t now, int *status,
 			rc = HK_ENOMEM;
 		}
 	} else if (src != SQLITE_DONE) {
-		rc = db_err(r->db, src, "idempotency read");
+		rc = sq_db_err(r->db, src, "idempotency read");
 	}
-	stmt_done(st);
+	sq_stmt_done(st);
 out:
-	reader_give(be, r);
+	sq_reader_give(be, r);
 	return rc;
 }
 
 static int sqlite_meta_get(void *arg, const char *key, char **value)
 {
 	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = reader_take(be);
+	struct sqlite_reader *r = sq_reader_take(be);
 	sqlite3_stmt *st;
 	int rc = HK_ENOTFOUND, src;
 
 	if (!r)
 		return HK_EDB;
-	st = reader_stmt(r, R_META_GET);
+	st = sq_reader_stmt(r, R_META_GET);
 	if (!st) {
 		rc = HK_EDB;
 		goto out;
@@ -575,11 +586,11 @@ static int sqlite_meta_get(void *arg, const char *key, char **value)
 		*value = strdup((const char *)sqlite3_column_text(st, 0));
 		rc = *value ? 0 : HK_ENOMEM;
 	} else if (src != SQLITE_DONE) {
-		rc = db_err(r->db, src, "setting read");
+		rc = sq_db_err(r->db, src, "setting read");
 	}
-	stmt_done(st);
+	sq_stmt_done(st);
 out:
-	reader_give(be, r);
+	sq_reader_give(be, r);
 	return rc;
 }
 
@@ -598,4 +609,14 @@ const struct store_ops store_sqlite_ops = {
 	.doc_list = sqlite_doc_list,
 	.idem_get = sqlite_idem_get,
 	.meta_get = sqlite_meta_get,
+	.msg_get = sq_msg_get,
+	.msg_payload = sq_msg_payload,
+	.msg_list = sq_msg_list,
+	.attempt_list = sq_attempt_list,
+	.attempt_get = sq_attempt_get,
+	.delivery_list = sq_delivery_list,
+	.delivery_get = sq_delivery_get,
+	.endpoint_stats = sq_endpoint_stats,
+	.due_scan = sq_due_scan,
+	.failed_scan = sq_failed_scan,
 };

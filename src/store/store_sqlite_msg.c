@@ -1,0 +1,645 @@
+/*
+ * store_sqlite_msg.c - messages, deliveries and attempts in SQLite.
+ *
+ * A message row holds the payload bytes exactly as deliveries send them. A
+ * delivery row (msg, endpoint) is the unit of work: pending (with next_at)
+ * until an attempt settles it. Attempts are an append-only log. Writes run
+ * on the writer connection with statements prepared once; list queries with
+ * filters are built per call from fixed fragments and bound parameters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "store/store_sqlite.h"
+
+static const char *const msql[M__COUNT] = {
+	[M_MSG_INSERT] = "INSERT INTO msg(id,app,event_id,event_type,channels,payload,created,expires)"
+			 " VALUES(?,?,?,?,?,?,?,?)",
+	[M_DELIVERY_INSERT] = "INSERT INTO delivery(msg,endpoint,app,status,attempts,next_at,updated)"
+			      " VALUES(?,?,?,1,0,?,?)",
+	[M_ATTEMPT_INSERT] = "INSERT INTO attempt(id,msg,endpoint,app,url,status,code,response,duration,"
+			     "trigger,created) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	[M_DELIVERY_ATTEMPT] = "UPDATE delivery SET status=?3, attempts=?4, next_at=?5, updated=?6"
+			       " WHERE msg=?1 AND endpoint=?2",
+	[M_DELIVERY_SET] = "UPDATE delivery SET status=?3, next_at=?4, updated=?5 WHERE msg=?1 AND endpoint=?2",
+	[M_DELIVERY_SET_RESET] = "UPDATE delivery SET status=?3, next_at=?4, updated=?5, attempts=0"
+				 " WHERE msg=?1 AND endpoint=?2",
+	[M_MSG_EXPUNGE] = "UPDATE msg SET payload=NULL WHERE id=?1",
+};
+
+int sq_msg_prepare(struct sqlite_be *be, char *err, size_t errlen)
+{
+	for (int i = 0; i < M__COUNT; i++) {
+		if (sqlite3_prepare_v3(be->wdb, msql[i], -1, SQLITE_PREPARE_PERSISTENT, &be->m[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "cannot prepare statement: %s", sqlite3_errmsg(be->wdb));
+			return HK_EDB;
+		}
+	}
+	return 0;
+}
+
+void sq_msg_finalize(struct sqlite_be *be)
+{
+	for (int i = 0; i < M__COUNT; i++) {
+		sqlite3_finalize(be->m[i]);
+		be->m[i] = NULL;
+	}
+}
+
+/* ---- writes ---- */
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int msg_insert(struct sqlite_be *be, const struct store_msg *m)
+{
+	sqlite3_stmt *st = be->m[M_MSG_INSERT];
+	char *channels = m->channels ? json_dumps(m->channels, JSON_COMPACT) : NULL;
+	int rc;
+
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->app, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, m->event_id);
+	sqlite3_bind_text(st, 4, m->event_type, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 5, channels);
+	sqlite3_bind_blob(st, 6, m->payload ? m->payload : "", (int)m->payload_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, m->created);
+	sqlite3_bind_int64(st, 8, m->expires);
+	rc = sq_step_done(be, st, "message insert");
+	free(channels);
+	st = be->m[M_DELIVERY_INSERT];
+	for (size_t i = 0; rc == 0 && i < m->nendpoints; i++) {
+		sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, m->endpoints[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, m->app, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, m->created);
+		sqlite3_bind_int64(st, 5, m->created);
+		rc = sq_step_done(be, st, "delivery insert");
+	}
+	return rc;
+}
+
+static int attempt_insert(struct sqlite_be *be, const struct store_attempt *a)
+{
+	sqlite3_stmt *st = be->m[M_ATTEMPT_INSERT];
+	int rc;
+
+	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->msg, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->app, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->url ? a->url : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, a->status);
+	sqlite3_bind_int(st, 7, a->code);
+	bind_text_or_null(st, 8, a->response);
+	sqlite3_bind_int64(st, 9, a->duration_ms);
+	sqlite3_bind_int(st, 10, a->trigger);
+	sqlite3_bind_int64(st, 11, a->created);
+	rc = sq_step_done(be, st, "attempt insert");
+	if (rc < 0)
+		return rc;
+	st = be->m[M_DELIVERY_ATTEMPT];
+	sqlite3_bind_text(st, 1, a->msg, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, a->delivery_status);
+	sqlite3_bind_int(st, 4, a->attempts);
+	sqlite3_bind_int64(st, 5, a->next_at);
+	sqlite3_bind_int64(st, 6, a->created);
+	return sq_step_done(be, st, "delivery update");
+}
+
+int sq_msg_apply(struct sqlite_be *be, const struct store_op *op)
+{
+	sqlite3_stmt *st;
+	const struct store_delivery_set *d = &op->u.dset;
+
+	switch (op->kind) {
+	case SOP_MSG_INSERT:
+		return msg_insert(be, &op->u.msg);
+	case SOP_ATTEMPT:
+		return attempt_insert(be, &op->u.att);
+	case SOP_MSG_EXPUNGE:
+		st = be->m[M_MSG_EXPUNGE];
+		sqlite3_bind_text(st, 1, op->u.msg.id, -1, SQLITE_STATIC);
+		return sq_step_done(be, st, "message expunge");
+	case SOP_DELIVERY_SET:
+		st = be->m[d->reset_attempts ? M_DELIVERY_SET_RESET : M_DELIVERY_SET];
+		sqlite3_bind_text(st, 1, d->msg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, d->endpoint, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, d->status);
+		sqlite3_bind_int64(st, 4, d->next_at);
+		sqlite3_bind_int64(st, 5, clock_now_ms());
+		return sq_step_done(be, st, "delivery update");
+	default:
+		return HK_EINVAL;
+	}
+}
+
+/* ---- a small query builder for filtered lists ---- */
+
+#define QB_MAX_ARGS 48
+
+struct qb {
+	struct buf sql;
+	int n;
+	struct {
+		bool is_int;
+		const char *s;
+		int64_t i;
+	} args[QB_MAX_ARGS];
+};
+
+static void qb_init(struct qb *q, const char *base)
+{
+	buf_init(&q->sql, 8192);
+	buf_appends(&q->sql, base);
+	q->n = 0;
+}
+
+static void qb_s(struct qb *q, const char *frag, const char *s)
+{
+	if (q->n == QB_MAX_ARGS)
+		return;
+	buf_appends(&q->sql, frag);
+	q->args[q->n].is_int = false;
+	q->args[q->n++].s = s;
+}
+
+static void qb_i(struct qb *q, const char *frag, int64_t i)
+{
+	if (q->n == QB_MAX_ARGS)
+		return;
+	buf_appends(&q->sql, frag);
+	q->args[q->n].is_int = true;
+	q->args[q->n++].i = i;
+}
+
+/* qb_in adds " AND col IN (?,?,..)" for a JSON array of strings */
+static void qb_in(struct qb *q, const char *col, json_t *names)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_array_size(names))
+		return;
+	buf_printf(&q->sql, " AND %s IN (", col);
+	json_array_foreach(names, i, v) {
+		if (i >= 32)
+			break;
+		qb_s(q, i ? ",?" : "?", json_string_value(v));
+	}
+	buf_appends(&q->sql, ")");
+}
+
+/* qb_page adds the cursor condition and order for key column col */
+static bool qb_page(struct qb *q, const char *col, const struct store_page *pg)
+{
+	const char *it = pg->iterator;
+	bool back = it && it[0] == '-';
+	bool desc = pg->desc != back;
+
+	if (back)
+		it++;
+	if (it && *it) {
+		buf_printf(&q->sql, " AND %s %s ?", col, desc ? "<" : ">");
+		q->args[q->n].is_int = false;
+		q->args[q->n++].s = it;
+	}
+	buf_printf(&q->sql, " ORDER BY %s %s LIMIT %d", col, desc ? "DESC" : "ASC", pg->limit + 1);
+	return back;
+}
+
+static sqlite3_stmt *qb_prepare(struct qb *q, sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, buf_cstr(&q->sql), -1, &st, NULL) != SQLITE_OK) {
+		log_error("cannot prepare '%s': %s", buf_cstr(&q->sql), sqlite3_errmsg(db));
+		buf_release(&q->sql);
+		return NULL;
+	}
+	for (int i = 0; i < q->n; i++) {
+		if (q->args[i].is_int)
+			sqlite3_bind_int64(st, i + 1, q->args[i].i);
+		else
+			sqlite3_bind_text(st, i + 1, q->args[i].s, -1, SQLITE_STATIC);
+	}
+	buf_release(&q->sql);
+	return st;
+}
+
+typedef json_t *(*row_fn)(sqlite3_stmt *st);
+
+/* run_list collects limit rows into out->items and sets done and cursors */
+static int run_list(struct sqlite_be *be, struct qb *q, const struct store_page *pg, bool back,
+		    row_fn row, struct store_list *out)
+{
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st;
+	int n = 0, src, rc = 0;
+
+	if (!r) {
+		buf_release(&q->sql);
+		return HK_EDB;
+	}
+	st = qb_prepare(q, r->db);
+	out->items = json_array();
+	if (!st) {
+		rc = HK_EDB;
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ == pg->limit)
+			break;
+		json_t *item = row(st);
+		if (item)
+			json_array_append_new(out->items, item);
+	}
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = sq_db_err(r->db, src, "list");
+	out->done = n <= pg->limit;
+	sqlite3_finalize(st);
+	if (back) {
+		json_t *rev = json_array();
+		for (size_t i = json_array_size(out->items); i > 0; i--)
+			json_array_append(rev, json_array_get(out->items, i - 1));
+		json_decref(out->items);
+		out->items = rev;
+	}
+	store_list_set_iterators(out, back);
+out:
+	sq_reader_give(be, r);
+	return rc;
+}
+
+/* ---- row shapes ---- */
+
+static json_t *ts_json(int64_t ms)
+{
+	char ts[40];
+	clock_format_ms(ms, ts, sizeof(ts));
+	return json_string(ts);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+#define MSG_COLS "m.id, m.event_id, m.event_type, m.channels, m.payload, m.created"
+
+/* MessageOut from MSG_COLS at column base; payload parsed unless without content */
+static json_t *msg_json(sqlite3_stmt *st, int base, bool with_content)
+{
+	json_t *payload = NULL, *channels = sq_column_json(st, base + 3);
+
+	if (with_content && sqlite3_column_type(st, base + 4) != SQLITE_NULL)
+		payload = json_loadb(sqlite3_column_blob(st, base + 4),
+				     (size_t)sqlite3_column_bytes(st, base + 4), JSON_DECODE_ANY, NULL);
+	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o}", "id", col_text(st, base), "eventId",
+			 col_text(st, base + 1), "eventType", col_text(st, base + 2), "payload",
+			 payload ? payload : json_object(), "channels", channels ? channels : json_null(),
+			 "timestamp", ts_json(sqlite3_column_int64(st, base + 5)));
+}
+
+static json_t *msg_row_content(sqlite3_stmt *st)
+{
+	return msg_json(st, 0, true);
+}
+
+static json_t *msg_row_bare(sqlite3_stmt *st)
+{
+	return msg_json(st, 0, false);
+}
+
+#define ATT_COLS "a.id, a.msg, a.endpoint, a.url, a.response, a.code, a.duration, a.status, a.trigger, a.created"
+
+static json_t *attempt_row(sqlite3_stmt *st)
+{
+	int status = sqlite3_column_int(st, 7);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:s,s:i,s:o}", "id", col_text(st, 0), "msgId",
+			 col_text(st, 1), "endpointId", col_text(st, 2), "url", col_text(st, 3),
+			 "response", col_text(st, 4) ? col_text(st, 4) : "", "responseStatusCode",
+			 sqlite3_column_int(st, 5), "responseDurationMs",
+			 (json_int_t)sqlite3_column_int64(st, 6), "status", status, "statusText",
+			 msg_status_text(status), "triggerType", sqlite3_column_int(st, 8), "timestamp",
+			 ts_json(sqlite3_column_int64(st, 9)));
+}
+
+/* ---- reads ---- */
+
+static int single(struct sqlite_be *be, struct qb *q, row_fn row, json_t **out)
+{
+	struct store_page pg = {NULL, 1, false};
+	struct store_list l = {0};
+	int rc;
+
+	buf_appends(&q->sql, " LIMIT 2");
+	rc = run_list(be, q, &pg, false, row, &l);
+	if (rc == 0 && json_array_size(l.items) == 0)
+		rc = HK_ENOTFOUND;
+	if (rc == 0)
+		*out = json_incref(json_array_get(l.items, 0));
+	json_decref(l.items);
+	return rc;
+}
+
+int sq_msg_get(void *arg, const char *app, const char *key, bool with_content, json_t **out)
+{
+	struct qb q;
+
+	qb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
+	qb_s(&q, " m.app = ?", app);
+	qb_s(&q, " AND (m.id = ?", key);
+	qb_s(&q, " OR m.event_id = ?) ORDER BY m.id = ?1 DESC", key);
+	return single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
+}
+
+int sq_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char **event_type)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st = NULL;
+	int rc = HK_ENOTFOUND;
+
+	*payload = NULL;
+	*event_type = NULL;
+	if (!r)
+		return HK_EDB;
+	if (sqlite3_prepare_v2(r->db, "SELECT payload, event_type FROM msg WHERE id=?", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, msg, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			*len = (size_t)sqlite3_column_bytes(st, 0);
+			*payload = malloc(*len + 1);
+			if (*payload) {
+				memcpy(*payload, sqlite3_column_blob(st, 0), *len);
+				(*payload)[*len] = '\0';
+			}
+		}
+		*event_type = strdup(col_text(st, 1));
+		rc = 0;
+	}
+out:
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc;
+}
+
+int sq_msg_list(void *arg, const struct store_msg_query *mq, const struct store_page *pg,
+		struct store_list *out)
+{
+	struct qb q;
+	bool back;
+
+	qb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
+	qb_s(&q, " m.app = ?", mq->app);
+	qb_in(&q, "m.event_type", mq->event_types);
+	if (mq->channel)
+		qb_s(&q, " AND EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?)", mq->channel);
+	if (mq->before)
+		qb_i(&q, " AND m.created < ?", mq->before);
+	if (mq->after)
+		qb_i(&q, " AND m.created > ?", mq->after);
+	back = qb_page(&q, "m.id", pg);
+	return run_list(arg, &q, pg, back, mq->with_content ? msg_row_content : msg_row_bare, out);
+}
+
+int sq_attempt_list(void *arg, const struct store_attempt_query *aq, const struct store_page *pg,
+		    struct store_list *out)
+{
+	struct qb q;
+	bool back;
+
+	qb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
+	qb_s(&q, " a.app = ?", aq->app);
+	if (aq->msg)
+		qb_s(&q, " AND a.msg = ?", aq->msg);
+	if (aq->endpoint)
+		qb_s(&q, " AND a.endpoint = ?", aq->endpoint);
+	if (aq->status >= 0)
+		qb_i(&q, " AND a.status = ?", aq->status);
+	if (aq->code_class == 0)
+		buf_appends(&q.sql, " AND a.code = 0");
+	else if (aq->code_class > 0)
+		qb_i(&q, " AND a.code / 100 = ?", aq->code_class / 100);
+	if (json_array_size(aq->event_types)) {
+		buf_appends(&q.sql, " AND a.msg IN (SELECT id FROM msg WHERE 1");
+		qb_in(&q, "event_type", aq->event_types);
+		buf_appends(&q.sql, ")");
+	}
+	if (aq->before)
+		qb_i(&q, " AND a.created < ?", aq->before);
+	if (aq->after)
+		qb_i(&q, " AND a.created > ?", aq->after);
+	back = qb_page(&q, "a.id", pg);
+	return run_list(arg, &q, pg, back, attempt_row, out);
+}
+
+int sq_attempt_get(void *arg, const char *app, const char *msg, const char *id, json_t **out)
+{
+	struct qb q;
+
+	qb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
+	qb_s(&q, " a.app = ?", app);
+	qb_s(&q, " AND a.msg = ?", msg);
+	qb_s(&q, " AND a.id = ?", id);
+	return single(arg, &q, attempt_row, out);
+}
+
+/* a delivery of one message, shown with its endpoint (MessageEndpointOut) */
+static json_t *destination_row(sqlite3_stmt *st)
+{
+	json_t *ep = sq_column_json(st, 0), *out;
+	int status = sqlite3_column_int(st, 1);
+	int64_t next = sqlite3_column_int64(st, 2);
+
+	if (!ep)
+		ep = json_pack("{s:s}", "id", col_text(st, 3));
+	out = json_strip_private(ep);
+	json_decref(ep);
+	json_object_set_new(out, "status", json_integer(status));
+	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
+	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? ts_json(next) : json_null());
+	return out;
+}
+
+/* a delivery to one endpoint, shown with its message (EndpointMessageOut) */
+static json_t *endpoint_msg_row(sqlite3_stmt *st)
+{
+	json_t *out = msg_json(st, 3, false);
+	int status = sqlite3_column_int(st, 0);
+
+	json_object_set_new(out, "status", json_integer(status));
+	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
+	json_object_set_new(out, "nextAttempt",
+			    status == MSG_PENDING ? ts_json(sqlite3_column_int64(st, 1)) : json_null());
+	return out;
+}
+
+int sq_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
+		     const struct store_page *pg, struct store_list *out)
+{
+	struct qb q;
+	bool back;
+
+	if (msg) {
+		qb_init(&q, "SELECT e.body, d.status, d.next_at, d.endpoint FROM delivery d"
+			    " LEFT JOIN doc e ON e.kind = 'endpoint' AND e.id = d.endpoint WHERE");
+		qb_s(&q, " d.app = ?", app);
+		qb_s(&q, " AND d.msg = ?", msg);
+		back = qb_page(&q, "d.endpoint", pg);
+		return run_list(arg, &q, pg, back, destination_row, out);
+	}
+	qb_init(&q, "SELECT d.status, d.next_at, d.msg, " MSG_COLS
+		    " FROM delivery d JOIN msg m ON m.id = d.msg WHERE");
+	qb_s(&q, " d.app = ?", app);
+	qb_s(&q, " AND d.endpoint = ?", endpoint);
+	back = qb_page(&q, "d.msg", pg);
+	return run_list(arg, &q, pg, back, endpoint_msg_row, out);
+}
+
+static void due_from_row(sqlite3_stmt *st, struct store_due *d)
+{
+	snprintf(d->msg, sizeof(d->msg), "%s", col_text(st, 0));
+	snprintf(d->endpoint, sizeof(d->endpoint), "%s", col_text(st, 1));
+	snprintf(d->app, sizeof(d->app), "%s", col_text(st, 2));
+	d->attempts = sqlite3_column_int(st, 3);
+	d->next_at = sqlite3_column_int64(st, 4);
+	d->status = sqlite3_column_int(st, 5);
+}
+
+/* scan runs a prepared query of due-shaped rows through fn */
+static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
+{
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st;
+	struct store_due d;
+	int rc = 0, src, n = 0;
+
+	if (!r) {
+		buf_release(&q->sql);
+		return HK_EDB;
+	}
+	st = qb_prepare(q, r->db);
+	if (!st) {
+		sq_reader_give(be, r);
+		return HK_EDB;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		due_from_row(st, &d);
+		n++;
+		rc = fn(&d, arg);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sq_db_err(r->db, src, "scan");
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc < 0 ? rc : n;
+}
+
+#define DUE_COLS "SELECT d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status FROM delivery d"
+
+int sq_delivery_get(void *arg, const char *msg, const char *endpoint, struct store_due *out)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st = NULL;
+	int rc = HK_ENOTFOUND;
+
+	if (!r)
+		return HK_EDB;
+	if (sqlite3_prepare_v2(r->db, DUE_COLS " WHERE d.msg = ? AND d.endpoint = ?", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(st, 1, msg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, endpoint, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			due_from_row(st, out);
+			rc = 0;
+		}
+	} else {
+		rc = HK_EDB;
+	}
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc;
+}
+
+int sq_due_scan(void *arg, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
+		void *fnarg)
+{
+	struct qb q;
+
+	qb_init(&q, DUE_COLS " WHERE d.status = 1");
+	qb_s(&q, " AND (d.msg > ?", after_msg ? after_msg : "");
+	qb_s(&q, " OR (d.msg = ?1 AND d.endpoint > ?))", after_ep ? after_ep : "");
+	qb_i(&q, " ORDER BY d.msg, d.endpoint LIMIT ?", limit);
+	return scan(arg, &q, fn, fnarg);
+}
+
+int sq_failed_scan(void *arg, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
+		   void *fnarg)
+{
+	struct qb q;
+
+	qb_init(&q, DUE_COLS " WHERE d.status = 2");
+	qb_s(&q, " AND d.endpoint = ?", endpoint);
+	qb_i(&q, " AND d.updated >= ?", since);
+	if (until)
+		qb_i(&q, " AND d.updated <= ?", until);
+	return scan(arg, &q, fn, fnarg);
+}
+
+int sq_endpoint_stats(void *arg, const char *endpoint, int64_t since, int64_t until,
+		      struct store_ep_stats *out)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (!r)
+		return HK_EDB;
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT status, count(*) FROM delivery WHERE endpoint = ?1"
+			       " AND updated >= ?2 AND updated <= ?3 GROUP BY status",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, until ? until : INT64_MAX);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(st, 1);
+		switch (sqlite3_column_int(st, 0)) {
+		case MSG_SUCCESS: out->success = n; break;
+		case MSG_PENDING: out->pending = n; break;
+		case MSG_FAIL: out->fail = n; break;
+		case MSG_SENDING: out->sending = n; break;
+		case MSG_CANCELED: out->canceled = n; break;
+		}
+	}
+out:
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc;
+}
