@@ -1,0 +1,43 @@
+/*
+ * fanout.h - which endpoints a message goes to, and a cache of each
+ * application's endpoints so a publish does not read them from the store.
+ *
+ * An endpoint matches a message when it is enabled, its eventTypes is empty
+ * (null) or holds the message's type, and its channels are empty or share
+ * one with the message's channels; a message without channels does not
+ * match an endpoint that has some.
+ *
+ * The cache is invalidated as a whole by fanout_invalidate(), which the API
+ * calls after any endpoint or application write commits; entries are then
+ * reloaded on their next use. Thread-safe.
+ */
+#ifndef HK_FANOUT_H
+#define HK_FANOUT_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/map.h"
+#include "store/store.h"
+
+bool fanout_match(const json_t *endpoint, const char *event_type, const json_t *channels);
+
+struct fanout {
+	struct store *store;
+	pthread_mutex_t mu;
+	struct map apps;        /* app id -> struct fanout_entry */
+	atomic_uint_fast64_t gen;
+};
+
+void fanout_init(struct fanout *f, struct store *store);
+void fanout_release(struct fanout *f);
+void fanout_invalidate(struct fanout *f);
+/*
+ * fanout_endpoints returns (a new reference to) the array of the app's
+ * endpoint documents, from the cache or the store.
+ */
+int fanout_endpoints(struct fanout *f, const char *app_id, json_t **out);
+
+#endif
