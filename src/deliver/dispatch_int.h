@@ -1,0 +1,115 @@
+/*
+ * dispatch_int.h - structures shared by dispatch.c (jobs, endpoints,
+ * scheduling) and request.c (libcurl on libuv). Private to src/deliver/.
+ */
+#ifndef HK_DISPATCH_INT_H
+#define HK_DISPATCH_INT_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "core/buf.h"
+#include "core/heap.h"
+#include "core/map.h"
+#include "deliver/breaker.h"
+#include "deliver/bucket.h"
+#include "deliver/dispatch.h"
+
+/* a message's bytes, shared by its deliveries */
+struct dmsg {
+	atomic_int refs;
+	char id[ID_MAX];
+	char app[ID_MAX];
+	char *event_type;
+	char *payload; /* NULL once expunged */
+	size_t len;
+};
+
+struct djob {
+	struct djob *next; /* in the incoming queue or an endpoint's wait list */
+	struct dmsg *msg;
+	char endpoint[ID_MAX];
+	int attempts;      /* made so far */
+	int trigger;
+	int64_t due;       /* heap key */
+	size_t heap_pos;
+};
+
+/* an endpoint as the loop knows it: configuration snapshot and limits */
+struct dep {
+	struct dispatch *d;
+	char id[ID_MAX];
+	char app[ID_MAX];
+	uint_fast64_t gen;      /* configuration generation loaded */
+	bool gone, disabled;
+	json_t *doc;            /* the endpoint document */
+	const char *url;        /* inside doc */
+	const char *secrets[12];
+	int nsecrets;
+	struct curl_slist *headers; /* custom headers, "Name: value" */
+	int format;
+	bool svix_headers, accept_3xx;
+	int max_inflight;
+	struct bucket bucket;
+	struct breaker breaker;
+	int inflight;
+	struct djob *wait_head, *wait_tail;
+	size_t nwait;
+	uv_timer_t pump;        /* wakes the endpoint when a throttle or circuit wait ends */
+	bool pump_armed;
+};
+
+struct dreq {
+	CURL *easy;
+	struct djob *job;
+	struct dep *dep;
+	struct curl_slist *hdrs;
+	struct buf resp;
+	char retry_after[80];
+	char *body;             /* owned when the format rewrote the payload */
+	char *url;              /* owned when the format rewrote the URL */
+	char attempt_id[ID_MAX];
+	int64_t start_us;
+	bool denied;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct dispatch {
+	struct dispatch_config cfg;
+	pthread_t thread;
+	uv_loop_t loop;
+	uv_async_t wake;
+	uv_timer_t retry_timer;
+	uv_timer_t curl_timer;
+	CURLM *multi;
+	bool stopping;
+
+	pthread_mutex_t mu;        /* guards incoming */
+	struct djob *in_head, *in_tail;
+	size_t nin;
+
+	struct heap retries;       /* jobs waiting for their due time */
+	struct map deps;           /* endpoint id -> struct dep */
+	atomic_uint_fast64_t gen;  /* endpoint configuration generation */
+
+	atomic_uint_fast64_t attempts, succeeded, failed, retried;
+	atomic_int_fast64_t inflight, queued, scheduled;
+};
+
+/* request.c */
+int req_multi_init(struct dispatch *d);
+void req_multi_release(struct dispatch *d);
+/* req_start sends job to dep's URL; on a setup failure it reports through req_finished */
+void req_start(struct dispatch *d, struct dep *dep, struct djob *job);
+/* req_free releases a finished request (not its job) */
+void req_free(struct dreq *rq);
+
+/* dispatch.c: request.c reports a finished request here (code 0: no answer) */
+void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char *error);
+
+void dmsg_unref(struct dmsg *m);
+
+#endif

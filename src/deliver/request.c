@@ -1,0 +1,382 @@
+/*
+ * request.c - one delivery attempt as a libcurl request, and libcurl's
+ * multi interface driven by the dispatcher's libuv loop (socket events and
+ * a timer, never a blocking call).
+ *
+ * Safety lives here: the connect-time address check (CURLOPT_OPENSOCKETFUNCTION
+ * sees the address after DNS resolution, so a DNS answer cannot smuggle in a
+ * private address), no redirects, no proxies from the environment, only
+ * http and https, a whole-request timeout and a cap on the body kept.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "deliver/dispatch_int.h"
+#include "deliver/format.h"
+#include "sign/sign.h"
+
+struct sock_ctx {
+	uv_poll_t poll;
+	curl_socket_t fd;
+	struct dispatch *d;
+};
+
+/* ---- multi on libuv ---- */
+
+static void check_done(struct dispatch *d)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(d->multi, &left))) {
+		struct dreq *rq = NULL;
+		long code = 0;
+		const char *err = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&rq);
+		if (m->data.result == CURLE_OK) {
+			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		} else {
+			err = rq->denied ? "address not allowed (private or reserved network)"
+			      : rq->errbuf[0] ? rq->errbuf
+					      : curl_easy_strerror(m->data.result);
+		}
+		curl_multi_remove_handle(d->multi, m->easy_handle);
+		dispatch_finished(d, rq, (int)code, err);
+	}
+}
+
+static void poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct sock_ctx *c = h->data;
+	int flags = 0, running;
+
+	if (status < 0)
+		flags = CURL_CSELECT_ERR;
+	if (events & UV_READABLE)
+		flags |= CURL_CSELECT_IN;
+	if (events & UV_WRITABLE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(c->d->multi, c->fd, flags, &running);
+	check_done(c->d);
+}
+
+static void sock_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct dispatch *d = userp;
+	struct sock_ctx *c = socketp;
+	int events = 0;
+	(void)e;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (c) {
+			uv_poll_stop(&c->poll);
+			uv_close((uv_handle_t *)&c->poll, sock_closed);
+			curl_multi_assign(d->multi, s, NULL);
+		}
+		return 0;
+	}
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return -1;
+		c->fd = s;
+		c->d = d;
+		if (uv_poll_init_socket(&d->loop, &c->poll, s) < 0) {
+			free(c);
+			return -1;
+		}
+		c->poll.data = c;
+		curl_multi_assign(d->multi, s, c);
+	}
+	if (what & CURL_POLL_IN)
+		events |= UV_READABLE;
+	if (what & CURL_POLL_OUT)
+		events |= UV_WRITABLE;
+	uv_poll_start(&c->poll, events, poll_cb);
+	return 0;
+}
+
+static void curl_timeout_cb(uv_timer_t *t)
+{
+	struct dispatch *d = t->data;
+	int running;
+	curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(d);
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct dispatch *d = userp;
+	(void)m;
+	if (timeout_ms < 0)
+		uv_timer_stop(&d->curl_timer);
+	else
+		uv_timer_start(&d->curl_timer, curl_timeout_cb, (uint64_t)timeout_ms, 0);
+	return 0;
+}
+
+int req_multi_init(struct dispatch *d)
+{
+	d->multi = curl_multi_init();
+	if (!d->multi)
+		return HK_ENOMEM;
+	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
+	curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
+	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, 4096L);
+	curl_multi_setopt(d->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	uv_timer_init(&d->loop, &d->curl_timer);
+	d->curl_timer.data = d;
+	return 0;
+}
+
+void req_multi_release(struct dispatch *d)
+{
+	if (d->multi)
+		curl_multi_cleanup(d->multi);
+	d->multi = NULL;
+}
+
+/* ---- one request ---- */
+
+static size_t write_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct dreq *rq = arg;
+	size_t len = size * n;
+	if (!rq->resp.cap || rq->resp.len + len < rq->resp.cap)
+		buf_append(&rq->resp, p, len);
+	else if (rq->resp.len + 1 < rq->resp.cap)
+		buf_append(&rq->resp, p, rq->resp.cap - rq->resp.len - 1);
+	return len; /* read and drop the rest */
+}
+
+static size_t header_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct dreq *rq = arg;
+	size_t len = size * n;
+	if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
+		size_t vlen = len - 12;
+		const char *v = p + 12;
+		while (vlen && (*v == ' ' || *v == '\t')) {
+			v++;
+			vlen--;
+		}
+		while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+			vlen--;
+		if (vlen < sizeof(rq->retry_after)) {
+			memcpy(rq->retry_after, v, vlen);
+			rq->retry_after[vlen] = '\0';
+		}
+	}
+	return len;
+}
+
+static curl_socket_t opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct dreq *rq = arg;
+	(void)purpose;
+	if (addr_policy_check(&rq->dep->d->cfg.policy, &a->addr) < 0) {
+		rq->denied = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static int add_header(struct curl_slist **list, const char *name, const char *value)
+{
+	char line[8192];
+	struct curl_slist *n;
+	snprintf(line, sizeof(line), "%s: %s", name, value);
+	n = curl_slist_append(*list, line);
+	if (!n)
+		return HK_ENOMEM;
+	*list = n;
+	return 0;
+}
+
+/* build_body applies the endpoint's format; sets what to send and sign */
+static int build_body(struct dreq *rq, const char **url, const char **body, size_t *len, bool *get)
+{
+	struct dep *dep = rq->dep;
+	struct dmsg *m = rq->job->msg;
+	json_t *payload;
+	struct buf b;
+	int rc;
+
+	*url = dep->url;
+	*body = m->payload;
+	*len = m->len;
+	*get = false;
+	if (dep->format == FORMAT_JSON)
+		return 0;
+	payload = json_loadb(m->payload, m->len, 0, NULL);
+	if (!payload)
+		return HK_EPARSE;
+	buf_init(&b, 4u << 20);
+	rc = dep->format == FORMAT_XML ? format_xml(payload, &b) : format_query_url(dep->url, payload, &b);
+	json_decref(payload);
+	if (rc < 0) {
+		buf_release(&b);
+		return rc;
+	}
+	if (dep->format == FORMAT_XML) {
+		rq->body = buf_detach(&b, len);
+		*body = rq->body;
+	} else {
+		rq->url = buf_detach(&b, NULL);
+		*url = rq->url;
+		*get = true;
+	}
+	return 0;
+}
+
+static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml)
+{
+	struct dep *dep = rq->dep;
+	char sig[SIGN_SIG_MAX * 12 + 16], ts[24];
+	int64_t now = clock_now_ms() / 1000;
+	const char *pre = dep->svix_headers ? "svix-" : "webhook-";
+	char name[32];
+	int rc;
+
+	snprintf(ts, sizeof(ts), "%" PRId64, now);
+	rc = sign_header(dep->secrets, (size_t)dep->nsecrets, rq->job->msg->id, now, body, len, sig,
+			 sizeof(sig));
+	if (rc < 0)
+		return rc;
+	rc = add_header(&rq->hdrs, "Content-Type", xml ? "application/xml" : "application/json");
+	if (rc == 0)
+		rc = add_header(&rq->hdrs, "User-Agent", dep->d->cfg.user_agent);
+	snprintf(name, sizeof(name), "%sid", pre);
+	if (rc == 0)
+		rc = add_header(&rq->hdrs, name, rq->job->msg->id);
+	snprintf(name, sizeof(name), "%stimestamp", pre);
+	if (rc == 0)
+		rc = add_header(&rq->hdrs, name, ts);
+	snprintf(name, sizeof(name), "%ssignature", pre);
+	if (rc == 0)
+		rc = add_header(&rq->hdrs, name, sig);
+	for (struct curl_slist *h = dep->headers; h && rc == 0; h = h->next) {
+		struct curl_slist *n = curl_slist_append(rq->hdrs, h->data);
+		if (!n)
+			rc = HK_ENOMEM;
+		else
+			rq->hdrs = n;
+	}
+	if (rc == 0) {
+		struct curl_slist *n = curl_slist_append(rq->hdrs, "Expect:");
+		if (n)
+			rq->hdrs = n;
+	}
+	return rc;
+}
+
+static void set_tls(CURL *e, json_t *tls)
+{
+	const char *cert = json_string_value(json_object_get(tls, "clientCert"));
+	const char *key = json_string_value(json_object_get(tls, "clientKey"));
+	const char *ca = json_string_value(json_object_get(tls, "caBundle"));
+	struct curl_blob blob;
+
+	if (cert && key) {
+		blob = (struct curl_blob){(void *)cert, strlen(cert), CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		blob = (struct curl_blob){(void *)key, strlen(key), CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (ca) {
+		blob = (struct curl_blob){(void *)ca, strlen(ca), CURL_BLOB_COPY};
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+	}
+}
+
+void req_start(struct dispatch *d, struct dep *dep, struct djob *job)
+{
+	struct dreq *rq = calloc(1, sizeof(*rq));
+	const char *url, *body;
+	size_t len;
+	bool get;
+	int rc = HK_ENOMEM;
+
+	if (!rq) {
+		log_error("cannot start a request: out of memory");
+		return;
+	}
+	rq->job = job;
+	rq->dep = dep;
+	rq->start_us = clock_mono_us();
+	id_new("atmpt_", rq->attempt_id);
+	buf_init(&rq->resp, d->cfg.response_max + 1);
+	if (!job->msg->payload) {
+		dispatch_finished(d, rq, 0, "the message's payload was expunged");
+		return;
+	}
+	rc = build_body(rq, &url, &body, &len, &get);
+	if (rc == 0)
+		rc = build_headers(rq, body, len, dep->format == FORMAT_XML);
+	rq->easy = rc == 0 ? curl_easy_init() : NULL;
+	if (!rq->easy) {
+		dispatch_finished(d, rq, 0, rc < 0 ? hk_strerror(rc) : "cannot create a request");
+		return;
+	}
+	CURL *e = rq->easy;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, rq);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->hdrs);
+	if (get) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)d->cfg.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(d->cfg.timeout_ms < 10000 ? d->cfg.timeout_ms : 10000));
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, rq);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, rq);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, rq);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, rq->errbuf);
+	set_tls(e, json_object_get(dep->doc, "_tls"));
+	if (curl_multi_add_handle(d->multi, e) != CURLM_OK)
+		dispatch_finished(d, rq, 0, "cannot queue the request");
+}
+
+void req_free(struct dreq *rq)
+{
+	if (!rq)
+		return;
+	if (rq->easy)
+		curl_easy_cleanup(rq->easy);
+	curl_slist_free_all(rq->hdrs);
+	buf_release(&rq->resp);
+	free(rq->body);
+	free(rq->url);
+	free(rq);
+}
