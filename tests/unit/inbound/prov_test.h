@@ -120,7 +120,7 @@ static inline void tmalformed(struct tcase t, size_t idx)
 	assert_non_null(trunc);
 	assert_non_null(wrong);
 	assert_non_null(huge);
-	trunc[glen > 2 ? glen - 2 : 0] = '\0';
+	trunc[glen > 4 ? glen - 4 : 0] = '\0';
 	memcpy(wrong, "xx", 2);
 	memcpy(wrong + 2, good + (glen > 3 ? 3 : 0), glen - (glen > 3 ? 3 : 0) + 1);
 	memset(huge, 'a', 100 * 1024);
