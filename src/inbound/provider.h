@@ -131,7 +131,8 @@ const struct provider *const *provider_list(void);
  * provider_verify authenticates a request: 0, or HK_EVERIFY with a
  * lowercase reason ("missing header 'x-hub-signature-256'", "no matching
  * signature", "timestamp too old", ...). The "none" provider returns 0 with
- * the reason "unverified". reason may be NULL when cap is 0.
+ * the reason "unverified". reason may be NULL when cap is 0. HK_ENOMEM
+ * when memory runs out (answer 503, not 401).
  */
 int provider_verify(const struct provider *p, const struct provider_cfg *cfg,
 		    const struct provider_req *req, char *reason, size_t cap);
