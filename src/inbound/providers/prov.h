@@ -51,7 +51,8 @@ int prov_nomatch(char *reason, size_t cap);
 /*
  * prov_match decodes one candidate (hex or base64, per m->enc) and compares
  * it with the MAC under every secret: 1 on a match, 0 on none, HK_EPARSE
- * when the candidate cannot be decoded or is too long to be a MAC.
+ * when the candidate cannot be decoded or is too long to be a MAC,
+ * HK_ENOMEM when memory runs out.
  */
 int prov_match(const struct provider_cfg *cfg, const struct prov_mac *m, const char *cand,
 	       size_t n);
@@ -61,6 +62,7 @@ int prov_match(const struct provider_cfg *cfg, const struct prov_mac *m, const c
  * from each item ("sha256=", "v1="; items without it are skipped when
  * prefix is set) and matches each: 0 on a match, HK_EVERIFY with a reason
  * otherwise ("malformed signature header" when no item could be decoded).
+ * The MAC under each secret is computed once, whatever the item count.
  */
 int prov_match_list(const struct provider_cfg *cfg, const struct prov_mac *m, const char *v,
 		    size_t n, char sep, const char *prefix, char *reason, size_t cap);

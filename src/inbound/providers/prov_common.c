@@ -5,7 +5,10 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "core/codec.h"
 #include "core/err.h"
@@ -57,39 +60,84 @@ int prov_need_header(const struct provider_req *req, const char *name, const cha
 	return 0;
 }
 
-int prov_match(const struct provider_cfg *cfg, const struct prov_mac *m, const char *cand,
-	       size_t n)
+/* the MAC of the signed content under one secret; len 0 when the secret is unusable */
+struct pmac {
+	unsigned char mac[SIGN_MAC_MAX];
+	size_t len;
+};
+
+/*
+ * macs_compute computes the MAC under every secret once, so that a header
+ * with thousands of candidates costs one HMAC per secret, not per candidate.
+ */
+static struct pmac *macs_compute(const struct provider_cfg *cfg, const struct prov_mac *m)
 {
-	unsigned char want[CAND_MAX], mac[SIGN_MAC_MAX];
-	size_t wantlen = 0, maclen = 0;
+	struct pmac *macs = calloc(cfg->nsecrets ? cfg->nsecrets : 1, sizeof(*macs));
+
+	if (!macs)
+		return NULL;
+	for (size_t i = 0; i < cfg->nsecrets; i++) {
+		const char *key = cfg->secrets[i];
+		if (!key || !*key ||
+		    sign_hmac(m->digest, key, strlen(key), m->parts, m->nparts, macs[i].mac,
+			      &macs[i].len) < 0)
+			macs[i].len = 0;
+	}
+	return macs;
+}
+
+static void macs_free(struct pmac *macs, size_t n)
+{
+	if (macs)
+		OPENSSL_cleanse(macs, (n ? n : 1) * sizeof(*macs));
+	free(macs);
+}
+
+/* macs_match decodes one candidate and compares it with every MAC: 1, 0 or HK_EPARSE. */
+static int macs_match(const struct pmac *macs, size_t nmacs, enum prov_enc enc, const char *cand,
+		      size_t n)
+{
+	unsigned char want[CAND_MAX];
+	size_t wantlen = 0;
 	int rc, found = 0;
 
 	if (n == 0 || n > CAND_MAX)
 		return HK_EPARSE;
-	if (m->enc == PROV_HEX)
+	if (enc == PROV_HEX)
 		rc = hex_decode(cand, n, want, &wantlen);
 	else
 		rc = base64_decode(cand, n, want, &wantlen);
 	if (rc < 0 || wantlen == 0)
 		return HK_EPARSE;
-	for (size_t i = 0; i < cfg->nsecrets; i++) {
-		const char *key = cfg->secrets[i];
-		if (!key || !*key)
-			continue;
-		if (sign_hmac(m->digest, key, strlen(key), m->parts, m->nparts, mac, &maclen) < 0)
-			continue;
-		found |= ct_equal(mac, maclen, want, wantlen);
-	}
+	for (size_t i = 0; i < nmacs; i++)
+		if (macs[i].len)
+			found |= ct_equal(macs[i].mac, macs[i].len, want, wantlen);
 	return found;
+}
+
+int prov_match(const struct provider_cfg *cfg, const struct prov_mac *m, const char *cand,
+	       size_t n)
+{
+	struct pmac *macs = macs_compute(cfg, m);
+	int rc;
+
+	if (!macs)
+		return HK_ENOMEM;
+	rc = macs_match(macs, cfg->nsecrets, m->enc, cand, n);
+	macs_free(macs, cfg->nsecrets);
+	return rc;
 }
 
 int prov_match_list(const struct provider_cfg *cfg, const struct prov_mac *m, const char *v,
 		    size_t n, char sep, const char *prefix, char *reason, size_t cap)
 {
 	size_t plen = prefix ? strlen(prefix) : 0, i = 0;
+	struct pmac *macs = macs_compute(cfg, m);
 	bool decoded = false;
 	int found = 0;
 
+	if (!macs)
+		return HK_ENOMEM;
 	while (i < n) {
 		size_t start = i, len;
 		while (i < n && v[i] != sep)
@@ -102,12 +150,13 @@ int prov_match_list(const struct provider_cfg *cfg, const struct prov_mac *m, co
 		i++;
 		if (plen && (len < plen || strncmp(v + start, prefix, plen)))
 			continue;
-		int rc = prov_match(cfg, m, v + start + plen, len - plen);
+		int rc = macs_match(macs, cfg->nsecrets, m->enc, v + start + plen, len - plen);
 		if (rc >= 0)
 			decoded = true;
 		if (rc > 0)
 			found = 1;
 	}
+	macs_free(macs, cfg->nsecrets);
 	if (found)
 		return 0;
 	if (!decoded)
