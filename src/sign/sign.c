@@ -377,26 +377,55 @@ struct verify_ctx {
 	const char *msg_id, *ts;
 	const void *body;
 	size_t len;
+	struct vmac *macs;      /* each HMAC secret's MAC, computed once */
 	unsigned char *content; /* "id.ts.body" once an ed25519 candidate shows up */
 	size_t clen;
+	int ed_tries;           /* ed25519 candidates checked so far */
 };
+
+struct vmac {
+	unsigned char mac[SIGN_MAC_MAX];
+	size_t len; /* 0: not an HMAC secret */
+};
+
+/*
+ * A header may carry thousands of candidates: HMACs are computed once per
+ * secret, not per candidate, and only the first SIGN_ED25519_TRIES ed25519
+ * candidates are checked (a rotation never needs more than a few).
+ */
+#define SIGN_ED25519_TRIES 8
+
+static void compute_macs(struct verify_ctx *v)
+{
+	v->macs = calloc(v->nsecs, sizeof(*v->macs));
+	if (!v->macs)
+		return;
+	for (size_t i = 0; i < v->nsecs; i++) {
+		const struct sign_secret *s = &v->secs[i];
+		if (s->kind == SIGN_HMAC &&
+		    raw_signature(s, v->msg_id, v->ts, v->body, v->len, v->macs[i].mac,
+				  &v->macs[i].len) < 0)
+			v->macs[i].len = 0;
+	}
+}
 
 static bool match_candidate(struct verify_ctx *v, bool ed, const unsigned char *sig,
 			    size_t siglen)
 {
 	bool found = false;
 
-	if (ed && siglen == 64 && !v->content)
+	if (!ed && !v->macs)
+		compute_macs(v);
+	if (ed && (siglen != 64 || v->ed_tries++ >= SIGN_ED25519_TRIES))
+		return false;
+	if (ed && !v->content)
 		v->content = content_join(v->msg_id, v->ts, v->body, v->len, &v->clen);
 	for (size_t i = 0; i < v->nsecs; i++) {
 		const struct sign_secret *s = &v->secs[i];
-		unsigned char mac[SIGN_MAC_MAX];
-		size_t maclen = 0;
 
-		if (!ed && s->kind == SIGN_HMAC &&
-		    raw_signature(s, v->msg_id, v->ts, v->body, v->len, mac, &maclen) == 0)
-			found |= ct_equal(mac, maclen, sig, siglen);
-		if (ed && s->kind != SIGN_HMAC && siglen == 64 && v->content) {
+		if (!ed && s->kind == SIGN_HMAC && v->macs && v->macs[i].len)
+			found |= ct_equal(v->macs[i].mac, v->macs[i].len, sig, siglen);
+		if (ed && s->kind != SIGN_HMAC && v->content) {
 			const unsigned char *pub = s->kind == SIGN_ED25519_SK ? s->key + 32 : s->key;
 			found |= sign_ed25519_verify(pub, v->content, v->clen, sig);
 		}
@@ -486,6 +515,9 @@ int sign_verify(const char *const *secrets, size_t n, const char *msg_id, const 
 						    : "malformed signature header");
 out:
 	free(v.content);
+	if (v.macs)
+		OPENSSL_cleanse(v.macs, nsecs * sizeof(*v.macs));
+	free(v.macs);
 	if (secs)
 		OPENSSL_cleanse(secs, n * sizeof(*secs));
 	free(secs);

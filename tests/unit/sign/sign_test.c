@@ -51,7 +51,7 @@ static void test_vector_a(void **state)
 	assert_string_equal(out, A_SIG);
 	assert_int_equal(verify1(A_SECRET, A_ID, A_TS_STR, A_SIG, A_BODY, A_TS, &reason), 0);
 	/* the bare base64 secret works too */
-	assert_int_equal(verify1(A_SECRET + 6, A_ID, A_TS_STR, A_SIG, A_BODY, A_TS, &reason), 0);
+	assert_int_equal(verify1(&A_SECRET[6], A_ID, A_TS_STR, A_SIG, A_BODY, A_TS, &reason), 0);
 }
 
 static void test_vector_b(void **state)
