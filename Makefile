@@ -66,4 +66,4 @@ integration: hookd
 clean:
 	rm -rf $(BUILD) build-asan hookd
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:=.d)

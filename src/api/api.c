@@ -17,6 +17,8 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "deliver/dispatch.h"
+#include "deliver/fanout.h"
 
 #define IDEM_TTL_MS (12LL * 3600 * 1000)
 
@@ -56,6 +58,16 @@ void api_now_str(char out[40], int64_t *ms)
 json_t *api_public(const json_t *doc)
 {
 	return json_strip_private(doc);
+}
+
+struct dispatch *api_dispatch(struct api_req *r)
+{
+	return r->api->cfg.dispatch;
+}
+
+struct fanout *api_fanout(struct api_req *r)
+{
+	return r->api->cfg.fanout;
 }
 
 const char *api_param(struct api_req *r, const char *name)
@@ -156,14 +168,38 @@ struct commit_ctx {
 	int status;
 	char *body;
 	size_t len;
+	void (*then)(void *arg);
+	void *arg;
+	void (*free_arg)(void *arg);
 };
+
+/* touches_config reports whether a write changed what the dispatcher and fan-out cache hold */
+static bool touches_config(const struct store_write *w)
+{
+	for (size_t i = 0; i < w->nops; i++) {
+		const struct store_op *op = &w->ops[i];
+		if ((op->kind == SOP_DOC_INSERT || op->kind == SOP_DOC_UPDATE || op->kind == SOP_DOC_DELETE) &&
+		    (strcmp(op->u.doc.kind, "endpoint") == 0 || strcmp(op->u.doc.kind, "app") == 0))
+			return true;
+	}
+	return false;
+}
 
 static void commit_done(struct store_write *w, int rc, void *arg)
 {
 	struct commit_ctx *c = arg;
 	struct api_req *r = c->r;
-	(void)w;
 
+	if (rc == 0 && touches_config(w)) {
+		if (r->api->cfg.fanout)
+			fanout_invalidate(r->api->cfg.fanout);
+		if (r->api->cfg.dispatch)
+			dispatch_config_changed(r->api->cfg.dispatch);
+	}
+	if (rc == 0 && c->then)
+		c->then(c->arg);
+	if (c->free_arg)
+		c->free_arg(c->arg);
 	if (rc == 0) {
 		finish(r, c->status, c->body, c->len);
 		c->body = NULL;
@@ -176,11 +212,20 @@ static void commit_done(struct store_write *w, int rc, void *arg)
 
 void api_commit(struct api_req *r, struct store_write *w, int status, json_t *doc)
 {
+	api_commit_then(r, w, status, doc, NULL, NULL, NULL);
+}
+
+void api_commit_then(struct api_req *r, struct store_write *w, int status, json_t *doc,
+		     void (*then)(void *arg), void *arg, void (*free_arg)(void *arg))
+{
 	struct commit_ctx *c = calloc(1, sizeof(*c));
 	int rc = HK_ENOMEM;
 
 	if (!c)
 		goto fail;
+	c->then = then;
+	c->arg = arg;
+	c->free_arg = free_arg;
 	c->r = r;
 	c->status = status;
 	c->body = doc ? json_dump_compact(doc, &c->len) : NULL;
@@ -208,6 +253,8 @@ void api_commit(struct api_req *r, struct store_write *w, int status, json_t *do
 		store_write_free(w);
 		free(c->body);
 		free(c);
+		if (free_arg)
+			free_arg(arg);
 		api_fail(r, rc, "write");
 	}
 	return;
@@ -217,6 +264,8 @@ fail:
 	if (c)
 		free(c->body);
 	free(c);
+	if (free_arg)
+		free_arg(arg);
 	api_fail(r, rc, "write");
 }
 
@@ -447,6 +496,10 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_event_type_routes, api_event_type_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_endpoint_routes, api_endpoint_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_msg_routes, api_msg_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_attempt_routes, api_attempt_nroutes);
 	if (rc < 0) {
 		api_free(api);
 		return rc;

@@ -44,8 +44,13 @@ struct api_route {
 
 enum api_scope { SCOPE_NONE, SCOPE_ADMIN };
 
+struct dispatch;
+struct fanout;
+
 struct api_config {
 	struct store *store;
+	struct dispatch *dispatch;    /* NULL on an api-only node */
+	struct fanout *fanout;
 	const char *admin_token_hash; /* hex sha256 of the admin token */
 	size_t body_limit;            /* default request body cap (1 MiB) */
 };
@@ -77,6 +82,13 @@ void api_invalid(struct api_req *r);
 /* api_fail maps an HK_E* code to an error answer. */
 void api_fail(struct api_req *r, int rc, const char *what);
 void api_commit(struct api_req *r, struct store_write *w, int status, json_t *doc);
+/*
+ * api_commit_then is api_commit with a callback that runs on the store
+ * writer after a successful commit and before the answer (hand work to the
+ * dispatcher); arg is freed with free_arg either way.
+ */
+void api_commit_then(struct api_req *r, struct store_write *w, int status, json_t *doc,
+		     void (*then)(void *arg), void *arg, void (*free_arg)(void *arg));
 
 /* ---- input: each helper records a 422 detail on a bad value ---- */
 void api_field_error(struct api_req *r, const char *loc0, const char *field, const char *msg);
@@ -110,9 +122,23 @@ extern const struct api_route api_event_type_routes[];
 extern const size_t api_event_type_nroutes;
 extern const struct api_route api_endpoint_routes[];
 extern const size_t api_endpoint_nroutes;
+extern const struct api_route api_msg_routes[];
+extern const size_t api_msg_nroutes;
+extern const struct api_route api_attempt_routes[];
+extern const size_t api_attempt_nroutes;
+
+/* api_query_time reads an RFC 3339 query parameter (0 when absent) */
+int64_t api_query_time(struct api_req *r, const char *name);
+/* api_query_names reads a comma-separated or repeated list of names (NULL when absent) */
+json_t *api_query_names(struct api_req *r, const char *name);
+/* api_dispatch returns the dispatcher, or NULL on a node that does not deliver */
+struct dispatch *api_dispatch(struct api_req *r);
+struct fanout *api_fanout(struct api_req *r);
 
 /* shared lookups */
 /* api_load_app finds the {app} path parameter; answers 404 itself and returns NULL */
 json_t *api_load_app(struct api_req *r);
+/* api_load_endpoint finds {ep} within the app document; answers 404 itself */
+json_t *api_load_endpoint(struct api_req *r, const json_t *app);
 
 #endif

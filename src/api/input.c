@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "api/valid.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 
@@ -180,4 +181,51 @@ json_t *api_load_app(struct api_req *r)
 		return NULL;
 	}
 	return app;
+}
+
+int64_t api_query_time(struct api_req *r, const char *name)
+{
+	const char *s = http_query(r->http, name);
+	int64_t ms = 0;
+
+	if (s && *s && clock_parse(s, &ms) < 0)
+		api_field_error(r, "query", name, "must be an RFC 3339 date-time");
+	return ms;
+}
+
+json_t *api_query_names(struct api_req *r, const char *name)
+{
+	const char *s = http_query(r->http, name);
+	json_t *out;
+
+	if (!s || !*s)
+		return NULL;
+	out = json_array();
+	while (*s && json_array_size(out) < 64) {
+		size_t n = strcspn(s, ",");
+		char item[257];
+		if (n > 0 && n < sizeof(item)) {
+			memcpy(item, s, n);
+			item[n] = '\0';
+			if (valid_name(item, 256))
+				json_array_append_new(out, json_string(item));
+			else
+				api_field_error(r, "query", name, "names may only contain letters, digits, '.', '_' and '-'");
+		}
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return out;
+}
+
+json_t *api_load_endpoint(struct api_req *r, const json_t *app)
+{
+	json_t *ep = NULL;
+	int rc = store_doc_get(r->store, "endpoint", json_str(app, "id"), api_param(r, "ep"), &ep);
+	if (rc < 0) {
+		api_fail(r, rc, "endpoint");
+		return NULL;
+	}
+	return ep;
 }

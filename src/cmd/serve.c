@@ -6,6 +6,7 @@
  * every queued write (which resumes the requests waiting on it), stop the
  * HTTP server (finishing in-flight answers), close the store.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -22,6 +23,9 @@
 #include "core/err.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "deliver/dispatch.h"
+#include "deliver/fanout.h"
+#include "deliver/retry.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -35,6 +39,20 @@ const struct cli_opt cmd_serve_opts[] = {
 	{"log-level", "HOOKD_LOG_LEVEL", "info", "LEVEL", CLI_VALUE, "debug, info, warn or error"},
 	{"threads", "HOOKD_THREADS", "0", "N", CLI_VALUE, "HTTP server threads (0: one per core)"},
 	{"max-body", "HOOKD_MAX_BODY", "1048576", "BYTES", CLI_VALUE, "request body limit for the API"},
+	{"role", "HOOKD_ROLE", "all", "api|worker|all", CLI_VALUE,
+	 "api accepts and stores, worker delivers, all does both"},
+	{"retry-schedule", "HOOKD_RETRY_SCHEDULE", RETRY_DEFAULT_SCHEDULE, "LIST", CLI_VALUE,
+	 "waits before each retry (ms, s, m, h, d); its length + 1 is the number of attempts"},
+	{"request-timeout", "HOOKD_REQUEST_TIMEOUT", "15", "SECONDS", CLI_VALUE,
+	 "timeout of one delivery attempt (at most 30)"},
+	{"max-in-flight", "HOOKD_MAX_IN_FLIGHT", "32", "N", CLI_VALUE,
+	 "requests in flight per endpoint, unless the endpoint sets maxInFlight"},
+	{"disable-after", "HOOKD_DISABLE_AFTER", "5d", "DURATION", CLI_VALUE,
+	 "disable an endpoint that has failed continuously this long"},
+	{"allow-private", "HOOKD_ALLOW_PRIVATE", NULL, NULL, CLI_FLAG,
+	 "allow endpoints on loopback, private and other non-public addresses"},
+	{"allow-cidr", "HOOKD_ALLOW_CIDR", NULL, "CIDR", CLI_LIST,
+	 "allow endpoints in this network even though it is not public (repeatable)"},
 };
 const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
 
@@ -141,6 +159,70 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+/* parse_duration_ms reads "90", "15s", "5m", "2h" or "5d" (a bare number is seconds) */
+static int parse_duration_ms(const char *s, int64_t *out)
+{
+	struct retry_schedule one;
+	if (retry_schedule_parse(&one, s, NULL, 0) < 0 || one.n != 1)
+		return HK_EINVAL;
+	*out = one.delay_ms[0];
+	return 0;
+}
+
+/* delivery_config reads the delivery flags; err gets the reason of a bad one */
+static int delivery_config(const struct cli_vals *v, struct dispatch_config *dc, char *err, size_t errlen)
+{
+	const char *const *cidrs;
+	int64_t timeout_s = 0;
+	size_t inflight = 0;
+	int n;
+
+	if (retry_schedule_parse(&dc->schedule, cli_get(v, "retry-schedule"), err, errlen) < 0)
+		return HK_EINVAL;
+	if (parse_duration_ms(cli_get(v, "request-timeout"), &timeout_s) < 0 || timeout_s < 1000 ||
+	    timeout_s > 30000) {
+		snprintf(err, errlen, "--request-timeout must be between 1 and 30 seconds");
+		return HK_EINVAL;
+	}
+	dc->timeout_ms = timeout_s;
+	if (parse_duration_ms(cli_get(v, "disable-after"), &dc->disable_after_ms) < 0) {
+		snprintf(err, errlen, "--disable-after needs a duration such as 5d");
+		return HK_EINVAL;
+	}
+	if (parse_size(cli_get(v, "max-in-flight"), &inflight) < 0 || inflight < 1 || inflight > 10000) {
+		snprintf(err, errlen, "--max-in-flight must be between 1 and 10000");
+		return HK_EINVAL;
+	}
+	dc->max_inflight = (int)inflight;
+	addr_policy_init(&dc->policy, cli_flag(v, "allow-private"));
+	n = cli_list(v, "allow-cidr", &cidrs);
+	for (int i = 0; i < n; i++) {
+		if (addr_policy_add_cidr(&dc->policy, cidrs[i]) < 0) {
+			snprintf(err, errlen, "--allow-cidr: cannot parse '%s'", cidrs[i]);
+			return HK_EINVAL;
+		}
+	}
+	return 0;
+}
+
+struct recovery {
+	pthread_t thread;
+	struct dispatch *d;
+	bool started;
+};
+
+static void *recovery_main(void *arg)
+{
+	struct recovery *rec = arg;
+	dispatch_recover(rec->d);
+	return NULL;
+}
+
+static void fanout_changed(void *arg)
+{
+	fanout_invalidate(arg);
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct cli_vals v;
@@ -150,6 +232,12 @@ int cmd_serve(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct http_config hc = {0};
 	struct api_config ac = {0};
+	struct dispatch_config dc = {0};
+	struct dispatch *disp = NULL;
+	struct fanout fan;
+	struct recovery rec = {0};
+	bool fan_ready = false, deliver;
+	const char *role;
 	char *dir = NULL;
 	sigset_t sigs;
 	size_t threads = 0;
@@ -164,6 +252,16 @@ int cmd_serve(int argc, char **argv)
 	    parse_size(cli_get(&v, "threads"), &threads) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", rc < 0 ? err : "bad number");
 		cli_usage(stderr, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
+		return 2;
+	}
+	role = cli_get(&v, "role");
+	if (strcmp(role, "api") != 0 && strcmp(role, "worker") != 0 && strcmp(role, "all") != 0) {
+		fprintf(stderr, "hookd serve: --role must be api, worker or all\n");
+		return 2;
+	}
+	deliver = strcmp(role, "api") != 0;
+	if (delivery_config(&v, &dc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
 	}
 	log_init(strcmp(cli_get(&v, "log-format"), "json") == 0 ? LOG_JSON : LOG_TEXT,
@@ -187,7 +285,25 @@ int cmd_serve(int argc, char **argv)
 		log_error("cannot set up the admin token: %s", hk_strerror(rc));
 		goto out;
 	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fanout_init(&fan, st);
+	fan_ready = true;
+	if (deliver) {
+		dc.store = st;
+		dc.user_agent = "hookd/" HOOKD_VERSION;
+		dc.endpoint_changed = fanout_changed;
+		dc.arg = &fan;
+		rc = dispatch_start(&dc, &disp);
+		if (rc < 0) {
+			log_error("cannot start the dispatcher: %s", hk_strerror(rc));
+			goto out;
+		}
+		rec.d = disp;
+		rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
+	}
 	ac.store = st;
+	ac.dispatch = disp;
+	ac.fanout = &fan;
 	ac.admin_token_hash = hash;
 	rc = api_new(&ac, &api);
 	if (rc < 0)
@@ -213,7 +329,7 @@ int cmd_serve(int argc, char **argv)
 		printf("  admin token: %s\n", token);
 		fflush(stdout);
 	}
-	log_info("started, database '%s'", cli_get(&v, "db"));
+	log_info("started, role '%s', database '%s'", role, cli_get(&v, "db"));
 	sigwait(&sigs, &sig);
 	log_info("stopping on signal %d", sig);
 	http_server_quiesce(srv);
@@ -222,9 +338,16 @@ out:
 	/* the store writer answers what is queued before it stops; then no request waits */
 	if (srv && st)
 		store_drain(st);
+	if (rec.started)
+		pthread_join(rec.thread, NULL);
+	dispatch_stop(disp);
+	if (st)
+		store_drain(st); /* attempt records the dispatcher queued */
 	http_server_stop(srv);
 	store_close(st);
 	api_free(api);
+	if (fan_ready)
+		fanout_release(&fan);
 	free(dir);
 	if (code == 0)
 		log_info("stopped");

@@ -1,0 +1,366 @@
+/*
+ * attempt.c - delivery attempts and the operations on deliveries: attempt
+ * lists, resend, send-example, recover and per-endpoint stats.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/msg.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "deliver/dispatch.h"
+
+/* ---- lists ---- */
+
+static int query_int(struct api_req *r, const char *name, int dflt, int min, int max)
+{
+	const char *s = http_query(r->http, name);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return dflt;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max) {
+		api_field_error(r, "query", name, "out of range");
+		return dflt;
+	}
+	return (int)v;
+}
+
+static void attempt_list(struct api_req *r, bool by_msg)
+{
+	json_t *app = api_load_app(r), *target = NULL;
+	struct store_attempt_query q = {0};
+	struct store_page pg;
+	struct store_list l;
+	int rc;
+
+	if (!app)
+		return;
+	if (by_msg)
+		rc = store_msg_get(r->store, json_str(app, "id"), api_param(r, "msg"), false, &target);
+	else
+		rc = store_doc_get(r->store, "endpoint", json_str(app, "id"), api_param(r, "ep"), &target);
+	if (rc < 0) {
+		json_decref(app);
+		api_fail(r, rc, by_msg ? "message" : "endpoint");
+		return;
+	}
+	api_page(r, &pg, true);
+	q.app = json_str(app, "id");
+	q.msg = by_msg ? json_str(target, "id") : NULL;
+	q.endpoint = by_msg ? http_query(r->http, "endpoint_id") : json_str(target, "id");
+	q.status = query_int(r, "status", -1, 0, 4);
+	q.code_class = query_int(r, "status_code_class", -1, 0, 599);
+	q.event_types = api_query_names(r, "event_types");
+	q.before = api_query_time(r, "before");
+	q.after = api_query_time(r, "after");
+	if (json_array_size(r->errors)) {
+		api_invalid(r);
+	} else {
+		rc = store_attempt_list(r->store, &q, &pg, &l);
+		if (rc < 0)
+			api_fail(r, rc, "attempts");
+		else
+			api_list(r, &l);
+	}
+	json_decref(q.event_types);
+	json_decref(target);
+	json_decref(app);
+}
+
+static void attempt_by_msg(struct api_req *r)
+{
+	attempt_list(r, true);
+}
+
+static void attempt_by_endpoint(struct api_req *r)
+{
+	attempt_list(r, false);
+}
+
+static void attempt_get(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *msg = NULL, *att = NULL;
+	int rc;
+
+	if (!app)
+		return;
+	rc = store_msg_get(r->store, json_str(app, "id"), api_param(r, "msg"), false, &msg);
+	if (rc == 0)
+		rc = store_attempt_get(r->store, json_str(app, "id"), json_str(msg, "id"),
+				       api_param(r, "atmpt"), &att);
+	json_decref(msg);
+	json_decref(app);
+	if (rc < 0)
+		api_fail(r, rc, "attempt");
+	else
+		api_json(r, 200, att);
+}
+
+/* delivery_list serves a message's destinations and an endpoint's messages */
+static void delivery_list(struct api_req *r, bool by_msg)
+{
+	json_t *app = api_load_app(r), *target = NULL;
+	struct store_page pg;
+	struct store_list l;
+	int rc;
+
+	if (!app)
+		return;
+	if (by_msg)
+		rc = store_msg_get(r->store, json_str(app, "id"), api_param(r, "msg"), false, &target);
+	else
+		rc = store_doc_get(r->store, "endpoint", json_str(app, "id"), api_param(r, "ep"), &target);
+	api_page(r, &pg, !by_msg);
+	if (rc < 0) {
+		api_fail(r, rc, by_msg ? "message" : "endpoint");
+	} else if (json_array_size(r->errors)) {
+		api_invalid(r);
+	} else {
+		rc = store_delivery_list(r->store, json_str(app, "id"), by_msg ? json_str(target, "id") : NULL,
+					 by_msg ? NULL : json_str(target, "id"), &pg, &l);
+		if (rc < 0)
+			api_fail(r, rc, "deliveries");
+		else
+			api_list(r, &l);
+	}
+	json_decref(target);
+	json_decref(app);
+}
+
+static void msg_destinations(struct api_req *r)
+{
+	delivery_list(r, true);
+}
+
+static void endpoint_msgs(struct api_req *r)
+{
+	delivery_list(r, false);
+}
+
+/* ---- requeueing ---- */
+
+struct requeue {
+	struct dispatch *d;
+	char app[ID_MAX];
+	size_t n, cap;
+	struct store_due *items;
+};
+
+static void requeue_then(void *arg)
+{
+	struct requeue *q = arg;
+	for (size_t i = 0; q->d && i < q->n; i++)
+		dispatch_requeue(q->d, q->items[i].msg, q->app, q->items[i].endpoint, 0, clock_now_ms(), 1);
+}
+
+static void requeue_free(void *arg)
+{
+	struct requeue *q = arg;
+	if (q) {
+		free(q->items);
+		free(q);
+	}
+}
+
+static int requeue_add(struct requeue *q, struct store_write *w, const char *msg, const char *ep)
+{
+	struct store_op *op;
+
+	if (q->n == q->cap) {
+		size_t ncap = q->cap ? q->cap * 2 : 8;
+		struct store_due *p = realloc(q->items, ncap * sizeof(*p));
+		if (!p)
+			return HK_ENOMEM;
+		q->items = p;
+		q->cap = ncap;
+	}
+	op = store_write_add(w, SOP_DELIVERY_SET);
+	if (!op)
+		return HK_ENOMEM;
+	snprintf(op->u.dset.msg, sizeof(op->u.dset.msg), "%s", msg);
+	snprintf(op->u.dset.endpoint, sizeof(op->u.dset.endpoint), "%s", ep);
+	op->u.dset.status = MSG_PENDING;
+	op->u.dset.next_at = clock_now_ms();
+	op->u.dset.reset_attempts = true;
+	memset(&q->items[q->n], 0, sizeof(q->items[q->n]));
+	snprintf(q->items[q->n].msg, ID_MAX, "%s", msg);
+	snprintf(q->items[q->n].endpoint, ID_MAX, "%s", ep);
+	q->n++;
+	return 0;
+}
+
+static void resend(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *msg = NULL, *ep = NULL;
+	struct store_due due;
+	struct store_write *w = NULL;
+	struct requeue *q = NULL;
+	int rc;
+
+	if (!app)
+		return;
+	rc = store_msg_get(r->store, json_str(app, "id"), api_param(r, "msg"), false, &msg);
+	if (rc < 0) {
+		api_fail(r, rc, "message");
+		goto out;
+	}
+	ep = api_load_endpoint(r, app);
+	if (!ep)
+		goto out;
+	rc = store_delivery_get(r->store, json_str(msg, "id"), json_str(ep, "id"), &due);
+	if (rc < 0) {
+		api_fail(r, rc, "delivery of this message to this endpoint");
+		goto out;
+	}
+	w = store_write_new(NULL, NULL);
+	q = calloc(1, sizeof(*q));
+	if (!w || !q || requeue_add(q, w, json_str(msg, "id"), json_str(ep, "id")) < 0) {
+		store_write_free(w);
+		requeue_free(q);
+		api_fail(r, HK_ENOMEM, "resend");
+		goto out;
+	}
+	q->d = api_dispatch(r);
+	snprintf(q->app, sizeof(q->app), "%s", json_str(app, "id"));
+	api_commit_then(r, w, 202, json_object(), requeue_then, q, requeue_free);
+out:
+	json_decref(ep);
+	json_decref(msg);
+	json_decref(app);
+}
+
+struct recover_scan {
+	struct requeue *q;
+	struct store_write *w;
+	int rc;
+};
+
+static int recover_one(const struct store_due *d, void *arg)
+{
+	struct recover_scan *s = arg;
+	s->rc = requeue_add(s->q, s->w, d->msg, d->endpoint);
+	return s->rc;
+}
+
+static void recover(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *ep = NULL;
+	const char *since_s = api_in_str(r, "since", true, 64), *until_s = api_in_str(r, "until", false, 64);
+	int64_t since = 0, until = 0;
+	struct recover_scan s = {0};
+	char id[ID_MAX], now[40];
+	int rc;
+
+	if (!app)
+		return;
+	if (since_s && clock_parse(since_s, &since) < 0)
+		api_field_error(r, "body", "since", "must be an RFC 3339 date-time");
+	if (until_s && clock_parse(until_s, &until) < 0)
+		api_field_error(r, "body", "until", "must be an RFC 3339 date-time");
+	ep = json_array_size(r->errors) ? NULL : api_load_endpoint(r, app);
+	if (json_array_size(r->errors)) {
+		api_invalid(r);
+		goto out;
+	}
+	if (!ep)
+		goto out;
+	s.q = calloc(1, sizeof(*s.q));
+	s.w = store_write_new(NULL, NULL);
+	rc = s.q && s.w ? store_failed_scan(r->store, json_str(ep, "id"), since, until, recover_one, &s)
+			: HK_ENOMEM;
+	if (rc < 0) {
+		store_write_free(s.w);
+		requeue_free(s.q);
+		api_fail(r, rc, "recover");
+		goto out;
+	}
+	s.q->d = api_dispatch(r);
+	snprintf(s.q->app, sizeof(s.q->app), "%s", json_str(app, "id"));
+	id_new("qtask_", id);
+	api_now_str(now, NULL);
+	api_commit_then(r, s.w, 202,
+			json_pack("{s:s,s:s,s:s,s:s}", "id", id, "status", "finished", "task",
+				  "endpoint.recover", "updatedAt", now),
+			requeue_then, s.q, requeue_free);
+out:
+	json_decref(ep);
+	json_decref(app);
+}
+
+static void send_example(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *ep = NULL, *et = NULL, *payload = NULL;
+	const char *type = api_in_str(r, "eventType", true, 256);
+
+	if (!app)
+		return;
+	ep = api_load_endpoint(r, app);
+	if (!ep)
+		goto out;
+	if (type && strcmp(type, "hookd.ping") == 0) {
+		payload = json_pack("{s:b}", "success", 1);
+	} else if (type && store_doc_get(r->store, "event_type", "", type, &et) == 0) {
+		payload = json_deep_copy(json_object_get(et, "_example"));
+		if (!json_is_object(payload)) {
+			json_decref(payload);
+			payload = json_pack("{s:s}", "eventType", type);
+		}
+	} else if (type) {
+		api_field_error(r, "body", "eventType", "unknown event type");
+	}
+	if (json_array_size(r->errors)) {
+		api_invalid(r);
+		goto out;
+	}
+	msg_publish(r, json_str(app, "id"), type, payload, NULL, NULL, 90, json_str(ep, "id"), 200);
+out:
+	json_decref(payload);
+	json_decref(et);
+	json_decref(ep);
+	json_decref(app);
+}
+
+static void endpoint_stats(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *ep = NULL;
+	struct store_ep_stats st;
+	int64_t since = api_query_time(r, "since"), until = api_query_time(r, "until");
+	int rc;
+
+	if (!app)
+		return;
+	ep = api_load_endpoint(r, app);
+	if (ep && json_array_size(r->errors)) {
+		api_invalid(r);
+	} else if (ep) {
+		rc = store_endpoint_stats(r->store, json_str(ep, "id"), since, until, &st);
+		if (rc < 0)
+			api_fail(r, rc, "stats");
+		else
+			api_json(r, 200, json_pack("{s:I,s:I,s:I,s:I}", "success", (json_int_t)st.success,
+						   "pending", (json_int_t)st.pending, "sending",
+						   (json_int_t)st.sending, "fail", (json_int_t)st.fail));
+	}
+	json_decref(ep);
+	json_decref(app);
+}
+
+const struct api_route api_attempt_routes[] = {
+	{{"GET", "/api/v1/app/{app}/attempt/msg/{msg}"}, attempt_by_msg, 0},
+	{{"GET", "/api/v1/app/{app}/attempt/endpoint/{ep}"}, attempt_by_endpoint, 0},
+	{{"GET", "/api/v1/app/{app}/msg/{msg}/attempt/{atmpt}"}, attempt_get, 0},
+	{{"GET", "/api/v1/app/{app}/msg/{msg}/endpoint"}, msg_destinations, 0},
+	{{"GET", "/api/v1/app/{app}/endpoint/{ep}/msg"}, endpoint_msgs, 0},
+	{{"POST", "/api/v1/app/{app}/msg/{msg}/endpoint/{ep}/resend"}, resend, 0},
+	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/send-example"}, send_example, 0},
+	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/recover"}, recover, 0},
+	{{"GET", "/api/v1/app/{app}/endpoint/{ep}/stats"}, endpoint_stats, 0},
+};
+const size_t api_attempt_nroutes = sizeof(api_attempt_routes) / sizeof(api_attempt_routes[0]);

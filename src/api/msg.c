@@ -1,0 +1,247 @@
+/*
+ * msg.c - publishing and reading messages: POST|GET /app/{app}/msg,
+ * GET /app/{app}/msg/{msg}, DELETE /app/{app}/msg/{msg}/content.
+ *
+ * A publish writes the message and one pending delivery per matching
+ * endpoint in one commit (with the idempotency answer); only after that
+ * commit are the deliveries handed to the dispatcher in memory, so a 202
+ * always means the message survives a crash.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/msg.h"
+#include "api/valid.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "deliver/dispatch.h"
+#include "deliver/fanout.h"
+
+#define MSG_CHANNELS_MAX 5
+#define MSG_RETENTION_DEFAULT_DAYS 90
+
+/* what the writer hands to the dispatcher after the commit */
+struct publish_after {
+	struct dispatch *d;
+	char id[ID_MAX], app[ID_MAX];
+	char *event_type, *payload;
+	size_t len;
+	char (*endpoints)[ID_MAX];
+	size_t n;
+};
+
+static void publish_then(void *arg)
+{
+	struct publish_after *p = arg;
+	if (p->d)
+		dispatch_publish(p->d, p->id, p->app, p->event_type, p->payload, p->len,
+				 (const char (*)[ID_MAX])p->endpoints, p->n);
+}
+
+static void publish_free(void *arg)
+{
+	struct publish_after *p = arg;
+	if (!p)
+		return;
+	free(p->event_type);
+	free(p->payload);
+	free(p->endpoints);
+	free(p);
+}
+
+/* match_endpoints fills ids with the app's endpoints the message goes to */
+static int match_endpoints(struct api_req *r, const char *app_id, const char *only_endpoint,
+			   const char *event_type, json_t *channels, char (**ids)[ID_MAX], size_t *n)
+{
+	json_t *eps = NULL, *ep;
+	size_t i;
+	int rc = fanout_endpoints(api_fanout(r), app_id, &eps);
+
+	*ids = NULL;
+	*n = 0;
+	if (rc < 0)
+		return rc;
+	*ids = calloc(json_array_size(eps) + 1, ID_MAX);
+	if (!*ids) {
+		json_decref(eps);
+		return HK_ENOMEM;
+	}
+	json_array_foreach(eps, i, ep) {
+		const char *id = json_str(ep, "id");
+		bool take = only_endpoint ? strcmp(id, only_endpoint) == 0
+					  : fanout_match(ep, event_type, channels);
+		if (take)
+			snprintf((*ids)[(*n)++], ID_MAX, "%s", id);
+	}
+	json_decref(eps);
+	return 0;
+}
+
+int msg_publish(struct api_req *r, const char *app_id, const char *event_type, json_t *payload,
+		const char *event_id, json_t *channels, int retention_days, const char *only_endpoint,
+		int status)
+{
+	struct store_write *w = store_write_new(NULL, NULL);
+	struct publish_after *after = calloc(1, sizeof(*after));
+	struct store_op *op = w ? store_write_add(w, SOP_MSG_INSERT) : NULL;
+	struct store_msg *m;
+	char ts[40];
+	json_t *answer;
+	int rc = HK_ENOMEM;
+
+	if (!op || !after)
+		goto fail;
+	m = &op->u.msg;
+	id_new("msg_", m->id);
+	snprintf(m->app, sizeof(m->app), "%s", app_id);
+	m->event_id = event_id ? strdup(event_id) : NULL;
+	m->event_type = strdup(event_type);
+	m->channels = channels ? json_incref(channels) : NULL;
+	m->payload = json_dump_compact(payload, &m->payload_len);
+	api_now_str(ts, &m->created);
+	m->expires = m->created + (int64_t)retention_days * 86400 * 1000;
+	if (!m->event_type || !m->payload)
+		goto fail;
+	rc = match_endpoints(r, app_id, only_endpoint, event_type, channels, &m->endpoints,
+			     &m->nendpoints);
+	if (rc < 0)
+		goto fail;
+	after->d = api_dispatch(r);
+	memcpy(after->id, m->id, sizeof(after->id));
+	memcpy(after->app, m->app, sizeof(after->app));
+	after->event_type = strdup(event_type);
+	after->payload = malloc(m->payload_len + 1);
+	after->endpoints = malloc((m->nendpoints + 1) * ID_MAX);
+	if (!after->event_type || !after->payload || !after->endpoints) {
+		rc = HK_ENOMEM;
+		goto fail;
+	}
+	memcpy(after->payload, m->payload, m->payload_len + 1);
+	after->len = m->payload_len;
+	memcpy(after->endpoints, m->endpoints, m->nendpoints * ID_MAX);
+	after->n = m->nendpoints;
+	answer = json_pack("{s:s,s:s?,s:s,s:O,s:O,s:s}", "id", m->id, "eventId", event_id, "eventType",
+			   event_type, "payload",
+			   api_query_bool(r, "with_content", true) ? payload : json_object(),
+			   "channels", channels ? channels : json_null(), "timestamp", ts);
+	api_commit_then(r, w, status, answer, publish_then, after, publish_free);
+	return 0;
+fail:
+	store_write_free(w);
+	publish_free(after);
+	api_fail(r, rc, "message");
+	return rc;
+}
+
+static void msg_create(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *payload, *channels;
+	const char *event_type, *event_id, *why;
+	long long retention;
+
+	if (!app)
+		return;
+	event_type = api_in_str(r, "eventType", true, 256);
+	if (event_type && !valid_name(event_type, 256))
+		api_field_error(r, "body", "eventType", "event type names may only contain letters, digits, '.', '_' and '-'");
+	payload = json_object_get(r->body, "payload");
+	if (!json_is_object(payload))
+		api_field_error(r, "body", "payload", payload ? "must be an object" : "field required");
+	event_id = api_in_str(r, "eventId", false, 256);
+	if (event_id && !valid_uid(event_id, "msg_", &why))
+		api_field_error(r, "body", "eventId", why);
+	channels = api_in_names(r, "channels", MSG_CHANNELS_MAX, false);
+	retention = api_in_int(r, "payloadRetentionPeriod", MSG_RETENTION_DEFAULT_DAYS, 1, 365 * 5);
+	if (json_array_size(r->errors)) {
+		json_decref(app);
+		api_invalid(r);
+		return;
+	}
+	msg_publish(r, json_str(app, "id"), event_type, payload, event_id, channels, (int)retention,
+		    NULL, 202);
+	json_decref(app);
+}
+
+static void msg_list(struct api_req *r)
+{
+	json_t *app = api_load_app(r);
+	struct store_msg_query q = {0};
+	struct store_page pg;
+	struct store_list l;
+	int rc;
+
+	if (!app)
+		return;
+	api_page(r, &pg, true);
+	q.app = json_str(app, "id");
+	q.event_types = api_query_names(r, "event_types");
+	q.channel = http_query(r->http, "channel");
+	q.before = api_query_time(r, "before");
+	q.after = api_query_time(r, "after");
+	q.with_content = api_query_bool(r, "with_content", true);
+	if (json_array_size(r->errors)) {
+		api_invalid(r);
+	} else {
+		rc = store_msg_list(r->store, &q, &pg, &l);
+		if (rc < 0)
+			api_fail(r, rc, "messages");
+		else
+			api_list(r, &l);
+	}
+	json_decref(q.event_types);
+	json_decref(app);
+}
+
+static void msg_get(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *msg = NULL;
+	int rc;
+
+	if (!app)
+		return;
+	rc = store_msg_get(r->store, json_str(app, "id"), api_param(r, "msg"),
+			   api_query_bool(r, "with_content", true), &msg);
+	json_decref(app);
+	if (rc < 0)
+		api_fail(r, rc, "message");
+	else
+		api_json(r, 200, msg);
+}
+
+static void msg_expunge(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *msg = NULL;
+	struct store_write *w;
+	struct store_op *op;
+	int rc;
+
+	if (!app)
+		return;
+	rc = store_msg_get(r->store, json_str(app, "id"), api_param(r, "msg"), false, &msg);
+	json_decref(app);
+	if (rc < 0) {
+		api_fail(r, rc, "message");
+		return;
+	}
+	w = store_write_new(NULL, NULL);
+	op = w ? store_write_add(w, SOP_MSG_EXPUNGE) : NULL;
+	if (!op) {
+		store_write_free(w);
+		json_decref(msg);
+		api_fail(r, HK_ENOMEM, "message");
+		return;
+	}
+	snprintf(op->u.msg.id, sizeof(op->u.msg.id), "%s", json_str(msg, "id"));
+	json_decref(msg);
+	api_commit(r, w, 204, NULL);
+}
+
+const struct api_route api_msg_routes[] = {
+	{{"POST", "/api/v1/app/{app}/msg"}, msg_create, 0},
+	{{"GET", "/api/v1/app/{app}/msg"}, msg_list, 0},
+	{{"GET", "/api/v1/app/{app}/msg/{msg}"}, msg_get, 0},
+	{{"DELETE", "/api/v1/app/{app}/msg/{msg}/content"}, msg_expunge, 0},
+};
+const size_t api_msg_nroutes = sizeof(api_msg_routes) / sizeof(api_msg_routes[0]);
