@@ -106,7 +106,10 @@ static void test_argument_get(void **state)
 	(void)state;
 
 	assert_int_equal(hookreq_add_header(r, "a", "z"), 0);
-	assert_int_equal(hookreq_set_query(r, "a=z&b=x+y&c=%41&bad=%zz&a=second", 34), 0);
+	{
+		static const char qs[] = "a=z&b=x+y&c=%41&bad=%zz&a=second";
+		assert_int_equal(hookreq_set_query(r, qs, sizeof(qs) - 1), 0);
+	}
 	r->payload = json_pack("{s:s}", "a", "z");
 
 	assert_int_equal(hookreq_value(r, HOOKREQ_SRC_HEADER, "A", &v, &len), 0);
