@@ -17,6 +17,7 @@
 #include "core/codec.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "deliver/format.h"
 
 #define EP_DESC_MAX 4096
 #define EP_CHANNELS_MAX 10
@@ -36,6 +37,8 @@ static void endpoint_secret_new(char out[64])
 }
 
 /* ---- fields ---- */
+
+static void ep_delivery_options(struct api_req *r, json_t *doc, bool patch);
 
 static void ep_event_types(struct api_req *r, json_t *doc, const char *field)
 {
@@ -92,6 +95,7 @@ static void ep_fields(struct api_req *r, json_t *doc, bool patch)
 		long long rate = api_in_int(r, f, 0, 1, 100000);
 		json_object_set_new(doc, "throttleRate", rate ? json_integer(rate) : json_null());
 	}
+	ep_delivery_options(r, doc, patch);
 	if (!patch) {
 		/* PUT replaces: fields left out go back to their defaults */
 		if (!json_object_get(r->body, "eventTypes") && !json_object_get(r->body, "filterTypes")) {
@@ -102,6 +106,50 @@ static void ep_fields(struct api_req *r, json_t *doc, bool patch)
 			json_object_set_new(doc, "channels", json_null());
 		if (!meta)
 			json_object_set_new(doc, "metadata", json_object());
+	}
+}
+
+/*
+ * ep_delivery_options reads hookd's own endpoint options (the Svix SDK
+ * ignores them): signatureHeaders "webhook"|"svix", format "json"|"query"|
+ * "xml", successOn3xx, maxInFlight, and tls {clientCert, clientKey,
+ * caBundle} (PEM; kept private, shown only as which parts are set).
+ */
+static void ep_delivery_options(struct api_req *r, json_t *doc, bool patch)
+{
+	const char *style = api_in_str(r, "signatureHeaders", false, 16);
+	const char *format = api_in_str(r, "format", false, 16);
+	json_t *tls = api_in_obj(r, "tls");
+
+	if (style && strcmp(style, "webhook") != 0 && strcmp(style, "svix") != 0)
+		api_field_error(r, "body", "signatureHeaders", "must be webhook or svix");
+	else if (style || !patch)
+		json_object_set_new(doc, "signatureHeaders", json_string(style ? style : "webhook"));
+	if (format && format_parse(format) < 0)
+		api_field_error(r, "body", "format", "must be json, query or xml");
+	else if (format || !patch)
+		json_object_set_new(doc, "format", json_string(format ? format : "json"));
+	if (json_object_get(r->body, "successOn3xx") || !patch)
+		json_object_set_new(doc, "successOn3xx", json_boolean(api_in_bool(r, "successOn3xx", false)));
+	if (json_object_get(r->body, "maxInFlight") || !patch) {
+		long long n = api_in_int(r, "maxInFlight", 0, 1, 10000);
+		json_object_set_new(doc, "maxInFlight", n ? json_integer(n) : json_null());
+	}
+	if (tls) {
+		const char *parts[] = {"clientCert", "clientKey", "caBundle"};
+		json_t *priv = json_object(), *shown = json_object();
+		for (size_t i = 0; i < 3; i++) {
+			json_t *v = json_object_get(tls, parts[i]);
+			if (v && !json_is_string(v))
+				api_field_error(r, "body", "tls", "certificates and keys must be PEM strings");
+			else if (v)
+				json_object_set(priv, parts[i], v);
+			json_object_set_new(shown, parts[i], json_boolean(v != NULL));
+		}
+		if (json_object_get(priv, "clientCert") && !json_object_get(priv, "clientKey"))
+			api_field_error(r, "body", "tls", "a client certificate needs its key");
+		json_object_set_new(doc, "_tls", priv);
+		json_object_set_new(doc, "tls", shown);
 	}
 }
 

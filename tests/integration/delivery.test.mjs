@@ -1,0 +1,258 @@
+// Issue: delivery engine. Publish through the svix SDK; deliveries verified by standardwebhooks and svix.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Svix, Webhook as SvixWebhook } from 'svix';
+import { Webhook } from 'standardwebhooks';
+import { startHookd, api } from './lib/hookd.mjs';
+import { startReceiver, sleep } from './lib/receiver.mjs';
+
+let h, svix;
+before(async () => {
+  h = await startHookd({ args: ['--allow-private', '--retry-schedule', '300ms,300ms,300ms'] });
+  svix = new Svix(h.token, { serverUrl: h.url });
+});
+after(async () => { await h.stop(); h.cleanup(); });
+
+function verifyStd(secret, req) {
+  return new Webhook(secret.replace(/^whsec_/, '')).verify(req.body, {
+    'webhook-id': req.headers['webhook-id'],
+    'webhook-timestamp': req.headers['webhook-timestamp'],
+    'webhook-signature': req.headers['webhook-signature'],
+  });
+}
+
+test('a published message reaches its endpoint signed, verifiable by standardwebhooks', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Deliver' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url + '/hook' });
+    await svix.endpoint.setHeaders(app.id, ep.id, { headers: { 'X-Custom': 'yes' } });
+    const { key } = await svix.endpoint.getSecret(app.id, ep.id);
+    const msg = await svix.message.create(app.id, { eventType: 'user.created', payload: { id: 7, name: 'Ana', nested: { ok: true } } });
+    assert.match(msg.id, /^msg_/);
+    await rx.waitFor((r) => r.length >= 1);
+    const req = rx.requests[0];
+    assert.equal(req.method, 'POST');
+    assert.equal(req.headers['content-type'], 'application/json');
+    assert.match(req.headers['user-agent'], /^hookd\//);
+    assert.equal(req.headers['x-custom'], 'yes');
+    assert.equal(req.headers['webhook-id'], msg.id);
+    assert.deepEqual(verifyStd(key, req), { id: 7, name: 'Ana', nested: { ok: true } });
+    assert.throws(() => verifyStd(key, { ...req, body: req.body.replace('Ana', 'Bob') }));
+
+    // the attempt is recorded and visible within a second
+    let attempts;
+    for (let i = 0; i < 20; i++) {
+      attempts = await svix.messageAttempt.listByMsg(app.id, msg.id);
+      if (attempts.data.length) break;
+      await sleep(50);
+    }
+    assert.equal(attempts.data.length, 1);
+    assert.equal(attempts.data[0].status, 0);
+    assert.equal(attempts.data[0].responseStatusCode, 200);
+    assert.equal(attempts.data[0].endpointId, ep.id);
+    const got = await svix.message.get(app.id, msg.id);
+    assert.equal(got.eventType, 'user.created');
+  } finally { await rx.close(); }
+});
+
+test('svix-style headers verify with the svix Webhook class', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'SvixStyle' });
+    const r = await api(h, 'POST', `/api/v1/app/${app.id}/endpoint`, { body: { url: rx.url, signatureHeaders: 'svix' } });
+    assert.equal(r.status, 201);
+    const { key } = await svix.endpoint.getSecret(app.id, r.json.id);
+    await svix.message.create(app.id, { eventType: 'a.b', payload: { x: 1 } });
+    await rx.waitFor((q) => q.length >= 1);
+    const req = rx.requests[0];
+    assert.ok(req.headers['svix-id'] && !req.headers['webhook-id']);
+    new SvixWebhook(key).verify(req.body, req.headers); // throws unless the signature verifies
+    assert.throws(() => new SvixWebhook(key).verify(req.body + ' ', req.headers));
+    assert.deepEqual(JSON.parse(req.body), { x: 1 });
+  } finally { await rx.close(); }
+});
+
+test('fan-out honours event type and channel filters', async () => {
+  const all = await startReceiver(), orders = await startReceiver(), eu = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Fanout' });
+    for (const t of ['order.paid', 'user.deleted']) await svix.eventType.create({ name: t, description: t }).catch(() => {});
+    await svix.endpoint.create(app.id, { url: all.url });
+    await svix.endpoint.create(app.id, { url: orders.url, eventTypes: ['order.paid'] });
+    await svix.endpoint.create(app.id, { url: eu.url, channels: ['eu'] });
+    await svix.message.create(app.id, { eventType: 'order.paid', payload: { n: 1 } });
+    await svix.message.create(app.id, { eventType: 'user.deleted', payload: { n: 2 }, channels: ['eu'] });
+    await svix.message.create(app.id, { eventType: 'user.deleted', payload: { n: 3 }, channels: ['us'] });
+    await all.waitFor((r) => r.length >= 3);
+    await orders.waitFor((r) => r.length >= 1);
+    await eu.waitFor((r) => r.length >= 1);
+    await sleep(300);
+    assert.equal(all.requests.length, 3);
+    assert.deepEqual(orders.requests.map((r) => JSON.parse(r.body).n), [1]);
+    assert.deepEqual(eu.requests.map((r) => JSON.parse(r.body).n), [2]);
+  } finally { await all.close(); await orders.close(); await eu.close(); }
+});
+
+test('500 twice then 200: delivered on the third attempt with the same webhook-id', async () => {
+  const rx = await startReceiver({ respond: (_r, n) => ({ status: n <= 2 ? 500 : 200 }) });
+  try {
+    const app = await svix.application.create({ name: 'Retry' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url });
+    const { key } = await svix.endpoint.getSecret(app.id, ep.id);
+    const msg = await svix.message.create(app.id, { eventType: 'retry.me', payload: { ok: 1 } });
+    await rx.waitFor((r) => r.length >= 3, 15000);
+    assert.deepEqual(rx.requests.map((r) => r.headers['webhook-id']), [msg.id, msg.id, msg.id]);
+    for (const r of rx.requests) verifyStd(key, r);
+    await sleep(400);
+    assert.equal(rx.requests.length, 3);
+    const atts = await svix.messageAttempt.listByMsg(app.id, msg.id);
+    assert.deepEqual(atts.data.map((a) => a.responseStatusCode).sort(), [200, 500, 500]);
+    const dest = await svix.messageAttempt.listAttemptedDestinations(app.id, msg.id);
+    assert.equal(dest.data[0].status, 0);
+  } finally { await rx.close(); }
+});
+
+test('a delivery that runs out of attempts is failed and stays listed; recover re-queues it', async () => {
+  let healthy = false;
+  const rx = await startReceiver({ respond: () => ({ status: healthy ? 200 : 500 }) });
+  try {
+    const app = await svix.application.create({ name: 'Exhaust' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url });
+    const since = new Date(Date.now() - 1000);
+    const msg = await svix.message.create(app.id, { eventType: 'e.x', payload: {} });
+    await rx.waitFor((r) => r.length >= 4, 15000);
+    await sleep(500);
+    assert.equal(rx.requests.length, 4, '1 + 3 retries');
+    const list = await svix.messageAttempt.listAttemptedMessages(app.id, ep.id);
+    assert.equal(list.data[0].id, msg.id);
+    assert.equal(list.data[0].status, 2);
+    healthy = true;
+    const r = await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/recover`, { body: { since: since.toISOString() } });
+    assert.equal(r.status, 202);
+    await rx.waitFor((q) => q.length >= 5);
+    const stats = await api(h, 'GET', `/api/v1/app/${app.id}/endpoint/${ep.id}/stats`);
+    assert.equal(stats.status, 200);
+  } finally { await rx.close(); }
+});
+
+test('410 Gone disables the endpoint', async () => {
+  const rx = await startReceiver({ respond: () => ({ status: 410 }) });
+  try {
+    const app = await svix.application.create({ name: 'Gone' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url });
+    await svix.message.create(app.id, { eventType: 'g.one', payload: {} });
+    await rx.waitFor((r) => r.length >= 1);
+    let disabled = false;
+    for (let i = 0; i < 40 && !disabled; i++) {
+      disabled = (await svix.endpoint.get(app.id, ep.id)).disabled;
+      if (!disabled) await sleep(50);
+    }
+    assert.equal(disabled, true);
+    await svix.message.create(app.id, { eventType: 'g.one', payload: {} });
+    await sleep(500);
+    assert.equal(rx.requests.length, 1, 'a disabled endpoint gets nothing');
+  } finally { await rx.close(); }
+});
+
+test('a receiver that never answers does not delay a healthy endpoint', async () => {
+  const dead = await startReceiver({ respond: () => ({ hang: true }) });
+  const ok = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Isolation' });
+    await svix.endpoint.create(app.id, { url: dead.url });
+    await svix.endpoint.create(app.id, { url: ok.url });
+    const t0 = Date.now();
+    for (let i = 0; i < 100; i++) await svix.message.create(app.id, { eventType: 'i.so', payload: { i } });
+    await ok.waitFor((r) => r.length >= 100, 10000);
+    assert.ok(Date.now() - t0 < 8000, 'healthy endpoint got all 100 while the other hangs');
+    assert.ok(dead.requests.length <= 32, 'at most the in-flight cap is spent on the dead one');
+  } finally { await dead.close(); await ok.close(); }
+});
+
+test('secret rotation: deliveries carry signatures for the old and the new key', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Rotate' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url });
+    const { key: oldKey } = await svix.endpoint.getSecret(app.id, ep.id);
+    await svix.endpoint.rotateSecret(app.id, ep.id, {});
+    const { key: newKey } = await svix.endpoint.getSecret(app.id, ep.id);
+    await svix.message.create(app.id, { eventType: 'r.o', payload: { v: 2 } });
+    await rx.waitFor((r) => r.length >= 1);
+    const req = rx.requests[0];
+    assert.equal(req.headers['webhook-signature'].split(' ').length, 2);
+    assert.deepEqual(verifyStd(newKey, req), { v: 2 });
+    assert.deepEqual(verifyStd(oldKey, req), { v: 2 });
+  } finally { await rx.close(); }
+});
+
+test('eventId is unique per app, channels are limited, bad payloads are refused', async () => {
+  const app = await svix.application.create({ name: 'MsgRules' });
+  await svix.message.create(app.id, { eventType: 'e.id', eventId: 'evt-1', payload: {} });
+  await assert.rejects(svix.message.create(app.id, { eventType: 'e.id', eventId: 'evt-1', payload: {} }), (e) => e.code === 409);
+  const byEventId = await svix.message.get(app.id, 'evt-1');
+  assert.equal(byEventId.eventId, 'evt-1');
+  let r = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'e', payload: [] } });
+  assert.equal(r.status, 422);
+  r = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'e', payload: {}, channels: ['a', 'b', 'c', 'd', 'e', 'f'] } });
+  assert.equal(r.status, 422);
+  r = await api(h, 'POST', `/api/v1/app/${app.id}/msg?with_content=false`, { body: { eventType: 'e', payload: { big: 1 } } });
+  assert.equal(r.status, 202);
+  assert.deepEqual(r.json.payload, {});
+  r = await api(h, 'DELETE', `/api/v1/app/${app.id}/msg/${r.json.id}/content`);
+  assert.equal(r.status, 204);
+});
+
+test('idempotency-key: a retried publish creates one message', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'IdemPub' });
+    await svix.endpoint.create(app.id, { url: rx.url });
+    const m1 = await svix.message.create(app.id, { eventType: 'i.d', payload: { a: 1 } }, { idempotencyKey: 'pub-1' });
+    const m2 = await svix.message.create(app.id, { eventType: 'i.d', payload: { a: 1 } }, { idempotencyKey: 'pub-1' });
+    assert.equal(m1.id, m2.id);
+    await rx.waitFor((r) => r.length >= 1);
+    await sleep(300);
+    assert.equal(rx.requests.length, 1);
+    const list = await svix.message.list(app.id);
+    assert.equal(list.data.length, 1);
+  } finally { await rx.close(); }
+});
+
+test('resend delivers again with trigger type manual; send-example pings one endpoint', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Resend' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url });
+    const msg = await svix.message.create(app.id, { eventType: 'r.s', payload: { k: 1 } });
+    await rx.waitFor((r) => r.length >= 1);
+    await svix.messageAttempt.resend(app.id, msg.id, ep.id);
+    await rx.waitFor((r) => r.length >= 2);
+    assert.equal(rx.requests[1].headers['webhook-id'], msg.id);
+    await sleep(200);
+    const atts = await svix.messageAttempt.listByMsg(app.id, msg.id);
+    assert.ok(atts.data.some((a) => a.triggerType === 1));
+    const ex = await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/send-example`, { body: { eventType: 'hookd.ping' } });
+    assert.equal(ex.status, 200);
+    await rx.waitFor((r) => r.length >= 3);
+    assert.deepEqual(JSON.parse(rx.requests[2].body), { success: true });
+  } finally { await rx.close(); }
+});
+
+test('GET and XML formats', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Formats' });
+    await api(h, 'POST', `/api/v1/app/${app.id}/endpoint`, { body: { url: rx.url + '/q', format: 'query' } });
+    await api(h, 'POST', `/api/v1/app/${app.id}/endpoint`, { body: { url: rx.url + '/x', format: 'xml' } });
+    await svix.message.create(app.id, { eventType: 'f.mt', payload: { id: 5, name: 'a&b' } });
+    await rx.waitFor((r) => r.length >= 2);
+    const q = rx.requests.find((r) => r.url.startsWith('/q'));
+    const x = rx.requests.find((r) => r.url.startsWith('/x'));
+    assert.equal(q.method, 'GET');
+    assert.equal(q.url, '/q?id=5&name=a%26b');
+    assert.equal(x.headers['content-type'], 'application/xml');
+    assert.match(x.body, /<webhook><id>5<\/id><name>a&amp;b<\/name><\/webhook>/);
+  } finally { await rx.close(); }
+});
