@@ -22,8 +22,13 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(shell find tests/unit -name '*_test.c' 2>/dev/null))
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all deps run test unit integration check clean install bench fuzz
-all: hookd
+HOOKD_OUT ?= hookd
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TIME ?= 10
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*_fuzz.c))
+
+.PHONY: all deps run test unit unit-bins integration check clean install bench fuzz fuzz-bins
+all: $(HOOKD_OUT)
 
 deps:
 	@scripts/deps.sh build
@@ -36,23 +41,27 @@ $(BUILD)/libhookd.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-hookd: $(BUILD)/src/main.o $(BUILD)/libhookd.a
+$(HOOKD_OUT): $(BUILD)/src/main.o $(BUILD)/libhookd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libhookd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhookd.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhookd.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(BUILD)/libhookd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libhookd.a $(LDLIBS)
 
 # make run: install what is missing, build, serve on 127.0.0.1:8071 with ./hookd.db
 run:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory hookd
+	@$(MAKE) --no-print-directory $(HOOKD_OUT)
 	./hookd serve --listen 127.0.0.1:8071 --db sqlite:./hookd.db
 
 # make test: unit tests (cmocka) then integration tests (node --test), one summary line
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory hookd unit-bins
+	@$(MAKE) --no-print-directory $(HOOKD_OUT) unit-bins
 	@tests/run.sh
 
 unit-bins: $(UNIT_BIN)
@@ -60,10 +69,26 @@ unit-bins: $(UNIT_BIN)
 unit: unit-bins
 	@tests/run.sh unit
 
-integration: hookd
+integration: $(HOOKD_OUT)
 	@tests/run.sh integration
 
-clean:
-	rm -rf $(BUILD) build-asan hookd
+# make check: the unit and integration suites on an ASan + UBSan build (leaks fail too)
+check:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory BUILD=build-asan HOOKD_OUT=build-asan/hookd CC=clang \
+		OPT="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-asan/hookd unit-bins
+	@BUILD=build-asan HOOKD_BIN=build-asan/hookd ASAN_OPTIONS=detect_leaks=1 tests/run.sh
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:=.d)
+# make fuzz: every libFuzzer target for FUZZ_TIME seconds, on a copy of its committed corpus
+fuzz-bins: $(FUZZ_SRC:%.c=$(BUILD)/%)
+
+fuzz:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" fuzz-bins
+	@tests/fuzz/run.sh build-fuzz $(FUZZ_TIME)
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz hookd
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d)
