@@ -18,121 +18,40 @@
 #include "core/json.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
+#include "deliver/publish.h"
 
 #define MSG_CHANNELS_MAX 5
 #define MSG_RETENTION_DEFAULT_DAYS 90
-
-/* what the writer hands to the dispatcher after the commit */
-struct publish_after {
-	struct dispatch *d;
-	char id[ID_MAX], app[ID_MAX];
-	char *event_type, *payload;
-	size_t len;
-	char (*endpoints)[ID_MAX];
-	size_t n;
-};
-
-static void publish_then(void *arg)
-{
-	struct publish_after *p = arg;
-	if (p->d)
-		dispatch_publish(p->d, p->id, p->app, p->event_type, p->payload, p->len,
-				 (const char (*)[ID_MAX])p->endpoints, p->n);
-}
-
-static void publish_free(void *arg)
-{
-	struct publish_after *p = arg;
-	if (!p)
-		return;
-	free(p->event_type);
-	free(p->payload);
-	free(p->endpoints);
-	free(p);
-}
-
-/* match_endpoints fills ids with the app's endpoints the message goes to */
-static int match_endpoints(struct api_req *r, const char *app_id, const char *only_endpoint,
-			   const char *event_type, json_t *channels, char (**ids)[ID_MAX], size_t *n)
-{
-	json_t *eps = NULL, *ep;
-	size_t i;
-	int rc = fanout_endpoints(api_fanout(r), app_id, &eps);
-
-	*ids = NULL;
-	*n = 0;
-	if (rc < 0)
-		return rc;
-	*ids = calloc(json_array_size(eps) + 1, ID_MAX);
-	if (!*ids) {
-		json_decref(eps);
-		return HK_ENOMEM;
-	}
-	json_array_foreach(eps, i, ep) {
-		const char *id = json_str(ep, "id");
-		bool take = only_endpoint ? strcmp(id, only_endpoint) == 0
-					  : fanout_match(ep, event_type, channels);
-		if (take)
-			snprintf((*ids)[(*n)++], ID_MAX, "%s", id);
-	}
-	json_decref(eps);
-	return 0;
-}
 
 int msg_publish(struct api_req *r, const char *app_id, const char *event_type, json_t *payload,
 		const char *event_id, json_t *channels, int retention_days, const char *only_endpoint,
 		int status)
 {
 	struct store_write *w = store_write_new(NULL, NULL);
-	struct publish_after *after = calloc(1, sizeof(*after));
-	struct store_op *op = w ? store_write_add(w, SOP_MSG_INSERT) : NULL;
-	struct store_msg *m;
-	char ts[40];
+	struct publish_in in = {app_id, event_type, event_id, NULL, 0, channels, retention_days,
+				only_endpoint, NULL};
+	struct publish_out out;
+	struct publish_after *after = NULL;
+	char *bytes = json_dump_compact(payload, &in.len), ts[40];
 	json_t *answer;
 	int rc = HK_ENOMEM;
 
-	if (!op || !after)
-		goto fail;
-	m = &op->u.msg;
-	id_new("msg_", m->id);
-	snprintf(m->app, sizeof(m->app), "%s", app_id);
-	m->event_id = event_id ? strdup(event_id) : NULL;
-	m->event_type = strdup(event_type);
-	m->channels = channels ? json_incref(channels) : NULL;
-	m->payload = json_dump_compact(payload, &m->payload_len);
-	api_now_str(ts, &m->created);
-	m->expires = m->created + (int64_t)retention_days * 86400 * 1000;
-	if (!m->event_type || !m->payload)
-		goto fail;
-	rc = match_endpoints(r, app_id, only_endpoint, event_type, channels, &m->endpoints,
-			     &m->nendpoints);
-	if (rc < 0)
-		goto fail;
-	after->d = api_dispatch(r);
-	memcpy(after->id, m->id, sizeof(after->id));
-	memcpy(after->app, m->app, sizeof(after->app));
-	after->event_type = strdup(event_type);
-	after->payload = malloc(m->payload_len + 1);
-	after->endpoints = malloc((m->nendpoints + 1) * ID_MAX);
-	if (!after->event_type || !after->payload || !after->endpoints) {
-		rc = HK_ENOMEM;
-		goto fail;
+	in.payload = bytes;
+	if (w && bytes)
+		rc = publish_prepare(&in, api_fanout(r), api_dispatch(r), w, &out, &after);
+	free(bytes);
+	if (rc < 0) {
+		store_write_free(w);
+		api_fail(r, rc, "message");
+		return rc;
 	}
-	memcpy(after->payload, m->payload, m->payload_len + 1);
-	after->len = m->payload_len;
-	memcpy(after->endpoints, m->endpoints, m->nendpoints * ID_MAX);
-	after->n = m->nendpoints;
-	answer = json_pack("{s:s,s:s?,s:s,s:O,s:O,s:s}", "id", m->id, "eventId", event_id, "eventType",
+	clock_format_ms(out.created, ts, sizeof(ts));
+	answer = json_pack("{s:s,s:s?,s:s,s:O,s:O,s:s}", "id", out.id, "eventId", event_id, "eventType",
 			   event_type, "payload",
 			   api_query_bool(r, "with_content", true) ? payload : json_object(),
 			   "channels", channels ? channels : json_null(), "timestamp", ts);
 	api_commit_then(r, w, status, answer, publish_then, after, publish_free);
 	return 0;
-fail:
-	store_write_free(w);
-	publish_free(after);
-	api_fail(r, rc, "message");
-	return rc;
 }
 
 static void msg_create(struct api_req *r)

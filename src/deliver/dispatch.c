@@ -30,8 +30,29 @@
 
 /* ---- messages and jobs ---- */
 
+/* headers_slist turns a JSON object text into "Name: value" lines */
+static struct curl_slist *headers_slist(const char *headers)
+{
+	json_t *obj = headers ? json_loads(headers, 0, NULL) : NULL, *v;
+	struct curl_slist *list = NULL;
+	const char *name;
+
+	json_object_foreach(obj, name, v) {
+		char line[8192];
+		struct curl_slist *n;
+		if (!json_is_string(v))
+			continue;
+		snprintf(line, sizeof(line), "%s: %s", name, json_string_value(v));
+		n = curl_slist_append(list, line);
+		if (n)
+			list = n;
+	}
+	json_decref(obj);
+	return list;
+}
+
 static struct dmsg *dmsg_new(const char *id, const char *app, const char *event_type,
-			     const char *payload, size_t len)
+			     const char *payload, size_t len, const char *headers)
 {
 	struct dmsg *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -48,6 +69,7 @@ static struct dmsg *dmsg_new(const char *id, const char *app, const char *event_
 		}
 		m->len = len;
 	}
+	m->headers = headers_slist(headers);
 	if (!m->event_type || (payload && !m->payload)) {
 		dmsg_unref(m);
 		return NULL;
@@ -60,6 +82,7 @@ void dmsg_unref(struct dmsg *m)
 	if (m && atomic_fetch_sub(&m->refs, 1) == 1) {
 		free(m->event_type);
 		free(m->payload);
+		curl_slist_free_all(m->headers);
 		free(m);
 	}
 }
@@ -103,7 +126,7 @@ static void enqueue(struct dispatch *d, struct djob *head, struct djob *tail, si
 }
 
 int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
-		     const char *event_type, const char *payload, size_t len,
+		     const char *event_type, const char *payload, size_t len, const char *headers,
 		     const char (*endpoints)[ID_MAX], size_t n)
 {
 	struct djob *head = NULL, *tail = NULL;
@@ -112,7 +135,7 @@ int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
 
 	if (!n)
 		return 0;
-	m = dmsg_new(msg_id, app, event_type, payload, len);
+	m = dmsg_new(msg_id, app, event_type, payload, len, headers);
 	if (!m)
 		return HK_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
@@ -134,17 +157,18 @@ int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
 int dispatch_requeue(struct dispatch *d, const char *msg_id, const char *app, const char *endpoint,
 		     int attempts, int64_t due, int trigger)
 {
-	char *payload = NULL, *event_type = NULL;
+	char *payload = NULL, *event_type = NULL, *headers = NULL;
 	size_t len = 0;
 	struct dmsg *m;
 	struct djob *j;
-	int rc = store_msg_payload(d->cfg.store, msg_id, &payload, &len, &event_type);
+	int rc = store_msg_payload(d->cfg.store, msg_id, &payload, &len, &event_type, &headers);
 
 	if (rc < 0)
 		return rc;
-	m = dmsg_new(msg_id, app, event_type, payload, len);
+	m = dmsg_new(msg_id, app, event_type, payload, len, headers);
 	free(payload);
 	free(event_type);
+	free(headers);
 	if (!m)
 		return HK_ENOMEM;
 	j = job_new(m, endpoint, attempts, due, trigger);

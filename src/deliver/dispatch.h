@@ -52,10 +52,11 @@ void dispatch_stop(struct dispatch *d);
 
 /*
  * dispatch_publish hands a committed message's deliveries to the loop. It
- * copies what it needs. Called by the store writer after the commit.
+ * copies what it needs; headers (JSON object text or NULL) are extra request
+ * headers for every delivery. Called by the store writer after the commit.
  */
 int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
-		     const char *event_type, const char *payload, size_t len,
+		     const char *event_type, const char *payload, size_t len, const char *headers,
 		     const char (*endpoints)[ID_MAX], size_t n);
 
 /*

@@ -26,6 +26,7 @@ struct dmsg {
 	char *event_type;
 	char *payload; /* NULL once expunged */
 	size_t len;
+	struct curl_slist *headers; /* extra headers ("Name: value"), or NULL */
 };
 
 struct djob {

@@ -272,6 +272,13 @@ static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml
 	snprintf(name, sizeof(name), "%ssignature", pre);
 	if (rc == 0)
 		rc = add_header(&rq->hdrs, name, sig);
+	for (struct curl_slist *h = rq->job->msg->headers; h && rc == 0; h = h->next) {
+		struct curl_slist *n = curl_slist_append(rq->hdrs, h->data);
+		if (!n)
+			rc = HK_ENOMEM;
+		else
+			rq->hdrs = n;
+	}
 	for (struct curl_slist *h = dep->headers; h && rc == 0; h = h->next) {
 		struct curl_slist *n = curl_slist_append(rq->hdrs, h->data);
 		if (!n)

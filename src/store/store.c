@@ -88,6 +88,7 @@ static void op_release(struct store_op *op)
 		free(op->u.msg.event_id);
 		free(op->u.msg.event_type);
 		json_decref(op->u.msg.channels);
+		json_decref(op->u.msg.headers);
 		free(op->u.msg.payload);
 		free(op->u.msg.endpoints);
 		break;
@@ -388,9 +389,11 @@ int store_msg_get(struct store *st, const char *app, const char *key, bool with_
 	return st->ops->msg_get(st->be, app, key, with_content, out);
 }
 
-int store_msg_payload(struct store *st, const char *msg, char **payload, size_t *len, char **event_type)
+int store_msg_payload(struct store *st, const char *msg, char **payload, size_t *len, char **event_type,
+		      char **headers)
 {
-	return st->ops->msg_payload(st->be, msg, payload, len, event_type);
+	*headers = NULL;
+	return st->ops->msg_payload(st->be, msg, payload, len, event_type, headers);
 }
 
 int store_msg_list(struct store *st, const struct store_msg_query *q, const struct store_page *pg,

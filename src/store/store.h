@@ -64,6 +64,7 @@ struct store_msg {
 	char *event_id;    /* owned, may be NULL */
 	char *event_type;  /* owned */
 	json_t *channels;  /* owned reference, NULL when none */
+	json_t *headers;   /* owned reference: extra headers for its deliveries, or NULL */
 	char *payload;     /* owned: the bytes deliveries send */
 	size_t payload_len;
 	int64_t created;
@@ -212,7 +213,8 @@ struct store_ops {
 	int (*idem_get)(void *be, const char *key, int64_t now, int *status, char **body, size_t *len);
 	int (*meta_get)(void *be, const char *key, char **value);
 	int (*msg_get)(void *be, const char *app, const char *key, bool with_content, json_t **out);
-	int (*msg_payload)(void *be, const char *msg, char **payload, size_t *len, char **event_type);
+	int (*msg_payload)(void *be, const char *msg, char **payload, size_t *len, char **event_type,
+			   char **headers);
 	int (*msg_list)(void *be, const struct store_msg_query *q, const struct store_page *pg,
 			struct store_list *out);
 	int (*attempt_list)(void *be, const struct store_attempt_query *q, const struct store_page *pg,
@@ -300,8 +302,12 @@ int store_meta_get(struct store *st, const char *key, char **value);
  * (MessageOut, MessageAttemptOut, ...). msg key: the id or the eventId.
  */
 int store_msg_get(struct store *st, const char *app, const char *key, bool with_content, json_t **out);
-/* store_msg_payload returns the bytes to deliver (NULL after an expunge) and the event type */
-int store_msg_payload(struct store *st, const char *msg, char **payload, size_t *len, char **event_type);
+/*
+ * store_msg_payload returns the bytes to deliver (NULL after an expunge), the
+ * event type and the message's extra headers as a JSON object text (or NULL)
+ */
+int store_msg_payload(struct store *st, const char *msg, char **payload, size_t *len, char **event_type,
+		      char **headers);
 int store_msg_list(struct store *st, const struct store_msg_query *q, const struct store_page *pg,
 		   struct store_list *out);
 int store_attempt_list(struct store *st, const struct store_attempt_query *q,

@@ -55,6 +55,21 @@ static const char *const migrations[] = {
 	"  duration INTEGER NOT NULL, trigger INTEGER NOT NULL, created INTEGER NOT NULL);"
 	"CREATE INDEX attempt_msg ON attempt(msg, id);"
 	"CREATE INDEX attempt_endpoint ON attempt(endpoint, id);",
+	/* 3: extra headers per message (inbound pass-through); the inbound journal */
+	"ALTER TABLE msg ADD COLUMN headers TEXT;"
+	"CREATE TABLE inbound ("
+	"  id TEXT PRIMARY KEY, source TEXT NOT NULL, dedupe_key TEXT NOT NULL, method TEXT NOT NULL,"
+	"  path TEXT NOT NULL, query TEXT NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL,"
+	"  remote TEXT NOT NULL, verified INTEGER NOT NULL, reason TEXT, event_type TEXT,"
+	"  status INTEGER NOT NULL, routed TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX inbound_source ON inbound(source, id);"
+	"CREATE INDEX inbound_unrouted ON inbound(id) WHERE status = 0;"
+	"CREATE TABLE inbound_dedupe (source TEXT NOT NULL, key TEXT NOT NULL, event TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL, PRIMARY KEY (source, key)) WITHOUT ROWID;"
+	"CREATE INDEX inbound_dedupe_expires ON inbound_dedupe(expires);"
+	"CREATE TABLE source_stat (source TEXT PRIMARY KEY, received INTEGER NOT NULL DEFAULT 0,"
+	"  verified INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,"
+	"  duplicates INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

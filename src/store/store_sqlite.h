@@ -48,7 +48,8 @@ int sq_msg_prepare(struct sqlite_be *be, char *err, size_t errlen);
 void sq_msg_finalize(struct sqlite_be *be);
 int sq_msg_apply(struct sqlite_be *be, const struct store_op *op);
 int sq_msg_get(void *be, const char *app, const char *key, bool with_content, json_t **out);
-int sq_msg_payload(void *be, const char *msg, char **payload, size_t *len, char **event_type);
+int sq_msg_payload(void *be, const char *msg, char **payload, size_t *len, char **event_type,
+		   char **headers);
 int sq_msg_list(void *be, const struct store_msg_query *q, const struct store_page *pg,
 		struct store_list *out);
 int sq_attempt_list(void *be, const struct store_attempt_query *q, const struct store_page *pg,

@@ -19,8 +19,8 @@
 #include "store/store_sqlite.h"
 
 static const char *const msql[M__COUNT] = {
-	[M_MSG_INSERT] = "INSERT INTO msg(id,app,event_id,event_type,channels,payload,created,expires)"
-			 " VALUES(?,?,?,?,?,?,?,?)",
+	[M_MSG_INSERT] = "INSERT INTO msg(id,app,event_id,event_type,channels,payload,created,expires,headers)"
+			 " VALUES(?,?,?,?,?,?,?,?,?)",
 	[M_DELIVERY_INSERT] = "INSERT INTO delivery(msg,endpoint,app,status,attempts,next_at,updated)"
 			      " VALUES(?,?,?,1,0,?,?)",
 	[M_ATTEMPT_INSERT] = "INSERT INTO attempt(id,msg,endpoint,app,url,status,code,response,duration,"
@@ -67,6 +67,7 @@ static int msg_insert(struct sqlite_be *be, const struct store_msg *m)
 {
 	sqlite3_stmt *st = be->m[M_MSG_INSERT];
 	char *channels = m->channels ? json_dumps(m->channels, JSON_COMPACT) : NULL;
+	char *headers = m->headers ? json_dumps(m->headers, JSON_COMPACT) : NULL;
 	int rc;
 
 	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
@@ -77,8 +78,10 @@ static int msg_insert(struct sqlite_be *be, const struct store_msg *m)
 	sqlite3_bind_blob(st, 6, m->payload ? m->payload : "", (int)m->payload_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, m->created);
 	sqlite3_bind_int64(st, 8, m->expires);
+	bind_text_or_null(st, 9, headers);
 	rc = sq_step_done(be, st, "message insert");
 	free(channels);
+	free(headers);
 	st = be->m[M_DELIVERY_INSERT];
 	for (size_t i = 0; rc == 0 && i < m->nendpoints; i++) {
 		sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
@@ -367,7 +370,8 @@ int sq_msg_get(void *arg, const char *app, const char *key, bool with_content, j
 	return single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
 }
 
-int sq_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char **event_type)
+int sq_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char **event_type,
+		   char **headers)
 {
 	struct sqlite_be *be = arg;
 	struct sqlite_reader *r = sq_reader_take(be);
@@ -378,7 +382,7 @@ int sq_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char
 	*event_type = NULL;
 	if (!r)
 		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db, "SELECT payload, event_type FROM msg WHERE id=?", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(r->db, "SELECT payload, event_type, headers FROM msg WHERE id=?", -1, &st, NULL) !=
 	    SQLITE_OK) {
 		rc = HK_EDB;
 		goto out;
@@ -394,6 +398,8 @@ int sq_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char
 			}
 		}
 		*event_type = strdup(col_text(st, 1));
+		if (col_text(st, 2))
+			*headers = strdup(col_text(st, 2));
 		rc = 0;
 	}
 out:
