@@ -96,6 +96,20 @@ static void op_release(struct store_op *op)
 		free(op->u.att.url);
 		free(op->u.att.response);
 		break;
+	case SOP_INBOUND_INSERT:
+		free(op->u.in.dedupe_key);
+		free(op->u.in.path);
+		free(op->u.in.query);
+		free(op->u.in.headers);
+		free(op->u.in.remote);
+		free(op->u.in.reason);
+		free(op->u.in.event_type);
+		free(op->u.in.body);
+		break;
+	case SOP_INBOUND_ROUTED:
+		free(op->u.routed.routed);
+		break;
+	case SOP_SOURCE_COUNT:
 	case SOP_IDEM_PRUNE:
 	case SOP_MSG_EXPUNGE:
 	case SOP_DELIVERY_SET:
@@ -445,4 +459,51 @@ int store_failed_scan(struct store *st, const char *endpoint, int64_t since, int
 		      store_due_fn fn, void *arg)
 {
 	return st->ops->failed_scan(st->be, endpoint, since, until, fn, arg);
+}
+
+void store_inbound_raw_release(struct store_inbound_raw *r)
+{
+	free(r->method);
+	free(r->path);
+	free(r->query);
+	free(r->headers);
+	free(r->event_type);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+int store_inbound_dedupe_get(struct store *st, const char *source, const char *key, char event[ID_MAX])
+{
+	return st->ops->inbound_dedupe_get(st->be, source, key, clock_now_ms(), event);
+}
+
+int store_inbound_list(struct store *st, const char *source, int status, int64_t since,
+		       const struct store_page *pg, struct store_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->ops->inbound_list(st->be, source, status, since, pg, out);
+}
+
+int store_inbound_get(struct store *st, const char *source, const char *id, json_t **out)
+{
+	*out = NULL;
+	return st->ops->inbound_get(st->be, source, id, out);
+}
+
+int store_inbound_raw(struct store *st, const char *id, struct store_inbound_raw *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->ops->inbound_raw(st->be, id, out);
+}
+
+int store_source_stats(struct store *st, const char *source, struct store_source_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->ops->source_stats(st->be, source, out);
+}
+
+int store_inbound_unrouted_scan(struct store *st, const char *after, int limit, store_inbound_fn fn,
+				void *arg)
+{
+	return st->ops->inbound_unrouted_scan(st->be, after, limit, fn, arg);
 }

@@ -45,6 +45,9 @@ enum store_op_kind {
 	SOP_MSG_EXPUNGE, /* drop a message's payload */
 	SOP_ATTEMPT,     /* record an attempt and move its delivery on */
 	SOP_DELIVERY_SET,/* requeue or settle a delivery (resend, recover, disabled endpoint) */
+	SOP_INBOUND_INSERT, /* journal an accepted inbound request; a live duplicate: HK_ECONFLICT */
+	SOP_INBOUND_ROUTED, /* record what routing an inbound event produced */
+	SOP_SOURCE_COUNT,   /* add to a source's rejected / duplicate counters */
 };
 
 /* delivery and attempt statuses, as the Svix API numbers them */
@@ -91,6 +94,32 @@ struct store_attempt {
 	int64_t next_at;
 };
 
+struct store_inbound {
+	char id[ID_MAX];
+	char source[ID_MAX];
+	char *dedupe_key;  /* owned */
+	char method[16];
+	char *path, *query, *headers, *remote, *reason, *event_type; /* owned; headers: JSON object text */
+	char *body;        /* owned */
+	size_t body_len;
+	bool verified;
+	int64_t created;
+	int64_t dedupe_expires;
+};
+
+enum inbound_status { INBOUND_RECEIVED = 0, INBOUND_ROUTED = 1, INBOUND_ROUTE_FAILED = 2 };
+
+struct store_inbound_routed {
+	char id[ID_MAX];
+	int status;
+	char *routed;      /* owned: JSON array text of what was produced */
+};
+
+struct store_source_count {
+	char source[ID_MAX];
+	int rejected, duplicates;
+};
+
 struct store_delivery_set {
 	char msg[ID_MAX];
 	char endpoint[ID_MAX];
@@ -128,6 +157,9 @@ struct store_op {
 		struct store_msg msg;
 		struct store_attempt att;
 		struct store_delivery_set dset;
+		struct store_inbound in;
+		struct store_inbound_routed routed;
+		struct store_source_count count;
 	} u;
 };
 
@@ -188,6 +220,21 @@ struct store_due {
 
 typedef int (*store_due_fn)(const struct store_due *d, void *arg);
 
+struct store_source_stats {
+	int64_t received, verified, rejected, duplicates;
+};
+
+/* an inbound event read back whole, for routing and replay */
+struct store_inbound_raw {
+	char id[ID_MAX], source[ID_MAX];
+	char *method, *path, *query, *headers, *event_type, *body; /* owned */
+	size_t body_len;
+	int status;
+};
+
+void store_inbound_raw_release(struct store_inbound_raw *r);
+typedef int (*store_inbound_fn)(const char *id, void *arg);
+
 struct store_ep_stats {
 	int64_t success, pending, sending, fail, canceled;
 };
@@ -232,6 +279,15 @@ struct store_ops {
 	/* failed deliveries of an endpoint whose last change is in [since, until] */
 	int (*failed_scan)(void *be, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
 			   void *arg);
+	/* inbound journal */
+	int (*inbound_dedupe_get)(void *be, const char *source, const char *key, int64_t now,
+				  char event[ID_MAX]);
+	int (*inbound_list)(void *be, const char *source, int status, int64_t since,
+			    const struct store_page *pg, struct store_list *out);
+	int (*inbound_get)(void *be, const char *source, const char *id, json_t **out);
+	int (*inbound_raw)(void *be, const char *id, struct store_inbound_raw *out);
+	int (*source_stats)(void *be, const char *source, struct store_source_stats *out);
+	int (*inbound_unrouted_scan)(void *be, const char *after, int limit, store_inbound_fn fn, void *arg);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -322,5 +378,19 @@ int store_due_scan(struct store *st, const char *after_msg, const char *after_ep
 		   store_due_fn fn, void *arg);
 int store_failed_scan(struct store *st, const char *endpoint, int64_t since, int64_t until,
 		      store_due_fn fn, void *arg);
+
+/*
+ * The inbound journal. dedupe_get finds a live (unexpired) earlier event
+ * with this delivery key; list items leave out headers and body, get
+ * includes the raw request.
+ */
+int store_inbound_dedupe_get(struct store *st, const char *source, const char *key, char event[ID_MAX]);
+int store_inbound_list(struct store *st, const char *source, int status, int64_t since,
+		       const struct store_page *pg, struct store_list *out);
+int store_inbound_get(struct store *st, const char *source, const char *id, json_t **out);
+int store_inbound_raw(struct store *st, const char *id, struct store_inbound_raw *out);
+int store_source_stats(struct store *st, const char *source, struct store_source_stats *out);
+int store_inbound_unrouted_scan(struct store *st, const char *after, int limit, store_inbound_fn fn,
+				void *arg);
 
 #endif

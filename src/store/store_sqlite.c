@@ -178,6 +178,7 @@ static void sqlite_close(void *arg)
 	for (int i = 0; i < W__COUNT; i++)
 		sqlite3_finalize(be->w[i]);
 	sq_msg_finalize(be);
+	sq_inbound_finalize(be);
 	reader_free_all(be);
 	if (be->wdb) {
 		sqlite3_exec(be->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
@@ -365,6 +366,10 @@ static int sqlite_apply(void *arg, const struct store_op *op)
 	case SOP_ATTEMPT:
 	case SOP_DELIVERY_SET:
 		return sq_msg_apply(be, op);
+	case SOP_INBOUND_INSERT:
+	case SOP_INBOUND_ROUTED:
+	case SOP_SOURCE_COUNT:
+		return sq_inbound_apply(be, op);
 	}
 	return HK_EINVAL;
 }
@@ -634,4 +639,10 @@ const struct store_ops store_sqlite_ops = {
 	.endpoint_stats = sq_endpoint_stats,
 	.due_scan = sq_due_scan,
 	.failed_scan = sq_failed_scan,
+	.inbound_dedupe_get = sq_inbound_dedupe_get,
+	.inbound_list = sq_inbound_list,
+	.inbound_get = sq_inbound_get,
+	.inbound_raw = sq_inbound_raw,
+	.source_stats = sq_source_stats,
+	.inbound_unrouted_scan = sq_inbound_unrouted_scan,
 };

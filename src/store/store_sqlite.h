@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include "core/buf.h"
 #include "store/store.h"
 
 enum rstmt { R_DOC_GET, R_DOC_LIST_ASC, R_DOC_LIST_DESC, R_IDEM_GET, R_META_GET, R__COUNT };
@@ -17,6 +18,8 @@ enum mstmt {
 	M_MSG_INSERT, M_DELIVERY_INSERT, M_ATTEMPT_INSERT, M_DELIVERY_ATTEMPT, M_DELIVERY_SET,
 	M_DELIVERY_SET_RESET, M_MSG_EXPUNGE, M__COUNT
 };
+
+enum istmt { I_CLAIM, I_INSERT, I_STAT, I_ROUTED, I_COUNT, I__COUNT };
 
 struct sqlite_reader {
 	struct sqlite_reader *next;
@@ -30,6 +33,7 @@ struct sqlite_be {
 	sqlite3 *wdb;
 	sqlite3_stmt *w[16];
 	sqlite3_stmt *m[M__COUNT];
+	sqlite3_stmt *ib[I__COUNT]; /* inbound writes, prepared on first use */
 	pthread_mutex_t pool_mu;
 	struct sqlite_reader *pool;
 };
@@ -42,6 +46,36 @@ void sq_reader_give(struct sqlite_be *be, struct sqlite_reader *r);
 sqlite3_stmt *sq_reader_stmt(struct sqlite_reader *r, enum rstmt which);
 void sq_stmt_done(sqlite3_stmt *st);
 json_t *sq_column_json(sqlite3_stmt *st, int col);
+
+/* store_sqlite_query.c: filtered lists */
+#define QB_MAX_ARGS 48
+
+struct qb {
+	struct buf sql;
+	int n;
+	struct {
+		bool is_int;
+		const char *s;
+		int64_t i;
+	} args[QB_MAX_ARGS];
+};
+
+typedef json_t *(*row_fn)(sqlite3_stmt *st);
+
+void qb_init(struct qb *q, const char *base);
+void qb_s(struct qb *q, const char *frag, const char *s);
+void qb_i(struct qb *q, const char *frag, int64_t i);
+/* qb_in adds " AND col IN (?,...)" for a JSON array of strings */
+void qb_in(struct qb *q, const char *col, json_t *names);
+/* qb_page adds the cursor condition and the order; returns whether it walks backwards */
+bool qb_page(struct qb *q, const char *col, const struct store_page *pg);
+sqlite3_stmt *qb_prepare(struct qb *q, sqlite3 *db);
+/* run_list collects a page of rows into out; single expects exactly one row */
+int run_list(struct sqlite_be *be, struct qb *q, const struct store_page *pg, bool back, row_fn row,
+	     struct store_list *out);
+int single(struct sqlite_be *be, struct qb *q, row_fn row, json_t **out);
+json_t *ts_json(int64_t ms);
+const char *col_text(sqlite3_stmt *st, int i);
 
 /* store_sqlite_msg.c */
 int sq_msg_prepare(struct sqlite_be *be, char *err, size_t errlen);
@@ -64,5 +98,16 @@ int sq_due_scan(void *be, const char *after_msg, const char *after_ep, int limit
 		void *arg);
 int sq_failed_scan(void *be, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
 		   void *arg);
+
+/* store_sqlite_inbound.c */
+int sq_inbound_apply(struct sqlite_be *be, const struct store_op *op);
+void sq_inbound_finalize(struct sqlite_be *be);
+int sq_inbound_dedupe_get(void *be, const char *source, const char *key, int64_t now, char event[ID_MAX]);
+int sq_inbound_list(void *be, const char *source, int status, int64_t since, const struct store_page *pg,
+		    struct store_list *out);
+int sq_inbound_get(void *be, const char *source, const char *id, json_t **out);
+int sq_inbound_raw(void *be, const char *id, struct store_inbound_raw *out);
+int sq_source_stats(void *be, const char *source, struct store_source_stats *out);
+int sq_inbound_unrouted_scan(void *be, const char *after, int limit, store_inbound_fn fn, void *arg);
 
 #endif

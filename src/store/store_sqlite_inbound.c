@@ -1,0 +1,343 @@
+/*
+ * store_sqlite_inbound.c - the inbound journal in SQLite: accepted requests
+ * as they arrived, their de-duplication keys and per-source counters.
+ *
+ * De-duplication is a table keyed by (source, key) holding the first event
+ * and an expiry. Inserting an event first claims its key: the claim
+ * succeeds when the key is new or its earlier claim has expired, and fails
+ * with HK_ECONFLICT otherwise, inside the same transaction as the event,
+ * so two copies arriving together store one event.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "store/store_sqlite.h"
+
+static const char *const isql[I__COUNT] = {
+	[I_CLAIM] = "INSERT INTO inbound_dedupe(source,key,event,expires) VALUES(?1,?2,?3,?4)"
+		    " ON CONFLICT(source,key) DO UPDATE SET event=excluded.event, expires=excluded.expires"
+		    " WHERE inbound_dedupe.expires < ?5",
+	[I_INSERT] = "INSERT INTO inbound(id,source,dedupe_key,method,path,query,headers,body,remote,"
+		     "verified,reason,event_type,status,routed,created,updated)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,NULL,?13,?13)",
+	[I_STAT] = "INSERT INTO source_stat(source,received,verified) VALUES(?1,1,?2)"
+		   " ON CONFLICT(source) DO UPDATE SET received=received+1, verified=verified+?2",
+	[I_ROUTED] = "UPDATE inbound SET status=?2, routed=?3, updated=?4 WHERE id=?1",
+	[I_COUNT] = "INSERT INTO source_stat(source,rejected,duplicates) VALUES(?1,?2,?3)"
+		    " ON CONFLICT(source) DO UPDATE SET rejected=rejected+?2, duplicates=duplicates+?3",
+};
+
+/* the writer is one thread, so its statements can be prepared lazily */
+static sqlite3_stmt *wstmt(struct sqlite_be *be, enum istmt which)
+{
+	if (!be->ib[which] &&
+	    sqlite3_prepare_v3(be->wdb, isql[which], -1, SQLITE_PREPARE_PERSISTENT, &be->ib[which],
+			       NULL) != SQLITE_OK)
+		return NULL;
+	return be->ib[which];
+}
+
+void sq_inbound_finalize(struct sqlite_be *be)
+{
+	for (int i = 0; i < I__COUNT; i++) {
+		sqlite3_finalize(be->ib[i]);
+		be->ib[i] = NULL;
+	}
+}
+
+static int inbound_insert(struct sqlite_be *be, const struct store_inbound *in)
+{
+	sqlite3_stmt *st = wstmt(be, I_CLAIM);
+	int rc;
+
+	if (!st)
+		return HK_EDB;
+	sqlite3_bind_text(st, 1, in->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, in->dedupe_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, in->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, in->dedupe_expires);
+	sqlite3_bind_int64(st, 5, in->created);
+	rc = sq_step_done(be, st, "dedupe claim");
+	if (rc == 0 && sqlite3_changes(be->wdb) == 0)
+		return HK_ECONFLICT;
+	if (rc < 0)
+		return rc;
+	st = wstmt(be, I_INSERT);
+	if (!st)
+		return HK_EDB;
+	sqlite3_bind_text(st, 1, in->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, in->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, in->dedupe_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, in->method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, in->path ? in->path : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, in->query ? in->query : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, in->headers ? in->headers : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 8, in->body ? in->body : "", (int)in->body_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, in->remote ? in->remote : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 10, in->verified);
+	if (in->reason)
+		sqlite3_bind_text(st, 11, in->reason, -1, SQLITE_STATIC);
+	if (in->event_type)
+		sqlite3_bind_text(st, 12, in->event_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, in->created);
+	rc = sq_step_done(be, st, "inbound insert");
+	if (rc < 0)
+		return rc;
+	st = wstmt(be, I_STAT);
+	if (!st)
+		return HK_EDB;
+	sqlite3_bind_text(st, 1, in->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, in->verified);
+	return sq_step_done(be, st, "source counters");
+}
+
+int sq_inbound_apply(struct sqlite_be *be, const struct store_op *op)
+{
+	sqlite3_stmt *st;
+
+	switch (op->kind) {
+	case SOP_INBOUND_INSERT:
+		return inbound_insert(be, &op->u.in);
+	case SOP_INBOUND_ROUTED:
+		st = wstmt(be, I_ROUTED);
+		if (!st)
+			return HK_EDB;
+		sqlite3_bind_text(st, 1, op->u.routed.id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, op->u.routed.status);
+		if (op->u.routed.routed)
+			sqlite3_bind_text(st, 3, op->u.routed.routed, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, clock_now_ms());
+		return sq_step_done(be, st, "inbound routed");
+	case SOP_SOURCE_COUNT:
+		st = wstmt(be, I_COUNT);
+		if (!st)
+			return HK_EDB;
+		sqlite3_bind_text(st, 1, op->u.count.source, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, op->u.count.rejected);
+		sqlite3_bind_int(st, 3, op->u.count.duplicates);
+		return sq_step_done(be, st, "source counters");
+	default:
+		return HK_EINVAL;
+	}
+}
+
+/* ---- reads ---- */
+
+static const char *status_name(int s)
+{
+	static const char *const names[] = {"received", "routed", "route_failed"};
+	return s >= 0 && s <= 2 ? names[s] : "unknown";
+}
+
+#define IN_COLS                                                                                  \
+	"i.id, i.source, i.method, i.path, i.query, i.remote, i.verified, i.reason, i.event_type, " \
+	"i.status, i.routed, i.created, i.headers, i.body"
+
+static json_t *inbound_row(sqlite3_stmt *st, bool whole)
+{
+	json_t *routed = col_text(st, 10) ? json_loads(col_text(st, 10), 0, NULL) : NULL;
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s?,s:s?,s:s,s:o,s:o}", "id",
+			       col_text(st, 0), "sourceId", col_text(st, 1), "method", col_text(st, 2),
+			       "path", col_text(st, 3), "query", col_text(st, 4), "remoteAddr",
+			       col_text(st, 5), "verified", sqlite3_column_int(st, 6), "reason",
+			       col_text(st, 7), "eventType", col_text(st, 8), "status",
+			       status_name(sqlite3_column_int(st, 9)), "routed",
+			       routed ? routed : json_array(), "timestamp",
+			       ts_json(sqlite3_column_int64(st, 11)));
+
+	if (ev && whole) {
+		const char *body = sqlite3_column_blob(st, 13);
+		int n = sqlite3_column_bytes(st, 13);
+		json_t *headers = sq_column_json(st, 12);
+		json_t *text = body ? json_stringn_nocheck(body, (size_t)n) : json_string("");
+
+		json_object_set_new(ev, "headers", headers ? headers : json_object());
+		if (body && !json_stringn(body, (size_t)n)) {
+			/* not UTF-8: show base64 */
+			char *b64 = malloc(base64_enc_len((size_t)n));
+			json_decref(text);
+			text = NULL;
+			if (b64) {
+				base64_encode(body, (size_t)n, b64);
+				text = json_string(b64);
+				free(b64);
+			}
+			json_object_set_new(ev, "bodyEncoding", json_string("base64"));
+		} else {
+			json_object_set_new(ev, "bodyEncoding", json_string("utf8"));
+		}
+		json_object_set_new(ev, "body", text ? text : json_string(""));
+	}
+	return ev;
+}
+
+static json_t *inbound_row_summary(sqlite3_stmt *st)
+{
+	return inbound_row(st, false);
+}
+
+static json_t *inbound_row_whole(sqlite3_stmt *st)
+{
+	return inbound_row(st, true);
+}
+
+int sq_inbound_dedupe_get(void *arg, const char *source, const char *key, int64_t now, char event[ID_MAX])
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st = NULL;
+	int rc = HK_ENOTFOUND;
+
+	if (!r)
+		return HK_EDB;
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT event FROM inbound_dedupe WHERE source=? AND key=? AND expires>=?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(event, ID_MAX, "%s", col_text(st, 0));
+		rc = 0;
+	}
+out:
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc;
+}
+
+int sq_inbound_list(void *arg, const char *source, int status, int64_t since,
+		    const struct store_page *pg, struct store_list *out)
+{
+	struct qb q;
+	bool back;
+
+	qb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
+	qb_s(&q, " i.source = ?", source);
+	if (status >= 0)
+		qb_i(&q, " AND i.status = ?", status);
+	if (since)
+		qb_i(&q, " AND i.created >= ?", since);
+	back = qb_page(&q, "i.id", pg);
+	return run_list(arg, &q, pg, back, inbound_row_summary, out);
+}
+
+int sq_inbound_get(void *arg, const char *source, const char *id, json_t **out)
+{
+	struct qb q;
+
+	qb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
+	qb_s(&q, " i.source = ?", source);
+	qb_s(&q, " AND i.id = ?", id);
+	return single(arg, &q, inbound_row_whole, out);
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+	const char *s = col_text(st, i);
+	return strdup(s ? s : "");
+}
+
+int sq_inbound_raw(void *arg, const char *id, struct store_inbound_raw *out)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st = NULL;
+	int rc = HK_ENOTFOUND;
+
+	if (!r)
+		return HK_EDB;
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT id, source, method, path, query, headers, event_type, body, status"
+			       " FROM inbound WHERE id=?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out->id, sizeof(out->id), "%s", col_text(st, 0));
+		snprintf(out->source, sizeof(out->source), "%s", col_text(st, 1));
+		out->method = dup_col(st, 2);
+		out->path = dup_col(st, 3);
+		out->query = dup_col(st, 4);
+		out->headers = dup_col(st, 5);
+		out->event_type = col_text(st, 6) ? dup_col(st, 6) : NULL;
+		out->body_len = (size_t)sqlite3_column_bytes(st, 7);
+		out->body = malloc(out->body_len + 1);
+		if (out->body) {
+			memcpy(out->body, sqlite3_column_blob(st, 7), out->body_len);
+			out->body[out->body_len] = '\0';
+		}
+		out->status = sqlite3_column_int(st, 8);
+		rc = out->method && out->path && out->query && out->headers && out->body ? 0 : HK_ENOMEM;
+		if (rc < 0)
+			store_inbound_raw_release(out);
+	}
+out:
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc;
+}
+
+int sq_source_stats(void *arg, const char *source, struct store_source_stats *out)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (!r)
+		return HK_EDB;
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT received, verified, rejected, duplicates FROM source_stat WHERE source=?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		out->received = sqlite3_column_int64(st, 0);
+		out->verified = sqlite3_column_int64(st, 1);
+		out->rejected = sqlite3_column_int64(st, 2);
+		out->duplicates = sqlite3_column_int64(st, 3);
+	}
+out:
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc;
+}
+
+int sq_inbound_unrouted_scan(void *arg, const char *after, int limit, store_inbound_fn fn, void *fnarg)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st = NULL;
+	int rc = 0, n = 0;
+
+	if (!r)
+		return HK_EDB;
+	if (sqlite3_prepare_v2(r->db, "SELECT id FROM inbound WHERE status = 0 AND id > ? ORDER BY id LIMIT ?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, after ? after : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		n++;
+		rc = fn(col_text(st, 0), fnarg);
+	}
+out:
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc < 0 ? rc : n;
+}
