@@ -1,0 +1,315 @@
+/*
+ * router.c - routing accepted inbound events into applications (router.h).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/err.h"
+#include "core/form.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "deliver/publish.h"
+#include "inbound/filter.h"
+#include "inbound/router.h"
+
+#define ROUTER_QUEUE_MAX 100000
+#define ROUTES_MAX 32
+
+struct rjob {
+	struct rjob *next;
+	char id[ID_MAX];
+	bool replay;
+};
+
+struct inbound_router {
+	struct router_config cfg;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct rjob *head, *tail;
+	size_t n;
+	bool stopping, started;
+};
+
+/* ---- one event ---- */
+
+static const char *raw_header(void *ctx, const char *name)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)ctx, key, v) {
+		if (strcasecmp(key, name) == 0)
+			return json_string_value(v);
+	}
+	return NULL;
+}
+
+/* pass_headers copies the route's chosen original headers */
+static json_t *pass_headers(const json_t *route, json_t *headers)
+{
+	json_t *names = json_object_get(route, "passHeaders"), *name, *out = NULL;
+	size_t i;
+
+	json_array_foreach(names, i, name) {
+		const char *v = raw_header(headers, json_string_value(name));
+		if (!v)
+			continue;
+		if (!out)
+			out = json_object();
+		json_object_set_new(out, json_string_value(name), json_string(v));
+	}
+	return out;
+}
+
+struct routed_ctx {
+	struct publish_after *afters[ROUTES_MAX];
+	int n;
+};
+
+static void routed_done(struct store_write *w, int rc, void *arg)
+{
+	struct routed_ctx *c = arg;
+	(void)w;
+	for (int i = 0; i < c->n; i++) {
+		if (rc == 0)
+			publish_then(c->afters[i]);
+		publish_free(c->afters[i]);
+	}
+	if (rc < 0)
+		log_error("cannot record routing: %s", hk_strerror(rc));
+	free(c);
+}
+
+/* route_to_app adds one route's message to w; returns 0 or why not */
+static int route_to_app(struct inbound_router *r, const json_t *route, const struct store_inbound_raw *ev,
+			json_t *headers, struct store_write *w, struct routed_ctx *c, json_t *log)
+{
+	const char *app_key = json_str(route, "app");
+	const char *type = json_str(route, "eventType");
+	json_t *app = NULL, *extra;
+	struct publish_in in = {0};
+	struct publish_out out;
+	int rc = store_doc_get(r->cfg.store, "app", "", app_key, &app);
+
+	if (rc < 0) {
+		json_array_append_new(log, json_pack("{s:s,s:s}", "app", app_key, "error", "application not found"));
+		return rc;
+	}
+	extra = pass_headers(route, headers);
+	in.app_id = json_str(app, "id");
+	in.event_type = type ? type : ev->event_type ? ev->event_type : "inbound.event";
+	in.payload = ev->body;
+	in.len = ev->body_len;
+	in.retention_days = 90;
+	in.headers = extra;
+	rc = publish_prepare(&in, r->cfg.fanout, r->cfg.dispatch, w, &out, &c->afters[c->n]);
+	if (rc == 0) {
+		c->n++;
+		json_array_append_new(log, json_pack("{s:s,s:s,s:s}", "app", in.app_id, "msg", out.id,
+						     "eventType", in.event_type));
+	}
+	json_decref(extra);
+	json_decref(app);
+	return rc;
+}
+
+/* query_as_body makes a GET's query string its event: a JSON object of its parameters */
+static void query_as_body(struct store_inbound_raw *ev)
+{
+	json_t *q = json_object();
+	size_t len;
+	char *text;
+
+	form_parse(ev->query, strlen(ev->query), q);
+	text = json_dump_compact(q, &len);
+	json_decref(q);
+	if (text) {
+		free(ev->body);
+		ev->body = text;
+		ev->body_len = len;
+	}
+}
+
+static void route_one(struct inbound_router *r, const struct rjob *job)
+{
+	struct store_inbound_raw ev;
+	json_t *source = NULL, *headers = NULL, *body = NULL, *routes, *route, *log = json_array();
+	struct store_write *w = NULL;
+	struct routed_ctx *c = calloc(1, sizeof(*c));
+	struct store_op *op;
+	bool failed = false;
+	size_t i;
+	int rc = store_inbound_raw(r->cfg.store, job->id, &ev);
+
+	if (rc < 0 || !c || (!job->replay && ev.status != INBOUND_RECEIVED))
+		goto out;
+	headers = json_loads(ev.headers, 0, NULL);
+	body = json_loadb(ev.body, ev.body_len, 0, NULL);
+	w = store_write_new(routed_done, c);
+	if (!w)
+		goto out;
+	if (store_doc_get(r->cfg.store, "source", "", ev.source, &source) == 0) {
+		routes = json_object_get(source, "routes");
+		json_array_foreach(routes, i, route) {
+			if (i >= ROUTES_MAX || !filter_match(json_object_get(route, "filter"), raw_header,
+							     headers, body))
+				continue;
+			if (json_str(route, "hook")) {
+				int hrc = r->cfg.run_hook ? r->cfg.run_hook(r->cfg.hook_arg, json_str(route, "hook"), ev.id)
+							  : HK_EUNSUPPORTED;
+				json_array_append_new(log, json_pack("{s:s,s:s}", "hook", json_str(route, "hook"),
+								     "status", hrc == 0 ? "queued" : hk_strerror(hrc)));
+				failed |= hrc < 0;
+			}
+			if (json_str(route, "app"))
+				failed |= route_to_app(r, route, &ev, headers, w, c, log) < 0;
+		}
+	}
+	op = store_write_add(w, SOP_INBOUND_ROUTED);
+	if (!op)
+		goto out;
+	snprintf(op->u.routed.id, sizeof(op->u.routed.id), "%s", ev.id);
+	op->u.routed.status = failed ? INBOUND_ROUTE_FAILED : INBOUND_ROUTED;
+	op->u.routed.routed = json_dump_compact(log, NULL);
+	if (store_submit(r->cfg.store, w) == 0) {
+		w = NULL;
+		c = NULL; /* routed_done owns it now */
+	}
+out:
+	if (c) {
+		for (int k = 0; k < c->n; k++)
+			publish_free(c->afters[k]);
+		free(c);
+	}
+	if (w) {
+		w->done = NULL;
+		store_write_free(w);
+	}
+	if (rc == 0)
+		store_inbound_raw_release(&ev);
+	json_decref(log);
+	json_decref(source);
+	json_decref(headers);
+	json_decref(body);
+}
+
+/* ---- the thread ---- */
+
+static void *router_main(void *arg)
+{
+	struct inbound_router *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->head && !r->stopping)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->stopping)
+			break;
+		struct rjob *job = r->head;
+		r->head = job->next;
+		if (!r->head)
+			r->tail = NULL;
+		r->n--;
+		pthread_mutex_unlock(&r->mu);
+		route_one(r, job);
+		free(job);
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int router_route(struct inbound_router *r, const char *event_id, bool replay)
+{
+	struct rjob *job;
+
+	if (!r)
+		return HK_EUNSUPPORTED;
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return HK_ENOMEM;
+	snprintf(job->id, sizeof(job->id), "%s", event_id);
+	job->replay = replay;
+	pthread_mutex_lock(&r->mu);
+	if (r->n >= ROUTER_QUEUE_MAX || r->stopping) {
+		/* stays "received" in the journal: routed by the next recovery */
+		pthread_mutex_unlock(&r->mu);
+		free(job);
+		return HK_EFULL;
+	}
+	if (r->tail)
+		r->tail->next = job;
+	else
+		r->head = job;
+	r->tail = job;
+	r->n++;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+struct recover_ctx {
+	struct inbound_router *r;
+	char last[ID_MAX];
+	int n;
+};
+
+static int recover_one(const char *id, void *arg)
+{
+	struct recover_ctx *c = arg;
+	snprintf(c->last, sizeof(c->last), "%s", id);
+	if (router_route(c->r, id, false) == 0)
+		c->n++;
+	return 0;
+}
+
+int router_recover(struct inbound_router *r)
+{
+	struct recover_ctx c = {r, "", 0};
+	int got;
+
+	do {
+		got = store_inbound_unrouted_scan(r->cfg.store, c.last, 1000, recover_one, &c);
+	} while (got == 1000);
+	if (c.n)
+		log_info("routing %d inbound events left unrouted", c.n);
+	return got < 0 ? got : c.n;
+}
+
+int router_start(const struct router_config *cfg, struct inbound_router **out)
+{
+	struct inbound_router *r = calloc(1, sizeof(*r));
+	if (!r)
+		return HK_ENOMEM;
+	r->cfg = *cfg;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	if (pthread_create(&r->thread, NULL, router_main, r) != 0) {
+		free(r);
+		return HK_ENOMEM;
+	}
+	r->started = true;
+	*out = r;
+	return 0;
+}
+
+void router_stop(struct inbound_router *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stopping = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->thread, NULL);
+	while (r->head) {
+		struct rjob *j = r->head;
+		r->head = j->next;
+		free(j);
+	}
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r);
+}
