@@ -145,6 +145,8 @@ static void route_one(struct inbound_router *r, const struct rjob *job)
 
 	if (rc < 0 || !c || (!job->replay && ev.status != INBOUND_RECEIVED))
 		goto out;
+	if (ev.body_len == 0 && strcmp(ev.method, "GET") == 0)
+		query_as_body(&ev);
 	headers = json_loads(ev.headers, 0, NULL);
 	body = json_loadb(ev.body, ev.body_len, 0, NULL);
 	w = store_write_new(routed_done, c);
