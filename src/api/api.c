@@ -65,6 +65,11 @@ struct dispatch *api_dispatch(struct api_req *r)
 	return r->api->cfg.dispatch;
 }
 
+struct inbound_router *api_router(struct api_req *r)
+{
+	return r->api->cfg.router;
+}
+
 struct fanout *api_fanout(struct api_req *r)
 {
 	return r->api->cfg.fanout;
@@ -447,6 +452,10 @@ void api_handle(struct http_req *req, void *arg)
 		api_error(r, 401, "authentication_failed", "missing or invalid bearer token");
 		return;
 	}
+	if (rt->flags & RF_RAW) {
+		rt->fn(r);
+		return;
+	}
 	if (!decode_body(r))
 		return;
 	if (strcmp(req->method, "POST") == 0) {
@@ -457,12 +466,34 @@ void api_handle(struct http_req *req, void *arg)
 	rt->fn(r);
 }
 
+/*
+ * api_body_limit picks the body cap when the headers are in: an inbound
+ * source's own maxBodyBytes for /in/{source}, the API's limit elsewhere.
+ */
 size_t api_body_limit(const char *method, const char *path, void *arg)
 {
 	struct api *api = arg;
+	json_t *src = NULL;
+	size_t limit = api->cfg.body_limit;
 	(void)method;
-	(void)path;
-	return api->cfg.body_limit;
+
+	while (*path == '/')
+		path++;
+	if (strncmp(path, "in/", 3) == 0) {
+		char key[257];
+		size_t n = strcspn(path + 3, "/");
+		if (n < sizeof(key)) {
+			memcpy(key, path + 3, n);
+			key[n] = '\0';
+			if (store_doc_get(api->cfg.store, "source", "", key, &src) == 0) {
+				json_int_t v = json_integer_value(json_object_get(src, "maxBodyBytes"));
+				if (v > 0)
+					limit = (size_t)v;
+			}
+			json_decref(src);
+		}
+	}
+	return limit;
 }
 
 /* ---- lifecycle ---- */
@@ -500,6 +531,10 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_msg_routes, api_msg_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_attempt_routes, api_attempt_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_source_routes, api_source_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_inbound_routes, api_inbound_nroutes);
 	if (rc < 0) {
 		api_free(api);
 		return rc;

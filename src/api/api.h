@@ -34,7 +34,10 @@ struct api_req;
 
 typedef void (*api_fn)(struct api_req *r);
 
-enum api_route_flag { RF_PUBLIC = 1 };
+enum api_route_flag {
+	RF_PUBLIC = 1, /* no bearer token */
+	RF_RAW = 2,    /* the body is not JSON for the API: no decoding, no idempotency */
+};
 
 struct api_route {
 	struct route base; /* first: the router sees only this */
@@ -46,11 +49,13 @@ enum api_scope { SCOPE_NONE, SCOPE_ADMIN };
 
 struct dispatch;
 struct fanout;
+struct inbound_router;
 
 struct api_config {
 	struct store *store;
 	struct dispatch *dispatch;    /* NULL on an api-only node */
 	struct fanout *fanout;
+	struct inbound_router *router; /* routes accepted inbound events */
 	const char *admin_token_hash; /* hex sha256 of the admin token */
 	size_t body_limit;            /* default request body cap (1 MiB) */
 };
@@ -126,6 +131,10 @@ extern const struct api_route api_msg_routes[];
 extern const size_t api_msg_nroutes;
 extern const struct api_route api_attempt_routes[];
 extern const size_t api_attempt_nroutes;
+extern const struct api_route api_source_routes[];
+extern const size_t api_source_nroutes;
+extern const struct api_route api_inbound_routes[];
+extern const size_t api_inbound_nroutes;
 
 /* api_query_time reads an RFC 3339 query parameter (0 when absent) */
 int64_t api_query_time(struct api_req *r, const char *name);
@@ -134,6 +143,7 @@ json_t *api_query_names(struct api_req *r, const char *name);
 /* api_dispatch returns the dispatcher, or NULL on a node that does not deliver */
 struct dispatch *api_dispatch(struct api_req *r);
 struct fanout *api_fanout(struct api_req *r);
+struct inbound_router *api_router(struct api_req *r);
 
 /* shared lookups */
 /* api_load_app finds the {app} path parameter; answers 404 itself and returns NULL */

@@ -26,6 +26,7 @@
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
 #include "deliver/retry.h"
+#include "inbound/router.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -205,16 +206,21 @@ static int delivery_config(const struct cli_vals *v, struct dispatch_config *dc,
 	return 0;
 }
 
+/* recovery re-queues what a previous run left pending, off the start-up path */
 struct recovery {
 	pthread_t thread;
 	struct dispatch *d;
+	struct inbound_router *router;
 	bool started;
 };
 
 static void *recovery_main(void *arg)
 {
 	struct recovery *rec = arg;
-	dispatch_recover(rec->d);
+	if (rec->d)
+		dispatch_recover(rec->d);
+	if (rec->router)
+		router_recover(rec->router);
 	return NULL;
 }
 
@@ -236,6 +242,8 @@ int cmd_serve(int argc, char **argv)
 	struct dispatch *disp = NULL;
 	struct fanout fan;
 	struct recovery rec = {0};
+	struct inbound_router *router = NULL;
+	struct router_config rc_cfg = {0};
 	bool fan_ready = false, deliver;
 	const char *role;
 	char *dir = NULL;
@@ -298,12 +306,22 @@ int cmd_serve(int argc, char **argv)
 			log_error("cannot start the dispatcher: %s", hk_strerror(rc));
 			goto out;
 		}
-		rec.d = disp;
-		rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
 	}
+	rc_cfg.store = st;
+	rc_cfg.fanout = &fan;
+	rc_cfg.dispatch = disp;
+	rc = router_start(&rc_cfg, &router);
+	if (rc < 0) {
+		log_error("cannot start the inbound router: %s", hk_strerror(rc));
+		goto out;
+	}
+	rec.d = disp;
+	rec.router = router;
+	rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
 	ac.store = st;
 	ac.dispatch = disp;
 	ac.fanout = &fan;
+	ac.router = router;
 	ac.admin_token_hash = hash;
 	rc = api_new(&ac, &api);
 	if (rc < 0)
@@ -340,6 +358,7 @@ out:
 		store_drain(st);
 	if (rec.started)
 		pthread_join(rec.thread, NULL);
+	router_stop(router); /* what it had queued is still "received": routed at the next start */
 	dispatch_stop(disp);
 	if (st)
 		store_drain(st); /* attempt records the dispatcher queued */
