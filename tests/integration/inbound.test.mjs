@@ -1,0 +1,203 @@
+// Issue: inbound gateway. Real signatures made by the providers' own libraries, posted to a running hookd.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { sign as octokitSign } from '@octokit/webhooks-methods';
+import Stripe from 'stripe';
+import { Webhook } from 'standardwebhooks';
+import twilio from 'twilio';
+import { Svix } from 'svix';
+import { startHookd, api } from './lib/hookd.mjs';
+import { startReceiver, sleep } from './lib/receiver.mjs';
+
+let h, svix;
+before(async () => {
+  h = await startHookd({ args: ['--allow-private'] });
+  svix = new Svix(h.token, { serverUrl: h.url });
+});
+after(async () => { await h.stop(); h.cleanup(); });
+
+async function source(body) {
+  const r = await api(h, 'POST', '/api/v1/source', { body });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+async function post(src, body, headers = {}, path = '') {
+  const res = await fetch(`${h.url}/in/${src}${path}`, { method: 'POST', body, headers });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+async function events(src) {
+  return (await api(h, 'GET', `/api/v1/source/${src}/event`)).json.data;
+}
+
+const GH_SECRET = "It's a Secret to Everybody";
+
+test('github: a signed push is accepted, stored and fanned out to two endpoints, each delivery verifiable', async () => {
+  const a = await startReceiver(), b = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'GitOps', uid: 'gitops' });
+    const ea = await svix.endpoint.create(app.id, { url: a.url });
+    const eb = await svix.endpoint.create(app.id, { url: b.url });
+    const src = await source({ uid: 'github-main', provider: 'github', secrets: ['old-secret', GH_SECRET], routes: [{ app: 'gitops', passHeaders: ['X-GitHub-Event'] }] });
+    assert.deepEqual(src.secrets.length, 2);
+    assert.ok(!JSON.stringify(src).includes(GH_SECRET), 'secrets are write-only');
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'abc123', repository: { full_name: 'acme/api' } });
+    const sig = await octokitSign(GH_SECRET, body);
+    const r = await post('github-main', body, { 'content-type': 'application/json', 'x-hub-signature-256': sig, 'x-github-event': 'push', 'x-github-delivery': 'd-1', 'x-github-hook-id': '42' });
+    assert.equal(r.status, 200);
+    assert.match(r.json.id, /^evt_/);
+    await a.waitFor((q) => q.length >= 1);
+    await b.waitFor((q) => q.length >= 1);
+    for (const [rx, ep] of [[a, ea], [b, eb]]) {
+      const { key } = await svix.endpoint.getSecret(app.id, ep.id);
+      const req = rx.requests[0];
+      assert.equal(req.body, body, 'the original body bytes, unchanged');
+      new Webhook(key.replace('whsec_', '')).verify(req.body, req.headers);
+      assert.equal(req.headers['x-github-event'], 'push', 'passed-through header');
+    }
+    const msgs = await svix.message.list(app.id);
+    assert.equal(msgs.data[0].eventType, 'github.push');
+    const ev = await api(h, 'GET', `/api/v1/source/github-main/event/${r.json.id}`);
+    assert.equal(ev.status, 200);
+    assert.equal(ev.json.body, body);
+    assert.equal(ev.json.headers['X-Hub-Signature-256'] ?? ev.json.headers['x-hub-signature-256'], sig);
+    assert.equal(ev.json.verified, true);
+  } finally { await a.close(); await b.close(); }
+});
+
+test('github: a duplicate delivery is answered 200 with the first id and stored once', async () => {
+  await source({ uid: 'gh-dupe', provider: 'github', secrets: [GH_SECRET] });
+  const body = '{"zen":"Keep it logically awesome."}';
+  const headers = { 'x-hub-signature-256': await octokitSign(GH_SECRET, body), 'x-github-delivery': 'same', 'x-github-hook-id': '7', 'x-github-event': 'ping' };
+  const first = await post('gh-dupe', body, headers);
+  const again = await post('gh-dupe', body, headers);
+  assert.equal(first.status, 200);
+  assert.equal(again.status, 200);
+  assert.equal(again.json.id, first.json.id);
+  assert.equal(again.json.duplicate, true);
+  assert.equal((await events('gh-dupe')).length, 1);
+  const src = (await api(h, 'GET', '/api/v1/source/gh-dupe')).json;
+  assert.equal(src.stats.duplicates, 1);
+  assert.equal(src.stats.received, 1);
+});
+
+test('bad signatures get 401 and store nothing; bodies over the limit get 413 and store nothing', async () => {
+  await source({ uid: 'gh-strict', provider: 'github', secrets: [GH_SECRET], maxBodyBytes: 1024 });
+  const body = '{"a":1}';
+  const good = await octokitSign(GH_SECRET, body);
+  let r = await post('gh-strict', body + ' ', { 'x-hub-signature-256': good });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.code, 'verification_failed');
+  assert.ok(r.json.detail);
+  r = await post('gh-strict', body, { 'x-hub-signature-256': await octokitSign('wrong', body) });
+  assert.equal(r.status, 401);
+  r = await post('gh-strict', body, {});
+  assert.equal(r.status, 401);
+  const big = JSON.stringify({ x: 'y'.repeat(5000) });
+  r = await post('gh-strict', big, { 'x-hub-signature-256': await octokitSign(GH_SECRET, big) });
+  assert.equal(r.status, 413);
+  assert.equal((await events('gh-strict')).length, 0);
+  const src = (await api(h, 'GET', '/api/v1/source/gh-strict')).json;
+  assert.equal(src.stats.rejected, 3);
+  r = await post('no-such-source', body, {});
+  assert.equal(r.status, 404);
+});
+
+test('stripe: generateTestHeaderString signatures verify; old timestamps do not', async () => {
+  const secret = 'whsec_test_secret_for_hookd';
+  await source({ uid: 'stripe', provider: 'stripe', secrets: [secret] });
+  const stripe = new Stripe('sk_test_x');
+  const payload = JSON.stringify({ id: 'evt_1', type: 'invoice.paid', object: 'event' });
+  const header = stripe.webhooks.generateTestHeaderString({ payload, secret });
+  let r = await post('stripe', payload, { 'stripe-signature': header, 'content-type': 'application/json' });
+  assert.equal(r.status, 200);
+  const old = stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp: Math.floor(Date.now() / 1000) - 3600 });
+  r = await post('stripe', payload, { 'stripe-signature': old });
+  assert.equal(r.status, 401);
+  const ev = await events('stripe');
+  assert.equal(ev[0].eventType, 'stripe.invoice.paid');
+});
+
+test('standard webhooks and svix senders verify', async () => {
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  await source({ uid: 'stdwh', provider: 'standard-webhooks', secrets: [secret] });
+  await source({ uid: 'svixin', provider: 'svix', secrets: [secret] });
+  const payload = '{"type":"user.created","data":{}}';
+  const wh = new Webhook(secret.replace('whsec_', ''));
+  const now = new Date();
+  const sig = wh.sign('msg_1', now, payload);
+  let r = await post('stdwh', payload, { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': sig });
+  assert.equal(r.status, 200);
+  const { Webhook: SvixWebhook } = await import('svix');
+  const ssig = new SvixWebhook(secret).sign('msg_2', now, payload);
+  r = await post('svixin', payload, { 'svix-id': 'msg_2', 'svix-timestamp': String(Math.floor(now / 1000)), 'svix-signature': ssig });
+  assert.equal(r.status, 200);
+  r = await post('svixin', payload + 'x', { 'svix-id': 'msg_2', 'svix-timestamp': String(Math.floor(now / 1000)), 'svix-signature': ssig });
+  assert.equal(r.status, 401);
+});
+
+test('twilio: getExpectedTwilioSignature over the public URL and sorted form params', async () => {
+  const token = '12345abcdef';
+  const publicUrl = 'https://hooks.example.com/in/twilio-main';
+  await source({ uid: 'twilio-main', provider: 'twilio', secrets: [token], publicUrl });
+  const params = { CallSid: 'CA1234567890ABCDE', From: '+12349013030', To: '+18005551212', Digits: '1234' };
+  const body = new URLSearchParams(params).toString();
+  const sig = twilio.getExpectedTwilioSignature(token, publicUrl + '?x=1', params);
+  let r = await post('twilio-main', body, { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, '?x=1');
+  assert.equal(r.status, 200);
+  r = await post('twilio-main', body, { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, '?x=2');
+  assert.equal(r.status, 401);
+});
+
+test('slack url_verification is answered with the challenge and not stored', async () => {
+  const secret = '8f742231b10e8888abcd99yyyzzz85a5';
+  await source({ uid: 'slack', provider: 'slack', secrets: [secret] });
+  const body = JSON.stringify({ type: 'url_verification', challenge: 'ch-123', token: 't' });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const sig = 'v0=' + createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex');
+  const r = await post('slack', body, { 'x-slack-signature': sig, 'x-slack-request-timestamp': ts, 'content-type': 'application/json' });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.challenge, 'ch-123');
+  assert.equal((await events('slack')).length, 0);
+});
+
+test('routes filter on headers and body fields; replay routes again', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Filtered', uid: 'filtered' });
+    await svix.endpoint.create(app.id, { url: rx.url });
+    await source({ uid: 'gh-filter', provider: 'github', secrets: [GH_SECRET], routes: [{ app: 'filtered', eventType: 'deploy.main', filter: { all: [{ header: 'X-GitHub-Event', equals: 'push' }, { field: 'ref', equals: 'refs/heads/main' }] } }] });
+    const send = async (ref, event, id) => {
+      const body = JSON.stringify({ ref });
+      return post('gh-filter', body, { 'x-hub-signature-256': await octokitSign(GH_SECRET, body), 'x-github-event': event, 'x-github-delivery': id, 'x-github-hook-id': '1' });
+    };
+    const main = await send('refs/heads/main', 'push', 'f1');
+    await send('refs/heads/dev', 'push', 'f2');
+    await send('refs/heads/main', 'issues', 'f3');
+    await rx.waitFor((q) => q.length >= 1);
+    await sleep(300);
+    assert.equal(rx.requests.length, 1);
+    assert.equal(JSON.parse(rx.requests[0].body).ref, 'refs/heads/main');
+    const r = await api(h, 'POST', `/api/v1/source/gh-filter/event/${main.json.id}/replay`);
+    assert.equal(r.status, 202);
+    await rx.waitFor((q) => q.length >= 2);
+    const ev = (await api(h, 'GET', `/api/v1/source/gh-filter/event/${main.json.id}`)).json;
+    assert.equal(ev.status, 'routed');
+  } finally { await rx.close(); }
+});
+
+test('a GET source turns its query string into the event', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Get', uid: 'getapp' });
+    await svix.endpoint.create(app.id, { url: rx.url });
+    await source({ uid: 'getsrc', provider: 'bearer', secrets: ['tok-123'], routes: [{ app: 'getapp', eventType: 'ping.get' }] });
+    const res = await fetch(`${h.url}/in/getsrc?a=1&b=two+words`, { headers: { authorization: 'Bearer tok-123' } });
+    assert.equal(res.status, 200);
+    await rx.waitFor((q) => q.length >= 1);
+    assert.deepEqual(JSON.parse(rx.requests[0].body), { a: '1', b: 'two words' });
+  } finally { await rx.close(); }
+});
