@@ -63,6 +63,14 @@ unit: unit-bins
 integration: hookd
 	@tests/run.sh integration
 
+# make install: the binary and its man pages under $(DESTDIR)$(PREFIX)
+MANDIR   ?= $(PREFIX)/share/man
+install: hookd
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 hookd $(DESTDIR)$(PREFIX)/bin/hookd
+	install -m 0644 docs/man/hookd.1 $(DESTDIR)$(MANDIR)/man1/hookd.1
+	install -m 0644 docs/man/hookd-serve.8 $(DESTDIR)$(MANDIR)/man8/hookd-serve.8
+
 clean:
 	rm -rf $(BUILD) build-asan hookd
 
