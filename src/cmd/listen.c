@@ -409,11 +409,15 @@ int cmd_listen(int argc, char **argv)
 		code = cmd_fail(&listen_spec, "cannot listen on '%s'", addr);
 		goto out;
 	}
-	fprintf(stderr, "hookd listen: listening on http://%s:%u%s%s%s%s\n",
-		strchr(host, ':') ? "[::1]" : (strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host),
-		http_server_port(srv), l.secret ? ", verifying signatures" : ", not verifying (no --secret)",
-		l.provider ? " as " : "", l.provider ? l.provider->name : "",
-		l.forward ? ", forwarding" : "");
+	{
+		/* a wildcard address is reached locally through loopback */
+		const char *shown = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(host, "::") == 0 ? "::1" : host;
+		fprintf(stderr, "hookd listen: listening on http://%s%s%s:%u, %s%s%s%s%s\n",
+			strchr(shown, ':') ? "[" : "", shown, strchr(shown, ':') ? "]" : "", http_server_port(srv),
+			l.secret ? "verifying signatures" : "not verifying signatures (no --secret)",
+			l.provider ? " as " : "", l.provider ? l.provider->name : "",
+			l.forward ? ", forwarding to " : "", l.forward ? l.forward : "");
+	}
 	fflush(stderr);
 	sigwait(&sigs, &sig);
 	http_server_stop(srv);

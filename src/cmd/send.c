@@ -142,7 +142,7 @@ static int print_destinations(const json_t *items)
 static int wait_deliveries(const struct client_conf *conf, const char *app, const char *msg,
 			   long timeout_s)
 {
-	bool tty = term_colour(stderr) || isatty(STDERR_FILENO);
+	bool tty = isatty(STDERR_FILENO); /* a progress line is no colour: NO_COLOR does not hide it */
 	int64_t deadline = clock_now_ms() + timeout_s * 1000;
 	char *eapp = client_escape(app), *emsg = client_escape(msg), path[CLIENT_URL_MAX], err[512];
 	json_t *items = NULL;
