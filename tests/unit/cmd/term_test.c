@@ -42,7 +42,7 @@ static void test_table_many_rows(void **state)
 	(void)state;
 	assert_int_equal(table_init(&t, 1, header), 0);
 	for (int i = 0; i < 100; i++) {
-		char n[8];
+		char n[16];
 		const char *row[1] = {n};
 		snprintf(n, sizeof(n), "%d", i);
 		assert_int_equal(table_add(&t, row), 0);
