@@ -32,6 +32,7 @@ function run(args, { input, env = {}, timeoutMs = 20000 } = {}) {
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdin.on('error', () => {}); // a command that exits before reading its input closes the pipe early
     child.stdin.end(input ?? '');
   });
 }
