@@ -79,6 +79,14 @@ check:
 		OPT="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-asan/hookd unit-bins
 	@BUILD=build-asan HOOKD_BIN=build-asan/hookd ASAN_OPTIONS=detect_leaks=1 tests/run.sh
 
+# make install: the binary and its man pages under $(DESTDIR)$(PREFIX)
+MANDIR   ?= $(PREFIX)/share/man
+install: hookd
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 hookd $(DESTDIR)$(PREFIX)/bin/hookd
+	install -m 0644 docs/man/hookd.1 $(DESTDIR)$(MANDIR)/man1/hookd.1
+	install -m 0644 docs/man/hookd-serve.8 $(DESTDIR)$(MANDIR)/man8/hookd-serve.8
+
 # make fuzz: every libFuzzer target for FUZZ_TIME seconds, on a copy of its committed corpus
 fuzz-bins: $(FUZZ_SRC:%.c=$(BUILD)/%)
 
