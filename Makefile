@@ -22,7 +22,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(shell find tests/unit -name '*_test.c' 2>/dev/null))
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all deps run test unit integration check clean install bench fuzz
+.PHONY: all deps run test unit integration check clean install bench bench-bins fuzz
 all: hookd
 
 deps:
@@ -62,6 +62,25 @@ unit: unit-bins
 
 integration: hookd
 	@tests/run.sh integration
+
+# make bench: the delivery engine's benchmark (bench/run.sh), figures in bench/results.md
+BENCH_BIN := $(BUILD)/bench/sink $(BUILD)/bench/blast $(BUILD)/bench/pub
+
+bench:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory hookd bench-bins
+	@bench/run.sh
+
+bench-bins: $(BENCH_BIN)
+
+$(BUILD)/bench/sink: bench/sink.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -o $@ $< -lpthread
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(shell pkg-config --cflags libcurl) -o $@ $< \
+		$(shell pkg-config --libs libcurl)
 
 clean:
 	rm -rf $(BUILD) build-asan hookd
