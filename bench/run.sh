@@ -4,7 +4,7 @@
 # bench/results.md. `make bench` builds what it needs and runs this.
 #
 # Phases (each server is started here on a free port and stopped here):
-#   1. sink raw limit: wrk, then blast (a minimal libcurl multi client)
+#   1. sink raw limit: wrk, then blast (a minimal libcurl multi client, best of 3)
 #   2. publish vs no-op: hookd --role api; wrk on GET /api/v1/health/ping and
 #      wrk POSTing messages (bench/publish.lua), both from 32 connections
 #   3. backlog: hookd --role api stores BACKLOG messages (pub, 32 connections),
@@ -114,14 +114,21 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 now_us() { echo $(($(date +%s%N) / 1000)); }
 
 # ---- 1. the sink's raw limit ----
-log "phase 1: sink raw limit (${SECS} s wrk, ${SECS} s blast, $CONNS connections)"
+log "phase 1: sink raw limit (${SECS} s wrk, 3 × $(awk -v s="$SECS" 'BEGIN { print s / 2 }') s blast, $CONNS connections)"
 start sink "$TOOLS/sink"
 SINK=$URL
 SINK_PID=$PID
 WRK_SINK=$(timeout $((SECS + 20)) wrk -t1 -c"$CONNS" -d"${SECS}s" "$SINK/" | wrk_rps)
-BLAST_OUT=$(timeout $((SECS + 20)) "$TOOLS/blast" "$SINK/" --connections "$CONNS" --seconds "$SECS")
-BLAST=$(echo "$BLAST_OUT" | awk '{printf "%.0f", $2}')
-log "sink: wrk $WRK_SINK req/s, blast $BLAST req/s"
+# this machine's throughput drifts between runs of a few seconds; the libcurl
+# ceiling is the best of three, so the target is never set by a slow moment
+BLAST_RUNS=""
+for i in 1 2 3; do
+	r=$(timeout $((SECS + 20)) "$TOOLS/blast" "$SINK/" --connections "$CONNS" \
+		--seconds "$(awk -v s="$SECS" 'BEGIN { print s / 2 }')" | awk '{printf "%.0f", $2}')
+	BLAST_RUNS="$BLAST_RUNS${BLAST_RUNS:+, }$r"
+done
+BLAST=$(echo "$BLAST_RUNS" | tr ',' '\n' | sort -n | tail -1 | tr -d ' ')
+log "sink: wrk $WRK_SINK req/s, blast $BLAST req/s (best of $BLAST_RUNS)"
 finish "$SINK_PID"
 
 # ---- 2. publish throughput vs the no-op route ----
@@ -247,7 +254,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 	echo "| measure | result | target | ratio to target | |"
 	echo "|---|---:|---:|---:|---|"
 	echo "| sink raw limit, wrk (1 thread) | $WRK_SINK req/s | | | |"
-	echo "| sink raw limit, libcurl multi (blast) | $BLAST req/s | | | |"
+	echo "| sink raw limit, libcurl multi (blast, best of 3) | $BLAST req/s | | | |"
 	echo "| hookd sustained deliveries (backlog of $PENDING, from start) | $SUSTAINED /s | $TARGET_RATE /s (0.7 × blast) | $(ratio "$SUSTAINED" "$TARGET_RATE") | $(verdict "$SUSTAINED" "$TARGET_RATE" ge) |"
 	echo "| hookd deliveries, first to last receipt | $STEADY /s | | $(ratio "$STEADY" "$TARGET_RATE") | |"
 	echo "| hookd no-op route (GET /api/v1/health/ping, wrk) | $NOOP req/s | | | |"
@@ -263,6 +270,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 	echo "  first delivery $FIRST_AFTER s after start, all $GOT received $DRAIN_S s after start."
 	echo "  Attempts in the database afterwards: $ATT_OK successful of $ATT_ALL; deliveries still pending: $LEFT."
 	echo "  The attempt list route answered with $API_ATTEMPTS attempts for \`limit=5\`."
+	echo "- blast runs of $(awk -v s="$SECS" 'BEGIN { print s / 2 }') s each: $BLAST_RUNS req/s."
 	echo "- Publish phase: wrk -t2 -c$CONNS, other non-202 answers: $PUB_OTHER; hookd --role api with one endpoint,"
 	echo "  so each publish stores a message and a pending delivery."
 	echo "- Latency: $LAT_SENT messages published at $RATE msg/s ($LAT_LATE sent more than 1 ms late),"
