@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/metrics.h"
 #include "deliver/publish.h"
 
 struct publish_after {
@@ -22,6 +23,8 @@ struct publish_after {
 void publish_then(void *arg)
 {
 	struct publish_after *p = arg;
+	if (p)
+		metrics_published((unsigned)p->n);
 	if (p && p->d)
 		dispatch_publish(p->d, p->id, p->app, p->event_type, p->payload, p->len, p->headers,
 				 (const char (*)[ID_MAX])p->endpoints, p->n);

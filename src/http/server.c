@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/server.h"
 
 enum req_state { REQ_READING, REQ_HANDLING, REQ_SUSPENDED, REQ_READY, REQ_SENT };
@@ -131,8 +132,10 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (req)
+	if (req) {
+		metrics_http_request(clock_mono_us() - req->start_us);
 		req_free(req);
+	}
 	*con_cls = NULL;
 }
 
