@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/bus.h"
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/err.h"
@@ -61,6 +62,8 @@ struct journal_ctx {
 	struct api_req *r;
 	char id[ID_MAX], source[ID_MAX];
 	char *dedupe_key;
+	char *event_type;
+	bool verified;
 };
 
 static void journal_done(struct store_write *w, int rc, void *arg)
@@ -71,6 +74,13 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 
 	if (rc == 0) {
 		metrics_inbound(VERDICT_ACCEPTED);
+		if (bus_active()) {
+			char ts[40];
+			clock_format_ms(clock_now_ms(), ts, sizeof(ts));
+			bus_publish("inbound", NULL, c->source,
+				    json_pack("{s:s,s:s,s:s?,s:b,s:s}", "id", c->id, "source", c->source,
+					      "eventType", c->event_type, "verified", c->verified, "timestamp", ts));
+		}
 		router_route(api_router(c->r), c->id, false);
 		api_json(c->r, 200, json_pack("{s:s}", "id", c->id));
 	} else if (rc == HK_ECONFLICT &&
@@ -80,6 +90,7 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 		api_fail(c->r, rc, "event");
 	}
 	free(c->dedupe_key);
+	free(c->event_type);
 	free(c);
 }
 
@@ -137,6 +148,8 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	memcpy(c->id, in->id, sizeof(c->id));
 	memcpy(c->source, in->source, sizeof(c->source));
 	c->dedupe_key = strdup(dedupe_key);
+	c->event_type = in->event_type ? strdup(in->event_type) : NULL;
+	c->verified = in->verified;
 	if (!c->dedupe_key)
 		goto fail;
 	w->done = journal_done;
@@ -149,14 +162,17 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	w->done = NULL;
 	store_write_free(w);
 	free(c->dedupe_key);
+	free(c->event_type);
 	free(c);
 	api_fail(r, rc, "event");
 	return rc;
 fail:
 	json_decref(headers);
 	store_write_free(w);
-	if (c)
+	if (c) {
 		free(c->dedupe_key);
+		free(c->event_type);
+	}
 	free(c);
 	api_fail(r, rc, "event");
 	return rc;

@@ -373,6 +373,7 @@ int cmd_serve(int argc, char **argv)
 	rc = http_server_start(&hc, &srv);
 	if (rc < 0)
 		goto out;
+	api_stream_start();
 	gsrc.d = disp;
 	gsrc.st = st;
 	metrics_set_gauges(read_gauges, &gsrc);
@@ -413,6 +414,8 @@ out:
 	dispatch_stop(disp);
 	if (st)
 		store_drain(st); /* attempt records the dispatcher queued */
+	if (srv)
+		api_stream_stop();
 	http_server_stop(msrv);
 	http_server_stop(srv);
 	metrics_set_gauges(NULL, NULL);

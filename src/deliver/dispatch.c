@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bus.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -418,6 +419,15 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 	outcome_decide(code, rq->retry_after[0] ? rq->retry_after : NULL, dep->accept_3xx, j->attempts,
 		       &d->cfg.schedule, now, r, &o);
 	record_attempt(d, rq, code, error, &o, now);
+	if (bus_active()) {
+		char ts[40];
+		clock_format_ms(now, ts, sizeof(ts));
+		bus_publish("attempt", j->msg->app, NULL,
+			    json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:s?,s:s}", "id", rq->attempt_id, "msgId",
+				      j->msg->id, "endpointId", j->endpoint, "app", j->msg->app, "status",
+				      o.attempt_status, "statusText", msg_status_text(o.attempt_status),
+				      "responseStatusCode", code, "error", error, "timestamp", ts));
+	}
 	atomic_fetch_add(&d->attempts, 1);
 	if (rq->easy) {
 		dep->inflight--;
