@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "core/bus.h"
@@ -30,9 +31,13 @@ static const char *req_header(void *ctx, const char *name)
 	return http_header(ctx, name);
 }
 
+/* the journal keeps every header except credentials, which it redacts */
 static void add_header_json(const char *name, const char *value, void *arg)
 {
-	json_object_set_new(arg, name, json_string(value));
+	bool secret = strcasecmp(name, "Authorization") == 0 || strcasecmp(name, "Proxy-Authorization") == 0 ||
+		      strcasecmp(name, "Cookie") == 0 || strcasecmp(name, "X-Gitlab-Token") == 0 ||
+		      strcasecmp(name, "X-Api-Key") == 0;
+	json_object_set_new(arg, name, json_string(secret ? "[redacted]" : value));
 }
 
 /* count adds to a source's rejected or duplicate counter, without waiting */

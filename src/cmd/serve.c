@@ -8,6 +8,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -19,7 +20,10 @@
 
 #include "api/api.h"
 #include "cmd/cmd.h"
+#include "core/clock.h"
 #include "core/codec.h"
+#include "core/crypt.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "core/id.h"
 #include "core/log.h"
@@ -57,6 +61,11 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "allow endpoints in this network even though it is not public (repeatable)"},
 	{"metrics-listen", "HOOKD_METRICS_LISTEN", NULL, "ADDR", CLI_VALUE,
 	 "also serve /metrics without a token on this address"},
+	{"master-key-file", "HOOKD_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
+	 "file holding the master key (64 hex characters, as `openssl rand -hex 32` prints); "
+	 "without it (and without $HOOKD_MASTER_KEY) hookd makes hookd.key beside the SQLite database"},
+	{"previous-master-key-file", "HOOKD_PREVIOUS_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
+	 "the key being rotated out: secrets sealed under it are re-encrypted under the master key at start"},
 };
 const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
 
@@ -160,6 +169,122 @@ static int parse_size(const char *s, size_t *out)
 	if (errno || *end || end == s)
 		return HK_EINVAL;
 	*out = (size_t)v;
+	return 0;
+}
+
+/* read_key_file reads a 64-hex-character key */
+static int read_key_file(const char *path, unsigned char key[CRYPT_KEY_LEN])
+{
+	char text[256] = "";
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		log_warn("cannot open '%s'", path);
+		return HK_EIO;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (crypt_parse_key(text, key) < 0) {
+		log_error("'%s' does not hold a 64-hex-character key", path);
+		return HK_EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * settle_master_key installs the key that seals secrets at rest: from
+ * --master-key-file, $HOOKD_MASTER_KEY, or hookd.key beside the database
+ * (made on first start, mode 0600).
+ */
+static int settle_master_key(const struct cli_vals *v, const char *dir, bool *rotating)
+{
+	unsigned char key[CRYPT_KEY_LEN], prev[CRYPT_KEY_LEN];
+	const char *file = cli_get(v, "master-key-file"), *env = getenv("HOOKD_MASTER_KEY");
+	const char *prev_file = cli_get(v, "previous-master-key-file");
+	char path[4096];
+	int rc;
+
+	if (file) {
+		rc = read_key_file(file, key);
+	} else if (env && *env) {
+		rc = crypt_parse_key(env, key);
+		if (rc < 0)
+			log_error("$HOOKD_MASTER_KEY is not 64 hex characters");
+	} else {
+		snprintf(path, sizeof(path), "%s/hookd.key", dir);
+		if (access(path, F_OK) == 0) {
+			rc = read_key_file(path, key);
+		} else {
+			char hex[2 * CRYPT_KEY_LEN + 1];
+			rand_bytes(key, sizeof(key));
+			hex_encode(key, sizeof(key), hex);
+			rc = write_token_file(path, hex);
+			if (rc < 0)
+				log_warn("cannot write '%s'", path);
+			else
+				log_info("made a new master key in '%s': keep it with your backups", path);
+		}
+	}
+	if (rc < 0)
+		return rc;
+	*rotating = prev_file != NULL;
+	if (prev_file && read_key_file(prev_file, prev) < 0)
+		return HK_EINVAL;
+	crypt_set_keys(key, prev_file ? prev : NULL);
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(prev, sizeof(prev));
+	return 0;
+}
+
+/* reseal rewrites every document of a kind (under parent) so its secrets use the current key */
+static int reseal_kind(struct store *st, const char *kind, const char *parent, json_t *parents_out)
+{
+	struct store_page pg = {NULL, 250, false};
+	char cursor[ID_MAX + 200] = "";
+	int n = 0;
+
+	for (;;) {
+		struct store_list l;
+		json_t *doc;
+		size_t i;
+		int rc;
+
+		pg.iterator = cursor[0] ? cursor : NULL;
+		rc = store_doc_list(st, kind, parent, &pg, &l);
+		if (rc < 0)
+			return rc;
+		json_array_foreach(l.items, i, doc) {
+			struct store_write *w = store_write_new(NULL, NULL);
+			if (parents_out)
+				json_array_append(parents_out, json_object_get(doc, "id"));
+			if (w && store_write_doc(w, SOP_DOC_UPDATE, kind, json_str(doc, "id"), parent,
+						 json_str(doc, "uid"), doc, 0, clock_now_ms()) == 0 &&
+			    store_run(st, w) == 0)
+				n++;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", l.iterator);
+		store_list_release(&l);
+		if (l.done || !cursor[0])
+			break;
+	}
+	return n;
+}
+
+static int reseal_all(struct store *st)
+{
+	json_t *apps = json_array(), *app;
+	size_t i;
+	int n = 0;
+
+	reseal_kind(st, "app", "", apps);
+	json_array_foreach(apps, i, app)
+		n += reseal_kind(st, "endpoint", json_string_value(app), NULL);
+	n += reseal_kind(st, "source", "", NULL);
+	n += reseal_kind(st, "poll", "", NULL);
+	json_decref(apps);
+	log_info("re-encrypted the secrets of %d documents under the new master key", n);
 	return 0;
 }
 
@@ -326,6 +451,14 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	dir = db_dir(cli_get(&v, "db"));
+	{
+		bool rotating = false;
+		rc = settle_master_key(&v, dir ? dir : ".", &rotating);
+		if (rc < 0)
+			goto out;
+		if (rotating)
+			reseal_all(st);
+	}
 	rc = settle_token(st, cli_get(&v, "token"), dir ? dir : ".", hash, token, sizeof(token));
 	if (rc < 0) {
 		log_error("cannot set up the admin token: %s", hk_strerror(rc));
@@ -424,6 +557,7 @@ out:
 	if (fan_ready)
 		fanout_release(&fan);
 	free(dir);
+	crypt_clear_keys();
 	if (code == 0)
 		log_info("stopped");
 	return code;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/crypt.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -212,8 +213,43 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * seal_write encrypts what a write would store in clear: the secret members
+ * of documents (a sealed copy, so the caller's document is untouched) and
+ * remembered API answers. A no-op without a master key.
+ */
+static int seal_write(struct store_write *w)
+{
+	if (!crypt_enabled())
+		return 0;
+	for (size_t i = 0; i < w->nops; i++) {
+		struct store_op *op = &w->ops[i];
+		if ((op->kind == SOP_DOC_INSERT || op->kind == SOP_DOC_UPDATE) && op->u.doc.body) {
+			json_t *copy = json_deep_copy(op->u.doc.body);
+			if (!copy || crypt_seal_doc(copy) < 0) {
+				json_decref(copy);
+				return HK_ENOMEM;
+			}
+			json_decref(op->u.doc.body);
+			op->u.doc.body = copy;
+		} else if (op->kind == SOP_IDEM_PUT && op->u.idem.body) {
+			char *sealed = crypt_seal(op->u.idem.body, op->u.idem.len);
+			if (!sealed)
+				return HK_ENOMEM;
+			free(op->u.idem.body);
+			op->u.idem.body = sealed;
+			op->u.idem.len = strlen(sealed);
+		}
+	}
+	return 0;
+}
+
 int store_submit(struct store *st, struct store_write *w)
 {
+	int rc = seal_write(w);
+
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&st->mu);
 	if (st->stopping || st->queued >= st->max_queued) {
 		int closed = st->stopping;
@@ -352,19 +388,40 @@ void store_close(struct store *st)
 
 int store_doc_get(struct store *st, const char *kind, const char *parent, const char *key, json_t **out)
 {
+	int rc;
+
 	*out = NULL;
 	if (!key || !*key)
 		return HK_ENOTFOUND;
-	return st->ops->doc_get(st->be, kind, parent ? parent : "", key, out);
+	rc = st->ops->doc_get(st->be, kind, parent ? parent : "", key, out);
+	if (rc == 0 && crypt_open_doc(*out) < 0) {
+		log_error("cannot decrypt the secrets of %s '%s': wrong master key?", kind, key);
+		json_decref(*out);
+		*out = NULL;
+		rc = HK_EVERIFY;
+	}
+	return rc;
 }
 
 int store_doc_list(struct store *st, const char *kind, const char *parent, const struct store_page *pg,
 		   struct store_list *out)
 {
+	size_t i;
+	json_t *item;
+	int rc;
+
 	memset(out, 0, sizeof(*out));
 	if (pg->limit < 1 || pg->limit > 250)
 		return HK_EINVAL;
-	return st->ops->doc_list(st->be, kind, parent ? parent : "", pg, out);
+	rc = st->ops->doc_list(st->be, kind, parent ? parent : "", pg, out);
+	json_array_foreach(rc == 0 ? out->items : NULL, i, item) {
+		if (crypt_open_doc(item) < 0) {
+			log_error("cannot decrypt the secrets of a %s: wrong master key?", kind);
+			store_list_release(out);
+			return HK_EVERIFY;
+		}
+	}
+	return rc;
 }
 
 void store_list_release(struct store_list *l)
@@ -395,7 +452,15 @@ void store_list_set_iterators(struct store_list *l, bool backwards)
 
 int store_idem_get(struct store *st, const char *key, int *status, char **body, size_t *len)
 {
-	return st->ops->idem_get(st->be, key, clock_now_ms(), status, body, len);
+	char *plain;
+	int rc = st->ops->idem_get(st->be, key, clock_now_ms(), status, body, len);
+
+	if (rc == 0 && crypt_is_sealed(*body)) {
+		rc = crypt_open(*body, &plain, len);
+		free(*body);
+		*body = rc == 0 ? plain : NULL;
+	}
+	return rc;
 }
 
 int store_meta_get(struct store *st, const char *key, char **value)
