@@ -125,7 +125,7 @@ static int apply_items(struct poller *p, struct psrc *s, const char *app_id, con
 	if (rc < 0)
 		return rc;
 	if (skipped)
-		log_warn("poll '%s': %zu items without a usable '%s' skipped", s->id, skipped, s->rule.id_field);
+		log_warnx("poll '%s': %zu items without a usable '%s' skipped", s->id, skipped, s->rule.id_field);
 	json_array_foreach(changes, i, c) {
 		char event_id[POLL_EVENT_ID_MAX];
 		if (!publish)

@@ -91,7 +91,7 @@ static void failed(struct poller *p, struct psrc *s, const char *why, int64_t re
 	json_object_set_new(s->state, "lastError", json_string(why));
 	json_object_set_new(s->state, "lastErrorAt", json_integer(now));
 	json_object_set_new(s->state, "backoffUntil", json_integer(s->due));
-	log_warn("poll '%s': %s; next poll in %lld ms", s->id, why, (long long)delay);
+	log_warnx("poll '%s': %s; next poll in %lld ms", s->id, why, (long long)delay);
 	save(p, s);
 }
 
@@ -153,7 +153,7 @@ static int take_page(struct poller *p, struct psrc *s, char *err, size_t errlen)
 	if (rc == 0 && f->h_next[0] && f->page < p->cfg.max_pages) {
 		char *next = fetch_next_url(f->url, f->h_next);
 		if (!next) {
-			log_warn("poll '%s': next page '%s' is not on the source's origin; not followed", s->id,
+			log_warnx("poll '%s': next page '%s' is not on the source's origin; not followed", s->id,
 				 f->h_next);
 		} else {
 			rc = fetch_page(p, s, next);
@@ -243,7 +243,7 @@ static void psrc_set(struct psrc *s, json_t *doc)
 		s->interval_ms = 1000;
 	s->rule_ok = poll_rule_parse(rule, &s->rule, err, sizeof(err)) == 0;
 	if (!s->rule_ok)
-		log_warn("poll '%s': %s; not polled", s->id, err);
+		log_warnx("poll '%s': %s; not polled", s->id, err);
 	poll_config_hash(doc, s->config_hash);
 }
 
@@ -361,20 +361,15 @@ static void check_config(struct psrc *s)
 
 /* ---- the thread ---- */
 
-static int64_t start_due(struct poller *p)
+static void start_due(struct poller *p)
 {
-	int64_t now = clock_now_ms(), next = now + POLL_IDLE_WAIT_MS;
+	int64_t now = clock_now_ms();
 	char why[160];
 
 	for (struct psrc *s = p->sources; s; s = s->next) {
 		int rc;
-		if (s->f || s->removed || disabled(s))
+		if (s->f || s->removed || disabled(s) || s->due > now)
 			continue;
-		if (s->due > now) {
-			if (s->due < next)
-				next = s->due;
-			continue;
-		}
 		check_config(s);
 		rc = fetch_begin(p, s);
 		if (rc < 0) {
@@ -382,7 +377,20 @@ static int64_t start_due(struct poller *p)
 			failed(p, s, why, -1);
 		}
 	}
-	return next - now;
+}
+
+/* idle_wait is how long the thread may sleep before a source is due */
+static int idle_wait(struct poller *p)
+{
+	int64_t now = clock_now_ms(), wait = POLL_IDLE_WAIT_MS;
+
+	for (struct psrc *s = p->sources; s; s = s->next) {
+		if (s->f || s->removed || disabled(s))
+			continue;
+		if (s->due - now < wait)
+			wait = s->due - now;
+	}
+	return wait < 0 ? 0 : (int)wait;
 }
 
 static void reap(struct poller *p)
@@ -415,17 +423,12 @@ static void *poller_main(void *arg)
 	int running;
 
 	while (!atomic_load(&p->stopping)) {
-		int64_t wait;
 		if (atomic_load(&p->gen) != p->loaded_gen)
 			reload(p);
-		wait = start_due(p);
+		start_due(p);
 		curl_multi_perform(p->multi, &running);
 		reap(p);
-		if (wait < 0)
-			wait = 0;
-		if (wait > POLL_IDLE_WAIT_MS)
-			wait = POLL_IDLE_WAIT_MS;
-		curl_multi_poll(p->multi, NULL, 0, (int)wait, NULL);
+		curl_multi_poll(p->multi, NULL, 0, idle_wait(p), NULL);
 	}
 	return NULL;
 }
