@@ -25,7 +25,8 @@
  *   long (+0..10 %). The time of the next poll after an error is stored
  *   (backoffUntil), so a restart does not hammer a failing API.
  *
- * Sources reload when the API bumps the generation (poller_invalidate): new
+ * Sources reload when the API bumps the generation (poller_invalidate), and
+ * every 30 s in case another node's API changed them: new
  * ones are polled soon, changed ones at once (an answer in flight for the
  * old version is dropped), deleted ones are freed when their poll ends.
  */
@@ -43,6 +44,7 @@
 #define POLL_TIMEOUT_DEFAULT_MS 30000
 #define POLL_IDLE_WAIT_MS 5000
 #define POLL_LIST_PAGE 250
+#define POLL_RELOAD_MS 30000 /* re-read sources anyway: another node's API may have changed them */
 
 /* ---- schedule ---- */
 
@@ -307,6 +309,7 @@ static void reload(struct poller *p)
 		return; /* tried again on the next turn */
 	}
 	p->loaded_gen = gen;
+	p->loaded_at = clock_now_ms();
 	for (s = p->sources; s; s = s->next)
 		s->removed = true;
 	json_array_foreach(docs, i, doc) {
@@ -423,7 +426,7 @@ static void *poller_main(void *arg)
 	int running;
 
 	while (!atomic_load(&p->stopping)) {
-		if (atomic_load(&p->gen) != p->loaded_gen)
+		if (atomic_load(&p->gen) != p->loaded_gen || clock_now_ms() - p->loaded_at > POLL_RELOAD_MS)
 			reload(p);
 		start_due(p);
 		curl_multi_perform(p->multi, &running);

@@ -56,6 +56,7 @@ struct poller {
 	CURLM *multi;
 	atomic_uint_fast64_t gen; /* bumped by poller_invalidate */
 	uint64_t loaded_gen;
+	int64_t loaded_at;        /* wall clock ms of the last reload */
 	atomic_bool stopping;
 	struct psrc *sources;
 };
