@@ -181,7 +181,8 @@ int apply_answer(struct poller *p, struct psrc *s, char *err, size_t errlen)
 {
 	const char *app_key = json_str(s->doc, "app"), *type = json_str(s->doc, "eventType");
 	bool baseline = json_is_true(json_object_get(s->state, "baseline"));
-	bool publish = baseline || json_is_true(json_object_get(s->doc, "emitInitial"));
+	bool publish = baseline || (json_is_true(json_object_get(s->doc, "emitInitial")) &&
+				    !json_is_true(json_object_get(s->state, "quietBaseline")));
 	json_t *app = NULL;
 	int fresh = 0, rc;
 
@@ -198,6 +199,7 @@ int apply_answer(struct poller *p, struct psrc *s, char *err, size_t errlen)
 	json_decref(app);
 	if (rc == 0) {
 		json_object_set_new(s->state, "baseline", json_true());
+		json_object_del(s->state, "quietBaseline");
 		json_object_set_new(s->state, "etag", s->f->etag[0] ? json_string(s->f->etag) : json_null());
 		json_object_set_new(s->state, "lastModified",
 				    s->f->last_modified[0] ? json_string(s->f->last_modified) : json_null());
@@ -206,7 +208,7 @@ int apply_answer(struct poller *p, struct psrc *s, char *err, size_t errlen)
 		json_int_t total = json_integer_value(json_object_get(s->state, "published"));
 		json_object_set_new(s->state, "published", json_integer(total + fresh));
 		json_object_set_new(s->state, "lastChangeAt", json_integer(clock_now_ms()));
-		log_info("poll '%s': published %d messages", s->id, fresh);
+		log_info("poll '%s': published %d message%s", s->id, fresh, fresh == 1 ? "" : "s");
 	}
 	return rc;
 }

@@ -356,6 +356,8 @@ static void check_config(struct psrc *s)
 		/* failures and backoff carry over: the API did not get healthier */
 		json_object_set(fresh, "failures", json_object_get(s->state, "failures"));
 		json_object_set(fresh, "published", json_object_get(s->state, "published"));
+		/* emitInitial is about a new source, not a changed one */
+		json_object_set_new(fresh, "quietBaseline", json_true());
 		json_decref(s->state);
 		s->state = fresh;
 	}

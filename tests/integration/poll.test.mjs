@@ -191,6 +191,12 @@ test('pagination follows Link rel="next" up to the page limit; emitInitial publi
     assert.deepEqual(srv.log.map((x) => x.url), ['/items', '/items?page=2', '/items?page=3']);
     assert.ok(srv.log.every((x) => x.headers['if-none-match'] === undefined));
     assert.equal((await messages(h))[0].eventType, 'poll.changed', 'the default event type');
+    // a changed rule records a new baseline: nothing published, even with emitInitial
+    r = await api(h, 'PATCH', '/api/v1/poll/paged', { body: { rule: { kind: 'items', path: 'items', idField: 'id', updatedField: 'v' } } });
+    assert.equal(r.status, 200, r.text);
+    await srv.until((l) => l.filter((x) => x.url === '/items?page=3').length >= 2);
+    await sleep(300);
+    assert.equal(rx.requests.length, 4);
 
     r = await api(h, 'POST', '/api/v1/poll', {
       body: { url: `${srv.url}/endless`, intervalSeconds: 60, app: 'shop', emitInitial: true,
