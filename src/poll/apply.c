@@ -200,9 +200,12 @@ int apply_answer(struct poller *p, struct psrc *s, char *err, size_t errlen)
 	if (rc == 0) {
 		json_object_set_new(s->state, "baseline", json_true());
 		json_object_del(s->state, "quietBaseline");
-		json_object_set_new(s->state, "etag", s->f->etag[0] ? json_string(s->f->etag) : json_null());
-		json_object_set_new(s->state, "lastModified",
-				    s->f->last_modified[0] ? json_string(s->f->last_modified) : json_null());
+		/* page 1's validators say nothing of later pages: only a one-page answer is conditional */
+		bool one = s->f->page == 1;
+		json_object_set_new(s->state, "etag", one && s->f->etag[0] ? json_string(s->f->etag) : json_null());
+		json_object_set_new(s->state, "lastModified", one && s->f->last_modified[0]
+									? json_string(s->f->last_modified)
+									: json_null());
 	}
 	if (fresh) {
 		json_int_t total = json_integer_value(json_object_get(s->state, "published"));
