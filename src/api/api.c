@@ -371,14 +371,17 @@ static void api_req_free(void *p)
 	free(r);
 }
 
-static int authenticate(struct api_req *r, char token_hash[65])
+static int authenticate(struct api_req *r, char token_hash[65], bool query_token)
 {
 	const char *auth = http_header(r->http, "Authorization");
 	const char *tok;
 
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+	if (!auth && query_token && http_query(r->http, "access_token"))
+		tok = http_query(r->http, "access_token");
+	else if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
 		return HK_EAUTH;
-	tok = auth + 7;
+	else
+		tok = auth + 7;
 	while (*tok == ' ')
 		tok++;
 	if (!*tok || strlen(tok) > 1024)
@@ -453,7 +456,7 @@ void api_handle(struct http_req *req, void *arg)
 			  req->path);
 		return;
 	}
-	if (!(rt->flags & RF_PUBLIC) && authenticate(r, token_hash) < 0) {
+	if (!(rt->flags & RF_PUBLIC) && authenticate(r, token_hash, rt->flags & RF_QUERY_TOKEN) < 0) {
 		api_error(r, 401, "authentication_failed", "missing or invalid bearer token");
 		return;
 	}
@@ -540,6 +543,10 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_source_routes, api_source_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_inbound_routes, api_inbound_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_ops_routes, api_ops_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_stream_routes, api_stream_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_poll_routes, api_poll_nroutes);
 	if (rc < 0) {

@@ -37,6 +37,7 @@ typedef void (*api_fn)(struct api_req *r);
 enum api_route_flag {
 	RF_PUBLIC = 1, /* no bearer token */
 	RF_RAW = 2,    /* the body is not JSON for the API: no decoding, no idempotency */
+	RF_QUERY_TOKEN = 4, /* the token may come as ?access_token= (EventSource cannot set headers) */
 };
 
 struct api_route {
@@ -137,6 +138,15 @@ extern const struct api_route api_source_routes[];
 extern const size_t api_source_nroutes;
 extern const struct api_route api_inbound_routes[];
 extern const size_t api_inbound_nroutes;
+extern const struct api_route api_ops_routes[];
+extern const size_t api_ops_nroutes;
+extern const struct api_route api_stream_routes[];
+extern const size_t api_stream_nroutes;
+/* api_stream_start/stop run the keep-alive and end every open stream at shutdown */
+void api_stream_start(void);
+void api_stream_stop(void);
+/* api_metrics answers the Prometheus text (also served token-less on --metrics-listen) */
+void api_metrics(struct api_req *r);
 extern const struct api_route api_poll_routes[];
 extern const size_t api_poll_nroutes;
 
