@@ -118,6 +118,11 @@ static void stream(struct api_req *r)
 		sse_free(c);
 		return;
 	}
+	if (r->scope == SCOPE_APP) {
+		/* an app token sees its own app only, and no inbound sources */
+		snprintf(c->app, sizeof(c->app), "%s", r->scope_app);
+		snprintf(c->source, sizeof(c->source), "-");
+	}
 	buf_appends(&c->out, ": hookd stream\nretry: 2000\n\n");
 	http_add_header(r->http, "Cache-Control", "no-cache");
 	http_add_header(r->http, "X-Accel-Buffering", "no");
@@ -174,6 +179,6 @@ void api_stream_stop(void)
 }
 
 const struct api_route api_stream_routes[] = {
-	{{"GET", "/api/v1/stream"}, stream, RF_QUERY_TOKEN},
+	{{"GET", "/api/v1/stream"}, stream, RF_QUERY_TOKEN | RF_APP_READ},
 };
 const size_t api_stream_nroutes = sizeof(api_stream_routes) / sizeof(api_stream_routes[0]);
