@@ -70,6 +70,11 @@ struct inbound_router *api_router(struct api_req *r)
 	return r->api->cfg.router;
 }
 
+struct poller *api_poller(struct api_req *r)
+{
+	return r->api->cfg.poller;
+}
+
 struct fanout *api_fanout(struct api_req *r)
 {
 	return r->api->cfg.fanout;
@@ -609,6 +614,8 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_stream_routes, api_stream_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_auth_routes, api_auth_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_poll_routes, api_poll_nroutes);
 	if (rc < 0) {
 		api_free(api);
 		return rc;

@@ -58,12 +58,14 @@ enum api_scope { SCOPE_NONE, SCOPE_ADMIN, SCOPE_APP };
 struct dispatch;
 struct fanout;
 struct inbound_router;
+struct poller;
 
 struct api_config {
 	struct store *store;
 	struct dispatch *dispatch;    /* NULL on an api-only node */
 	struct fanout *fanout;
 	struct inbound_router *router; /* routes accepted inbound events */
+	struct poller *poller;        /* NULL on a node that does not poll */
 	const char *admin_token_hash; /* hex sha256 of the admin token */
 	size_t body_limit;            /* default request body cap (1 MiB) */
 };
@@ -156,6 +158,8 @@ void api_stream_start(void);
 void api_stream_stop(void);
 /* api_metrics answers the Prometheus text (also served token-less on --metrics-listen) */
 void api_metrics(struct api_req *r);
+extern const struct api_route api_poll_routes[];
+extern const size_t api_poll_nroutes;
 
 /* api_query_time reads an RFC 3339 query parameter (0 when absent) */
 int64_t api_query_time(struct api_req *r, const char *name);
@@ -165,6 +169,8 @@ json_t *api_query_names(struct api_req *r, const char *name);
 struct dispatch *api_dispatch(struct api_req *r);
 struct fanout *api_fanout(struct api_req *r);
 struct inbound_router *api_router(struct api_req *r);
+/* api_poller returns the poller to tell of poll source changes, or NULL */
+struct poller *api_poller(struct api_req *r);
 
 /* shared lookups */
 /* api_load_app finds the {app} path parameter; answers 404 itself and returns NULL */

@@ -33,6 +33,7 @@
 #include "deliver/retry.h"
 #include "inbound/router.h"
 #include "http/server.h"
+#include "poll/poll.h"
 #include "store/store.h"
 
 const struct cli_opt cmd_serve_opts[] = {
@@ -407,6 +408,8 @@ int cmd_serve(int argc, char **argv)
 	struct recovery rec = {0};
 	struct inbound_router *router = NULL;
 	struct router_config rc_cfg = {0};
+	struct poller_config pc = {0};
+	struct poller *poller = NULL;
 	bool fan_ready = false, deliver;
 	const char *role;
 	char *dir = NULL;
@@ -486,6 +489,19 @@ int cmd_serve(int argc, char **argv)
 		log_error("cannot start the inbound router: %s", hk_strerror(rc));
 		goto out;
 	}
+	if (deliver) {
+		/* poll sources become messages: polled where deliveries run, with their SSRF guard */
+		pc.store = st;
+		pc.fanout = &fan;
+		pc.dispatch = disp;
+		pc.policy = dc.policy;
+		pc.user_agent = "hookd/" HOOKD_VERSION;
+		rc = poller_start(&pc, &poller);
+		if (rc < 0) {
+			log_error("cannot start the poller: %s", hk_strerror(rc));
+			goto out;
+		}
+	}
 	rec.d = disp;
 	rec.router = router;
 	rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
@@ -493,6 +509,7 @@ int cmd_serve(int argc, char **argv)
 	ac.dispatch = disp;
 	ac.fanout = &fan;
 	ac.router = router;
+	ac.poller = poller;
 	ac.admin_token_hash = hash;
 	rc = api_new(&ac, &api);
 	if (rc < 0)
@@ -543,6 +560,7 @@ out:
 		store_drain(st);
 	if (rec.started)
 		pthread_join(rec.thread, NULL);
+	poller_stop(poller); /* a poll in flight is dropped: its state is as before it */
 	router_stop(router); /* what it had queued is still "received": routed at the next start */
 	dispatch_stop(disp);
 	if (st)
