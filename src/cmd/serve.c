@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
 #include "deliver/retry.h"
@@ -63,6 +64,8 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "at start, run again the command runs a previous process left queued or running"},
 	{"hooks-max-body", "HOOKD_HOOKS_MAX_BODY", "10485760", "BYTES", CLI_VALUE,
 	 "request body limit for command hooks"},
+	{"metrics-listen", "HOOKD_METRICS_LISTEN", NULL, "ADDR", CLI_VALUE,
+	 "also serve /metrics without a token on this address"},
 };
 const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
 
@@ -252,6 +255,40 @@ static int wait_signals(const sigset_t *sigs, struct runner *runner)
 	}
 }
 
+struct gauge_src {
+	struct dispatch *d;
+	struct store *st;
+};
+
+static void read_gauges(struct metrics_gauges *g, void *arg)
+{
+	struct gauge_src *s = arg;
+	struct dispatch_stats ds = {0};
+
+	if (s->d)
+		dispatch_get_stats(s->d, &ds);
+	g->due = ds.queued;
+	g->scheduled = ds.scheduled;
+	g->inflight = ds.inflight;
+	g->circuit_closed = ds.circuit_closed;
+	g->circuit_open = ds.circuit_open;
+	g->circuit_half_open = ds.circuit_half_open;
+	g->endpoints_disabled = ds.disabled;
+	g->store_queue = (int64_t)store_queued(s->st);
+}
+
+/* metrics_only serves /metrics without a token on --metrics-listen */
+static void metrics_only(struct http_req *req, void *arg)
+{
+	(void)arg;
+	if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/metrics") == 0) {
+		struct api_req r = {.http = req};
+		api_metrics(&r);
+		return;
+	}
+	http_respond(req, 404, "application/json", "{\"code\":\"not_found\",\"detail\":\"only /metrics here\"}", 46);
+}
+
 static void fanout_changed(void *arg)
 {
 	fanout_invalidate(arg);
@@ -263,7 +300,8 @@ int cmd_serve(int argc, char **argv)
 	char err[512], hash[65] = "", token[256] = "";
 	struct store *st = NULL;
 	struct api *api = NULL;
-	struct http_server *srv = NULL;
+	struct http_server *srv = NULL, *msrv = NULL;
+	struct gauge_src gsrc = {0};
 	struct http_config hc = {0};
 	struct api_config ac = {0};
 	struct dispatch_config dc = {0};
@@ -391,6 +429,17 @@ int cmd_serve(int argc, char **argv)
 	rc = http_server_start(&hc, &srv);
 	if (rc < 0)
 		goto out;
+	api_stream_start();
+	gsrc.d = disp;
+	gsrc.st = st;
+	metrics_set_gauges(read_gauges, &gsrc);
+	if (cli_get(&v, "metrics-listen")) {
+		struct http_config mc = {.listen = cli_get(&v, "metrics-listen"), .threads = 1,
+					 .body_limit = 4096, .handler = metrics_only};
+		rc = http_server_start(&mc, &msrv);
+		if (rc < 0)
+			goto out;
+	}
 	{
 		char host[256];
 		const char *colon = strrchr(hc.listen, ':');
@@ -401,6 +450,9 @@ int cmd_serve(int argc, char **argv)
 		       http_server_port(srv));
 		printf("  API:         http://%s:%u/api/v1\n", host, http_server_port(srv));
 		printf("  admin token: %s\n", token);
+		if (msrv)
+			printf("  metrics:     %s (port %u, no token)\n", cli_get(&v, "metrics-listen"),
+			       http_server_port(msrv));
 		fflush(stdout);
 	}
 	log_info("started, role '%s', database '%s'", role, cli_get(&v, "db"));
@@ -419,7 +471,11 @@ out:
 	dispatch_stop(disp);
 	if (st)
 		store_drain(st); /* attempt records the dispatcher queued */
+	if (srv)
+		api_stream_stop();
+	http_server_stop(msrv);
 	http_server_stop(srv);
+	metrics_set_gauges(NULL, NULL);
 	store_close(st);
 	runner_free(runner);
 	api_free(api);
