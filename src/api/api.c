@@ -75,6 +75,22 @@ struct poller *api_poller(struct api_req *r)
 	return r->api->cfg.poller;
 }
 
+struct runner *api_runner(struct api_req *r)
+{
+	return r->api->cfg.runner;
+}
+
+/* hook_id returns the {id} of a /<prefix>/{id} path, or NULL for any other path */
+static const char *hook_id(const struct api *api, const char *path)
+{
+	size_t n = strlen(api->cfg.hooks_prefix);
+
+	if (!api->cfg.runner || path[0] != '/' || strncmp(path + 1, api->cfg.hooks_prefix, n) != 0 ||
+	    path[n + 1] != '/' || !path[n + 2])
+		return NULL;
+	return path + n + 2;
+}
+
 struct fanout *api_fanout(struct api_req *r)
 {
 	return r->api->cfg.fanout;
@@ -506,6 +522,10 @@ void api_handle(struct http_req *req, void *arg)
 	r->errors = json_array();
 	req->ctx = r;
 	req->ctx_free = api_req_free;
+	if (hook_id(api, req->path)) {
+		api_hook_receive(r, hook_id(api, req->path));
+		return;
+	}
 
 	res = router_match(api->routes, api->nroutes, sizeof(*api->routes), req->method, req->path,
 			   &base, &r->params);
@@ -550,6 +570,8 @@ size_t api_body_limit(const char *method, const char *path, void *arg)
 	size_t limit = api->cfg.body_limit;
 	(void)method;
 
+	if (hook_id(api, path))
+		return api->cfg.hooks_body_limit;
 	while (*path == '/')
 		path++;
 	if (strncmp(path, "in/", 3) == 0) {
@@ -592,6 +614,10 @@ int api_new(const struct api_config *cfg, struct api **out)
 	api->cfg = *cfg;
 	if (!api->cfg.body_limit)
 		api->cfg.body_limit = 1 << 20;
+	if (!api->cfg.hooks_prefix)
+		api->cfg.hooks_prefix = "hooks";
+	if (!api->cfg.hooks_body_limit)
+		api->cfg.hooks_body_limit = api->cfg.body_limit;
 	pthread_mutex_init(&api->idem_mu, NULL);
 	rc = add_routes(api, api_base_routes, sizeof(api_base_routes) / sizeof(api_base_routes[0]));
 	if (rc == 0)
@@ -616,6 +642,8 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_auth_routes, api_auth_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_poll_routes, api_poll_nroutes);
+	if (rc == 0 && api->cfg.runner)
+		rc = add_routes(api, api_hook_routes, api_hook_nroutes);
 	if (rc < 0) {
 		api_free(api);
 		return rc;

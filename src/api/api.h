@@ -59,6 +59,7 @@ struct dispatch;
 struct fanout;
 struct inbound_router;
 struct poller;
+struct runner;
 
 struct api_config {
 	struct store *store;
@@ -68,6 +69,9 @@ struct api_config {
 	struct poller *poller;        /* NULL on a node that does not poll */
 	const char *admin_token_hash; /* hex sha256 of the admin token */
 	size_t body_limit;            /* default request body cap (1 MiB) */
+	struct runner *runner;        /* command hooks, or NULL */
+	const char *hooks_prefix;     /* serve hooks at /<prefix>/{id}; NULL: "hooks" */
+	size_t hooks_body_limit;      /* body cap of /<prefix>/{id}; 0: body_limit */
 };
 
 struct api_req {
@@ -160,6 +164,11 @@ void api_stream_stop(void);
 void api_metrics(struct api_req *r);
 extern const struct api_route api_poll_routes[];
 extern const size_t api_poll_nroutes;
+extern const struct api_route api_hook_routes[];
+extern const size_t api_hook_nroutes;
+/* api_hook_receive answers /<prefix>/{id}: a command hook (hooks.c) */
+void api_hook_receive(struct api_req *r, const char *id);
+struct runner *api_runner(struct api_req *r);
 
 /* api_query_time reads an RFC 3339 query parameter (0 when absent) */
 int64_t api_query_time(struct api_req *r, const char *name);

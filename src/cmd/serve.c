@@ -1,6 +1,6 @@
 /*
  * serve.c - `hookd serve`: open the store, settle the admin token, start the
- * API, and run until SIGINT or SIGTERM.
+ * API, and run until SIGINT or SIGTERM (SIGHUP reloads the hooks files).
  *
  * Shutdown order: stop accepting connections, let the store writer answer
  * every queued write (which resumes the requests waiting on it), stop the
@@ -31,6 +31,7 @@
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
 #include "deliver/retry.h"
+#include "hooks/runner.h"
 #include "inbound/router.h"
 #include "http/server.h"
 #include "poll/poll.h"
@@ -60,6 +61,14 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "allow endpoints on loopback, private and other non-public addresses"},
 	{"allow-cidr", "HOOKD_ALLOW_CIDR", NULL, "CIDR", CLI_LIST,
 	 "allow endpoints in this network even though it is not public (repeatable)"},
+	{"hooks", "HOOKD_HOOKS", NULL, "FILE", CLI_LIST,
+	 "command hooks file in adnanh/webhook's format, .json, .yaml or .yml (repeatable; SIGHUP reloads)"},
+	{"urlprefix", "HOOKD_URLPREFIX", "hooks", "PREFIX", CLI_VALUE,
+	 "serve command hooks at /PREFIX/{id}"},
+	{"hooks-requeue", "HOOKD_HOOKS_REQUEUE", "on", "on|off", CLI_VALUE,
+	 "at start, run again the command runs a previous process left queued or running"},
+	{"hooks-max-body", "HOOKD_HOOKS_MAX_BODY", "10485760", "BYTES", CLI_VALUE,
+	 "request body limit for command hooks"},
 	{"metrics-listen", "HOOKD_METRICS_LISTEN", NULL, "ADDR", CLI_VALUE,
 	 "also serve /metrics without a token on this address"},
 	{"master-key-file", "HOOKD_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
@@ -340,17 +349,36 @@ struct recovery {
 	pthread_t thread;
 	struct dispatch *d;
 	struct inbound_router *router;
+	struct runner *runner;         /* re-queue unfinished command runs, or NULL */
 	bool started;
 };
 
 static void *recovery_main(void *arg)
 {
 	struct recovery *rec = arg;
+	if (rec->runner)
+		runner_recover(rec->runner);
 	if (rec->d)
 		dispatch_recover(rec->d);
 	if (rec->router)
 		router_recover(rec->router);
 	return NULL;
+}
+
+/* wait_signals serves until SIGINT or SIGTERM, reloading the hooks on SIGHUP */
+static int wait_signals(const sigset_t *sigs, struct runner *runner)
+{
+	char err[1024];
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return sig;
+		if (runner_reload(runner, err, sizeof(err)) < 0)
+			log_error("cannot reload the hooks, keeping the previous ones: %s", err);
+	}
 }
 
 struct gauge_src {
@@ -410,6 +438,10 @@ int cmd_serve(int argc, char **argv)
 	struct router_config rc_cfg = {0};
 	struct poller_config pc = {0};
 	struct poller *poller = NULL;
+	struct runner_config run_cfg = {0};
+	struct runner *runner = NULL;
+	const char *const *hook_files = NULL;
+	size_t hooks_body = 0;
 	bool fan_ready = false, deliver;
 	const char *role;
 	char *dir = NULL;
@@ -423,7 +455,8 @@ int cmd_serve(int argc, char **argv)
 		return 0;
 	}
 	if (rc < 0 || parse_size(cli_get(&v, "max-body"), &ac.body_limit) < 0 ||
-	    parse_size(cli_get(&v, "threads"), &threads) < 0) {
+	    parse_size(cli_get(&v, "threads"), &threads) < 0 ||
+	    parse_size(cli_get(&v, "hooks-max-body"), &hooks_body) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", rc < 0 ? err : "bad number");
 		cli_usage(stderr, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
 		return 2;
@@ -434,6 +467,14 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	deliver = strcmp(role, "api") != 0;
+	if (strcmp(cli_get(&v, "hooks-requeue"), "on") != 0 && strcmp(cli_get(&v, "hooks-requeue"), "off") != 0) {
+		fprintf(stderr, "hookd serve: --hooks-requeue must be on or off\n");
+		return 2;
+	}
+	if (!cli_get(&v, "urlprefix")[0] || strchr(cli_get(&v, "urlprefix"), '/')) {
+		fprintf(stderr, "hookd serve: --urlprefix must be one path segment\n");
+		return 2;
+	}
 	if (delivery_config(&v, &dc, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
@@ -445,6 +486,7 @@ int cmd_serve(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -481,9 +523,19 @@ int cmd_serve(int argc, char **argv)
 			goto out;
 		}
 	}
+	run_cfg.store = st;
+	run_cfg.nfiles = (size_t)cli_list(&v, "hooks", &hook_files);
+	run_cfg.files = hook_files;
+	rc = runner_start(&run_cfg, &runner, err, sizeof(err));
+	if (rc < 0) {
+		log_error("cannot load the hooks: %s", err);
+		goto out;
+	}
 	rc_cfg.store = st;
 	rc_cfg.fanout = &fan;
 	rc_cfg.dispatch = disp;
+	rc_cfg.run_hook = runner_route_hook;
+	rc_cfg.hook_arg = runner;
 	rc = router_start(&rc_cfg, &router);
 	if (rc < 0) {
 		log_error("cannot start the inbound router: %s", hk_strerror(rc));
@@ -504,6 +556,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	rec.d = disp;
 	rec.router = router;
+	rec.runner = strcmp(cli_get(&v, "hooks-requeue"), "on") == 0 ? runner : NULL;
 	rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
 	ac.store = st;
 	ac.dispatch = disp;
@@ -511,6 +564,9 @@ int cmd_serve(int argc, char **argv)
 	ac.router = router;
 	ac.poller = poller;
 	ac.admin_token_hash = hash;
+	ac.runner = runner;
+	ac.hooks_prefix = cli_get(&v, "urlprefix");
+	ac.hooks_body_limit = hooks_body;
 	rc = api_new(&ac, &api);
 	if (rc < 0)
 		goto out;
@@ -550,7 +606,7 @@ int cmd_serve(int argc, char **argv)
 		fflush(stdout);
 	}
 	log_info("started, role '%s', database '%s'", role, cli_get(&v, "db"));
-	sigwait(&sigs, &sig);
+	sig = wait_signals(&sigs, runner);
 	log_info("stopping on signal %d", sig);
 	http_server_quiesce(srv);
 	code = 0;
@@ -562,6 +618,7 @@ out:
 		pthread_join(rec.thread, NULL);
 	poller_stop(poller); /* a poll in flight is dropped: its state is as before it */
 	router_stop(router); /* what it had queued is still "received": routed at the next start */
+	runner_stop(runner); /* unfinished runs stay queued / running: re-queued at the next start */
 	dispatch_stop(disp);
 	if (st)
 		store_drain(st); /* attempt records the dispatcher queued */
@@ -571,6 +628,7 @@ out:
 	http_server_stop(srv);
 	metrics_set_gauges(NULL, NULL);
 	store_close(st);
+	runner_free(runner);
 	api_free(api);
 	if (fan_ready)
 		fanout_release(&fan);

@@ -162,12 +162,15 @@ static void fill_remote(struct http_req *req, struct MHD_Connection *conn)
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	snprintf(req->remote_addr, sizeof(req->remote_addr), "unknown");
-	if (sa && sa->sa_family == AF_INET)
+	if (sa && sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->remote_addr,
 			  sizeof(req->remote_addr));
-	else if (sa && sa->sa_family == AF_INET6)
+		req->remote_port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa && sa->sa_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->remote_addr,
 			  sizeof(req->remote_addr));
+		req->remote_port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
 }
 
 /* ---- streams ---- */

@@ -46,6 +46,7 @@ struct http_req {
 	char *raw_uri;         /* path and query exactly as received */
 	struct buf body;
 	char remote_addr[64];  /* "127.0.0.1" or "::1" */
+	unsigned remote_port;  /* the client's port, 0 when unknown */
 	int64_t start_us;      /* monotonic, when the request line arrived */
 
 	/* answer */

@@ -111,6 +111,11 @@ static void op_release(struct store_op *op)
 	case SOP_INBOUND_ROUTED:
 		free(op->u.routed.routed);
 		break;
+	case SOP_HOOK_RUN_INSERT:
+	case SOP_HOOK_RUN_UPDATE:
+		free(op->u.run.output);
+		free(op->u.run.error);
+		break;
 	case SOP_SOURCE_COUNT:
 	case SOP_IDEM_PRUNE:
 	case SOP_MSG_EXPUNGE:
@@ -546,6 +551,7 @@ void store_inbound_raw_release(struct store_inbound_raw *r)
 	free(r->headers);
 	free(r->event_type);
 	free(r->body);
+	free(r->remote);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -583,4 +589,32 @@ int store_inbound_unrouted_scan(struct store *st, const char *after, int limit, 
 				void *arg)
 {
 	return st->ops->inbound_unrouted_scan(st->be, after, limit, fn, arg);
+}
+
+const char *hook_run_status_text(int status)
+{
+	static const char *const names[] = {"queued", "running", "succeeded", "failed",
+					    "timed_out", "interrupted", "coalesced"};
+	return status >= 0 && status <= 6 ? names[status] : "unknown";
+}
+
+int store_hook_run_list(struct store *st, const char *hook, const struct store_page *pg,
+			struct store_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (pg->limit < 1 || pg->limit > 250)
+		return HK_EINVAL;
+	return st->ops->hook_run_list(st->be, hook, pg, out);
+}
+
+int store_hook_run_get(struct store *st, const char *hook, const char *id, json_t **out)
+{
+	*out = NULL;
+	return st->ops->hook_run_get(st->be, hook, id, out);
+}
+
+int store_hook_run_open_scan(struct store *st, const char *after, int limit, store_hook_run_fn fn,
+			     void *arg)
+{
+	return st->ops->hook_run_open_scan(st->be, after ? after : "", limit, fn, arg);
 }
