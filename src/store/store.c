@@ -152,11 +152,13 @@ static int apply_write(struct store *st, struct store_write *w)
 	return st->ops->release(st->be);
 }
 
+static void finish_batch(struct store_write *batch, int rc);
+
 static void run_batch(struct store *st, struct store_write *batch, size_t n)
 {
 	int64_t t0 = clock_mono_us();
 	int rc = st->ops->begin(st->be);
-	struct store_write *w, *next;
+	struct store_write *w;
 
 	for (w = batch; w && rc == 0; w = w->next)
 		w->rc = apply_write(st, w);
@@ -172,14 +174,67 @@ static void run_batch(struct store *st, struct store_write *batch, size_t n)
 	st->stats.writes += n;
 	if (n > st->stats.batch_max)
 		st->stats.batch_max = n;
+	for (w = batch; w; w = w->next)
+		if (rc < 0)
+			w->rc = rc;
+	if (st->syncer_started) {
+		/* hand the batch to the syncer: its waiters wake once it is on disk */
+		struct store_write *last = batch;
+		while (last->next)
+			last = last->next;
+		pthread_mutex_lock(&st->mu);
+		if (st->sync_tail)
+			st->sync_tail->next = batch;
+		else
+			st->sync_head = batch;
+		st->sync_tail = last;
+		pthread_cond_signal(&st->sync_cv);
+		pthread_mutex_unlock(&st->mu);
+		return;
+	}
+	finish_batch(batch, 0);
+}
+
+/* finish_batch wakes each write's waiter and frees it; rc overrides on failure */
+static void finish_batch(struct store_write *batch, int rc)
+{
+	struct store_write *w, *next;
+
 	for (w = batch; w; w = next) {
 		next = w->next;
-		if (rc < 0)
+		if (rc < 0 && w->rc == 0)
 			w->rc = rc;
 		if (w->done)
 			w->done(w, w->rc, w->arg);
 		store_write_free(w);
 	}
+}
+
+/* syncer_main makes committed batches durable, one disk sync for all that wait */
+static void *syncer_main(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		while (!st->sync_head && !st->sync_stopping)
+			pthread_cond_wait(&st->sync_cv, &st->mu);
+		if (!st->sync_head)
+			break;
+		struct store_write *batch = st->sync_head;
+		st->sync_head = st->sync_tail = NULL;
+		st->syncing = true;
+		pthread_mutex_unlock(&st->mu);
+		int rc = st->ops->sync(st->be);
+		if (rc < 0)
+			log_error("store sync failed: %s", hk_strerror(rc));
+		finish_batch(batch, rc);
+		pthread_mutex_lock(&st->mu);
+		st->syncing = false;
+		pthread_cond_broadcast(&st->idle);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -333,6 +388,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	pthread_cond_init(&st->idle, NULL);
+	pthread_cond_init(&st->sync_cv, NULL);
 	rc = ops->open(location, &st->be, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -342,6 +398,8 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 		goto fail;
 	}
 	st->started = true;
+	if (ops->sync && pthread_create(&st->syncer, NULL, syncer_main, st) == 0)
+		st->syncer_started = true;
 	*out = st;
 	return 0;
 fail:
@@ -350,6 +408,7 @@ fail:
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	pthread_cond_destroy(&st->idle);
+	pthread_cond_destroy(&st->sync_cv);
 	free(st);
 	return rc;
 }
@@ -366,7 +425,7 @@ size_t store_queued(struct store *st)
 void store_drain(struct store *st)
 {
 	pthread_mutex_lock(&st->mu);
-	while (st->head || st->busy)
+	while (st->head || st->busy || st->sync_head || st->syncing)
 		pthread_cond_wait(&st->idle, &st->mu);
 	pthread_mutex_unlock(&st->mu);
 }
@@ -382,10 +441,18 @@ void store_close(struct store *st)
 		pthread_mutex_unlock(&st->mu);
 		pthread_join(st->writer, NULL);
 	}
+	if (st->syncer_started) {
+		pthread_mutex_lock(&st->mu);
+		st->sync_stopping = true;
+		pthread_cond_signal(&st->sync_cv);
+		pthread_mutex_unlock(&st->mu);
+		pthread_join(st->syncer, NULL);
+	}
 	st->ops->close(st->be);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	pthread_cond_destroy(&st->idle);
+	pthread_cond_destroy(&st->sync_cv);
 	free(st);
 }
 

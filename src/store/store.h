@@ -310,6 +310,13 @@ struct store_ops {
 	int (*release)(void *be);
 	void (*rollback_to)(void *be);
 	int (*apply)(void *be, const struct store_op *op);
+	/*
+	 * sync (optional) makes every committed transaction durable. A backend
+	 * that has it commits without waiting for the disk; the front-end then
+	 * syncs on a second thread while the writer runs the next batch, and
+	 * wakes a batch's waiters only after its sync (pipelined group commit).
+	 */
+	int (*sync)(void *be);
 	/* reads, any thread */
 	int (*doc_get)(void *be, const char *kind, const char *parent, const char *key, json_t **out);
 	int (*doc_list)(void *be, const char *kind, const char *parent, const struct store_page *pg,
@@ -365,8 +372,12 @@ struct store {
 	pthread_t writer;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;      /* the writer waits for work */
-	pthread_cond_t idle;    /* store_flush waits for an empty queue */
+	pthread_cond_t idle;    /* store_drain waits for an empty queue */
 	struct store_write *head, *tail;
+	pthread_t syncer;       /* only with ops->sync */
+	pthread_cond_t sync_cv;
+	struct store_write *sync_head, *sync_tail; /* committed, waiting for the disk */
+	bool syncing, sync_stopping, syncer_started;
 	size_t queued, max_queued;
 	bool busy, stopping, started;
 	struct store_stats stats;

@@ -30,6 +30,7 @@ struct sqlite_reader {
 struct sqlite_be {
 	char *path;
 	int lock_fd;
+	int wal_fd;     /* the -wal file, for the pipelined sync; -1 until first used */
 	sqlite3 *wdb;
 	sqlite3_stmt *w[16];
 	sqlite3_stmt *m[M__COUNT];
