@@ -344,6 +344,7 @@ int cmd_serve(int argc, char **argv)
 		printf("hookd %s listening on http://%s:%u\n", HOOKD_VERSION, host,
 		       http_server_port(srv));
 		printf("  API:         http://%s:%u/api/v1\n", host, http_server_port(srv));
+		printf("  dashboard:   http://%s:%u/\n", host, http_server_port(srv));
 		printf("  admin token: %s\n", token);
 		fflush(stdout);
 	}
