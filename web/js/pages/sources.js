@@ -79,7 +79,7 @@ export async function sourceEvent(root, { source, evt }) {
     h('dt', {}, 'ID'), h('dd', {}, copyable(ev.id)),
     h('dt', {}, 'Event type'), h('dd', {}, ev.eventType || '—'),
     h('dt', {}, 'Received'), h('dd', {}, timeEl(ev.timestamp)),
-    h('dt', {}, 'Signature'), h('dd', {}, ev.verified ? badge('verified', 'success') : badge('unverified', 'pending'), ev.reason ? ` ${ev.reason}` : ''),
+    h('dt', {}, 'Signature'), h('dd', {}, ev.verified ? badge('verified', 'success') : badge('unverified', 'pending'), ev.reason && ev.reason !== 'unverified' ? ` ${ev.reason}` : ''),
     h('dt', {}, 'Status'), h('dd', {}, eventStatus(ev.status)),
     h('dt', {}, 'Routed to'), h('dd', {}, (ev.routed || []).map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join(', ') || '—')),
   h('section', { class: 'card', 'aria-labelledby': 'raw-h' }, h('h2', { id: 'raw-h' }, 'Raw request'),
