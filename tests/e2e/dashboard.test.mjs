@@ -208,6 +208,19 @@ test('the dashboard: sign in, endpoints, live attempts, resend, inbound, app por
       await portal.close();
     });
 
+    await t.test('the overview charts the deliveries and follows new activity', async () => {
+      await page.getByRole('link', { name: 'Overview', exact: true }).click();
+      await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      await page.getByText(/[1-9]\d* ok ·/).waitFor({ timeout: 15000 });
+      assert.ok(await page.locator('.chart canvas').count() >= 4, 'four charts drawn');
+      if ((await page.locator('#live').textContent()) === 'Live') {
+        await ok(api(h, 'POST', `/api/v1/app/${shop.id}/msg`, { body: { eventType: 'order.created', payload: { id: 'ord_2', total: 7 } } }));
+        await page.locator('.feed li', { hasText: 'attempt succeeded' }).first().waitFor({ timeout: 15000 });
+      }
+      await page.waitForTimeout(1800); // the charts refresh shortly after activity
+      await shot(page, '14-overview-after');
+    });
+
     assert.deepEqual(errors, [], 'no script errors in the page');
   } finally {
     if (ctx) await ctx.close();

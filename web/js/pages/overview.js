@@ -34,8 +34,10 @@ function draw(c, xs, ys, summary) {
     width,
     height: 180,
     series: [{}, ...c.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: s.fill, spanGaps: false,
+      // series with gaps (rate, latency) mark lone minutes, which a line alone would not show
+      points: s.gaps ? { show: true, size: 5, fill: s.color } : {},
       value: (u, v) => (v === null || v === undefined ? '—' : s.fmt ? s.fmt(v) : fmtNum(v, 1)) }))],
-    axes: [{}, { size: 50, values: (u, vals) => vals.map((v) => (c.series[0].fmt ? c.series[0].fmt(v) : fmtNum(v))) }],
+    axes: [{}, { size: 50, values: (u, vals) => vals.map((v) => (c.series[0].fmt ? c.series[0].fmt(v) : fmtNum(v, 1))) }],
     scales: c.series[0].range ? { y: { range: c.series[0].range } } : {},
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
@@ -57,8 +59,8 @@ export async function overview(root) {
   const charts = {
     deliveries: chart('Deliveries per minute', [
       { label: 'Succeeded', color: COLORS.ok }, { label: 'Failed', color: COLORS.fail }, { label: 'Retrying', color: COLORS.retry }]),
-    rate: chart('Success rate', [{ label: 'Success rate', color: COLORS.ok, fmt: (v) => `${fmtNum(v)} %`, range: [0, 100] }]),
-    latency: chart('Delivery latency (ms)', [{ label: 'p50', color: COLORS.p50 }, { label: 'p99', color: COLORS.p99 }]),
+    rate: chart('Success rate', [{ label: 'Success rate', color: COLORS.ok, gaps: true, fmt: (v) => `${fmtNum(v)} %`, range: [0, 100] }]),
+    latency: chart('Delivery latency (ms)', [{ label: 'p50', color: COLORS.p50, gaps: true }, { label: 'p99', color: COLORS.p99, gaps: true }]),
     inbound: chart('Inbound events per minute', [{ label: 'Inbound', color: COLORS.inbound }]),
   };
   const chartGrid = h('div', { class: 'charts' }, Object.values(charts).map((c) => c.fig));
@@ -117,27 +119,31 @@ export async function overview(root) {
     const retry = sum('retrying');
     const inb = sum('inbound');
     const rate = b.map((x) => (x.succeeded + x.failed > 0 ? (100 * x.succeeded) / (x.succeeded + x.failed) : null));
-    const lastLat = [...b].reverse().find((x) => x.p50Ms !== null && x.p50Ms !== undefined) || {};
+    // a minute without attempts has no latency (the server reports 0 there)
+    const busyMin = (x) => (x.succeeded || 0) + (x.failed || 0) + (x.retrying || 0) > 0;
+    const lat = (k) => b.map((x) => (busyMin(x) && typeof x[k] === 'number' ? x[k] : null));
+    const lastLat = [...b].reverse().find(busyMin) || {};
     const q = st.queue || {};
     const depth = (q.due || 0) + (q.scheduled || 0) + (q.inflight || 0);
     const minutes = Math.max(1, b.length);
     const fe = st.failingEndpoints || [];
+    const feKnown = Array.isArray(st.failingEndpoints);
     clear(tiles,
       tile('Success rate', fmtPct(ok + bad ? ok / (ok + bad) : null), `${fmtNum(ok)} ok · ${fmtNum(bad)} failed · ${fmtNum(retry)} retrying`),
       tile('Latency p50 / p99', lastLat.p50Ms !== undefined ? `${fmtNum(lastLat.p50Ms)} / ${fmtNum(lastLat.p99Ms)} ms` : '—', 'latest minute with deliveries'),
       tile('Queue depth', fmtNum(depth), `${fmtNum(q.due)} due · ${fmtNum(q.scheduled)} scheduled · ${fmtNum(q.inflight)} in flight`),
-      tile('Inbound per minute', fmtNum(inb / minutes, 1), `${fmtNum(inb)} in the ${range}`),
-      tile('Failing endpoints', fmtNum(fe.length), fe.length ? 'see the list below' : 'all healthy'));
+      tile('Inbound events', fmtNum(inb), `${fmtNum(inb / minutes, 2)} a minute on average`),
+      feKnown ? tile('Failing endpoints', fmtNum(fe.length), fe.length ? 'see the list below' : 'all healthy') : null);
     draw(charts.deliveries, xs, [col('succeeded'), col('failed'), col('retrying')],
       `${ok} succeeded, ${bad} failed, ${retry} retrying in the last ${range}.`);
     draw(charts.rate, xs, [rate], `Overall success rate ${fmtPct(ok + bad ? ok / (ok + bad) : null)}.`);
-    draw(charts.latency, xs, [col('p50Ms'), col('p99Ms')], `Latest p50 ${fmtNum(lastLat.p50Ms)} ms, p99 ${fmtNum(lastLat.p99Ms)} ms.`);
+    draw(charts.latency, xs, [lat('p50Ms'), lat('p99Ms')], `Latest p50 ${fmtNum(lastLat.p50Ms)} ms, p99 ${fmtNum(lastLat.p99Ms)} ms.`);
     draw(charts.inbound, xs, [col('inbound')], `${inb} inbound events in the last ${range}.`);
     clear(failing, h('h2', { id: 'failing-h' }, 'Failing endpoints'),
       fe.length ? table(['Endpoint', 'Application', 'Failures', 'Last error'], fe.map((f) => [
         h('a', { href: `#/app/${enc(f.app)}/endpoint/${enc(f.endpoint)}` }, f.url || f.endpoint),
         h('a', { href: `#/app/${enc(f.app)}` }, f.app), fmtNum(f.failures), f.lastError || '—']), 'Failing endpoints')
-        : empty('No endpoint is failing.'));
+        : empty(feKnown ? 'No endpoint is failing.' : 'This server does not report failing endpoints yet; each endpoint\'s page shows its health.'));
   }
 
   function addFeed(data, kind) {
