@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
+#include "ui/ui.h"
 
 #define IDEM_TTL_MS (12LL * 3600 * 1000)
 
@@ -39,10 +40,16 @@ struct api {
 };
 
 static void health(struct api_req *r);
+static void dashboard(struct api_req *r);
 
 static const struct api_route api_base_routes[] = {
 	{{"GET", "/api/v1/health"}, health, RF_PUBLIC},
 	{{"GET", "/api/v1/health/ping"}, health, RF_PUBLIC},
+	/* the embedded dashboard (src/ui): static files, no token */
+	{{"GET", "/"}, dashboard, RF_PUBLIC | RF_RAW},
+	{{"GET", "/ui/{file}"}, dashboard, RF_PUBLIC | RF_RAW},
+	{{"GET", "/ui/{dir}/{file}"}, dashboard, RF_PUBLIC | RF_RAW},
+	{{"GET", "/ui/{dir}/{sub}/{file}"}, dashboard, RF_PUBLIC | RF_RAW},
 };
 
 /* ---- small helpers ---- */
@@ -501,6 +508,11 @@ static void health(struct api_req *r)
 		return;
 	}
 	api_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void dashboard(struct api_req *r)
+{
+	ui_serve(r->http);
 }
 
 void api_handle(struct http_req *req, void *arg)

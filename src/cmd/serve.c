@@ -650,6 +650,7 @@ int cmd_serve(int argc, char **argv)
 		printf("hookd %s listening on %s://%s:%u\n", HOOKD_VERSION, scheme, host,
 		       http_server_port(srv));
 		printf("  API:         %s://%s:%u/api/v1\n", scheme, host, http_server_port(srv));
+		printf("  dashboard:   %s://%s:%u/\n", scheme, host, http_server_port(srv));
 		printf("  admin token: %s\n", token);
 		if (msrv)
 			printf("  metrics:     %s (port %u, no token)\n", cli_get(&v, "metrics-listen"),
