@@ -535,6 +535,8 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_source_routes, api_source_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_inbound_routes, api_inbound_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_transformation_routes, api_transformation_nroutes);
 	if (rc < 0) {
 		api_free(api);
 		return rc;

@@ -135,6 +135,8 @@ extern const struct api_route api_source_routes[];
 extern const size_t api_source_nroutes;
 extern const struct api_route api_inbound_routes[];
 extern const size_t api_inbound_nroutes;
+extern const struct api_route api_transformation_routes[];
+extern const size_t api_transformation_nroutes;
 
 /* api_query_time reads an RFC 3339 query parameter (0 when absent) */
 int64_t api_query_time(struct api_req *r, const char *name);

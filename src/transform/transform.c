@@ -649,7 +649,7 @@ static int check_output(lua_State *L, struct run *r)
 			 (strncasecmp(out->url, "http://", 7) && strncasecmp(out->url, "https://", 8)) ||
 			 strpbrk(out->url, " \t\r\n"))))
 		return run_invalid(r, "%s must be an http or https URL", "url");
-	if (check_headers(L, r, t) != 0 || r->rc)
+	if (!r->in->headers_in_only && (check_headers(L, r, t) != 0 || r->rc))
 		return 0;
 	lua_settop(L, t);
 	lua_pushliteral(L, "payload");

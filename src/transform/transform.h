@@ -57,6 +57,7 @@ struct transform_in {
 	const char *url;       /* NULL: none (inbound routes) */
 	const char *method;    /* NULL: "POST" */
 	const json_t *headers; /* object of strings, or NULL */
+	bool headers_in_only;  /* the headers are information: not checked nor returned */
 };
 
 /* what a script made of it (every member owned, see transform_out_release) */

@@ -14,7 +14,7 @@ static const char identity[] = "function handler(w) return w end";
 /* roundtrip runs code on payload and returns the output payload (malloc'd) */
 static char *roundtrip(const char *code, const char *payload, size_t len)
 {
-	struct transform_in in = {"a.b", payload, len, "http://example.com/", NULL, NULL};
+	struct transform_in in = {.event_type = "a.b", .payload = payload, .len = len, .url = "http://example.com/"};
 	struct transform_out out;
 	char err[512];
 	int rc = transform_run(NULL, NULL, "t", code, &in, &out, err, sizeof(err));
@@ -109,7 +109,7 @@ static void test_unencodable_values(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct transform_in in = {"a", "{}", 2, NULL, NULL, NULL};
+		struct transform_in in = {.event_type = "a", .payload = "{}", .len = 2};
 		struct transform_out out;
 		char err[512];
 		int rc = transform_run(NULL, NULL, "t", bad[i], &in, &out, err, sizeof(err));

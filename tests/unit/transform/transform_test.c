@@ -15,7 +15,8 @@ static int run(struct transform_cache *c, const char *code, struct transform_out
 	       size_t errlen)
 {
 	static json_t *headers;
-	struct transform_in in = {"order.created", "{\"id\":7}", 8, "http://example.com/h", NULL, NULL};
+	struct transform_in in = {.event_type = "order.created", .payload = "{\"id\":7}", .len = 8,
+				  .url = "http://example.com/h"};
 	if (!headers)
 		headers = json_pack("{s:s}", "X-Kind", "test");
 	in.headers = headers;
