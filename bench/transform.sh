@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Deliveries per second with a trivial transformation versus none, same hookd, same run.
+# Usage: bench/transform.sh [messages] [endpoints]   -> prints the figures; -w also writes
+# them to bench/transform-results.md. Target: the script costs at most 20 % of throughput.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+write=0
+if [ "${1:-}" = "-w" ]; then write=1; shift; fi
+make --no-print-directory WERROR=1 hookd >/dev/null
+out=$(HOOKD_BIN="$PWD/hookd" node bench/transform.mjs "${1:-2000}" "${2:-8}")
+printf '%s\n' "$out"
+if [ "$write" = 1 ]; then
+  {
+    echo "# Transformations: throughput cost"
+    echo
+    echo "Command: \`bench/transform.sh -w ${1:-2000} ${2:-8}\` ($(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -m), load average $(cut -d" " -f1-3 /proc/loadavg))."
+    echo "Each scenario publishes the messages with 32 publishes in flight to an app with"
+    echo "the given number of endpoints (a local sink answering 204) and counts deliveries"
+    echo "per second from the first publish to the last delivery. 'script' endpoints run"
+    echo "\`function handler(webhook) webhook.payload.seen = true return webhook end\`;"
+    echo "scenarios alternate (none, script, three rounds) on one hookd after a warm-up."
+    echo
+    echo '```'
+    printf '%s\n' "$out" | grep -v -e '^{' -e ' info '
+    echo '```'
+  } > bench/transform-results.md
+  echo "wrote bench/transform-results.md"
+fi
