@@ -70,6 +70,27 @@ struct inbound_router *api_router(struct api_req *r)
 	return r->api->cfg.router;
 }
 
+struct poller *api_poller(struct api_req *r)
+{
+	return r->api->cfg.poller;
+}
+
+struct runner *api_runner(struct api_req *r)
+{
+	return r->api->cfg.runner;
+}
+
+/* hook_id returns the {id} of a /<prefix>/{id} path, or NULL for any other path */
+static const char *hook_id(const struct api *api, const char *path)
+{
+	size_t n = strlen(api->cfg.hooks_prefix);
+
+	if (!api->cfg.runner || path[0] != '/' || strncmp(path + 1, api->cfg.hooks_prefix, n) != 0 ||
+	    path[n + 1] != '/' || !path[n + 2])
+		return NULL;
+	return path + n + 2;
+}
+
 struct fanout *api_fanout(struct api_req *r)
 {
 	return r->api->cfg.fanout;
@@ -366,14 +387,19 @@ static void api_req_free(void *p)
 	free(r);
 }
 
-static int authenticate(struct api_req *r, char token_hash[65])
+static int token_lookup(struct api_req *r, const char *hash);
+
+static int authenticate(struct api_req *r, char token_hash[65], bool query_token)
 {
 	const char *auth = http_header(r->http, "Authorization");
 	const char *tok;
 
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+	if (!auth && query_token && http_query(r->http, "access_token"))
+		tok = http_query(r->http, "access_token");
+	else if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
 		return HK_EAUTH;
-	tok = auth + 7;
+	else
+		tok = auth + 7;
 	while (*tok == ' ')
 		tok++;
 	if (!*tok || strlen(tok) > 1024)
@@ -383,7 +409,68 @@ static int authenticate(struct api_req *r, char token_hash[65])
 		r->scope = SCOPE_ADMIN;
 		return 0;
 	}
-	return HK_EAUTH;
+	return token_lookup(r, token_hash);
+}
+
+/*
+ * token_lookup finds a minted token by the hash of its text (tokens are
+ * documents of kind "token" whose uid is that hash; the text itself is
+ * never stored).
+ */
+static int token_lookup(struct api_req *r, const char *hash)
+{
+	json_t *doc = NULL;
+	json_int_t expires;
+
+	if (store_doc_get(r->store, "token", "", hash, &doc) < 0)
+		return HK_EAUTH;
+	expires = json_integer_value(json_object_get(doc, "_expires"));
+	if (expires && expires < clock_now_ms()) {
+		json_decref(doc);
+		return HK_EAUTH;
+	}
+	r->read_only = json_is_true(json_object_get(doc, "readOnly"));
+	if (json_str(doc, "app")) {
+		r->scope = SCOPE_APP;
+		snprintf(r->scope_app, sizeof(r->scope_app), "%s", json_str(doc, "app"));
+	} else {
+		r->scope = SCOPE_ADMIN;
+	}
+	json_decref(doc);
+	return 0;
+}
+
+/*
+ * authorize applies the token's scope to the route: 403 for what the token
+ * may never do, 404 for another app (so an app token learns nothing of
+ * other apps' ids).
+ */
+static bool authorize(struct api_req *r, const struct api_route *rt)
+{
+	const char *app = route_param(&r->params, "app");
+	json_t *doc = NULL;
+	bool same;
+
+	if (rt->flags & RF_PUBLIC)
+		return true;
+	if (r->read_only && strcmp(r->http->method, "GET") != 0) {
+		api_error(r, 403, "forbidden", "this token is read-only");
+		return false;
+	}
+	if (r->scope != SCOPE_APP)
+		return true;
+	if (!app) {
+		if (rt->flags & RF_APP_READ)
+			return true;
+		api_error(r, 403, "forbidden", "an application token cannot use this route");
+		return false;
+	}
+	same = store_doc_get(r->store, "app", "", app, &doc) == 0 &&
+	       strcmp(json_str(doc, "id"), r->scope_app) == 0;
+	json_decref(doc);
+	if (!same)
+		api_error(r, 404, "not_found", "application not found");
+	return same;
 }
 
 static bool decode_body(struct api_req *r)
@@ -435,6 +522,10 @@ void api_handle(struct http_req *req, void *arg)
 	r->errors = json_array();
 	req->ctx = r;
 	req->ctx_free = api_req_free;
+	if (hook_id(api, req->path)) {
+		api_hook_receive(r, hook_id(api, req->path));
+		return;
+	}
 
 	res = router_match(api->routes, api->nroutes, sizeof(*api->routes), req->method, req->path,
 			   &base, &r->params);
@@ -448,10 +539,12 @@ void api_handle(struct http_req *req, void *arg)
 			  req->path);
 		return;
 	}
-	if (!(rt->flags & RF_PUBLIC) && authenticate(r, token_hash) < 0) {
+	if (!(rt->flags & RF_PUBLIC) && authenticate(r, token_hash, rt->flags & RF_QUERY_TOKEN) < 0) {
 		api_error(r, 401, "authentication_failed", "missing or invalid bearer token");
 		return;
 	}
+	if (!authorize(r, rt))
+		return;
 	if (rt->flags & RF_RAW) {
 		rt->fn(r);
 		return;
@@ -477,6 +570,8 @@ size_t api_body_limit(const char *method, const char *path, void *arg)
 	size_t limit = api->cfg.body_limit;
 	(void)method;
 
+	if (hook_id(api, path))
+		return api->cfg.hooks_body_limit;
 	while (*path == '/')
 		path++;
 	if (strncmp(path, "in/", 3) == 0) {
@@ -519,6 +614,10 @@ int api_new(const struct api_config *cfg, struct api **out)
 	api->cfg = *cfg;
 	if (!api->cfg.body_limit)
 		api->cfg.body_limit = 1 << 20;
+	if (!api->cfg.hooks_prefix)
+		api->cfg.hooks_prefix = "hooks";
+	if (!api->cfg.hooks_body_limit)
+		api->cfg.hooks_body_limit = api->cfg.body_limit;
 	pthread_mutex_init(&api->idem_mu, NULL);
 	rc = add_routes(api, api_base_routes, sizeof(api_base_routes) / sizeof(api_base_routes[0]));
 	if (rc == 0)
@@ -537,6 +636,16 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_inbound_routes, api_inbound_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_transformation_routes, api_transformation_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_ops_routes, api_ops_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_stream_routes, api_stream_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_auth_routes, api_auth_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_poll_routes, api_poll_nroutes);
+	if (rc == 0 && api->cfg.runner)
+		rc = add_routes(api, api_hook_routes, api_hook_nroutes);
 	if (rc < 0) {
 		api_free(api);
 		return rc;

@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/crypt.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/store.h"
 
 #define STORE_BATCH_MAX 4096
@@ -109,6 +111,11 @@ static void op_release(struct store_op *op)
 	case SOP_INBOUND_ROUTED:
 		free(op->u.routed.routed);
 		break;
+	case SOP_HOOK_RUN_INSERT:
+	case SOP_HOOK_RUN_UPDATE:
+		free(op->u.run.output);
+		free(op->u.run.error);
+		break;
 	case SOP_SOURCE_COUNT:
 	case SOP_IDEM_PRUNE:
 	case SOP_MSG_EXPUNGE:
@@ -147,6 +154,7 @@ static int apply_write(struct store *st, struct store_write *w)
 
 static void run_batch(struct store *st, struct store_write *batch, size_t n)
 {
+	int64_t t0 = clock_mono_us();
 	int rc = st->ops->begin(st->be);
 	struct store_write *w, *next;
 
@@ -159,6 +167,7 @@ static void run_batch(struct store *st, struct store_write *batch, size_t n)
 		st->stats.failed_commits++;
 		log_error("store commit of %zu writes failed: %s", n, hk_strerror(rc));
 	}
+	metrics_commit((unsigned)n, clock_mono_us() - t0);
 	st->stats.commits++;
 	st->stats.writes += n;
 	if (n > st->stats.batch_max)
@@ -209,8 +218,43 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * seal_write encrypts what a write would store in clear: the secret members
+ * of documents (a sealed copy, so the caller's document is untouched) and
+ * remembered API answers. A no-op without a master key.
+ */
+static int seal_write(struct store_write *w)
+{
+	if (!crypt_enabled())
+		return 0;
+	for (size_t i = 0; i < w->nops; i++) {
+		struct store_op *op = &w->ops[i];
+		if ((op->kind == SOP_DOC_INSERT || op->kind == SOP_DOC_UPDATE) && op->u.doc.body) {
+			json_t *copy = json_deep_copy(op->u.doc.body);
+			if (!copy || crypt_seal_doc(copy) < 0) {
+				json_decref(copy);
+				return HK_ENOMEM;
+			}
+			json_decref(op->u.doc.body);
+			op->u.doc.body = copy;
+		} else if (op->kind == SOP_IDEM_PUT && op->u.idem.body) {
+			char *sealed = crypt_seal(op->u.idem.body, op->u.idem.len);
+			if (!sealed)
+				return HK_ENOMEM;
+			free(op->u.idem.body);
+			op->u.idem.body = sealed;
+			op->u.idem.len = strlen(sealed);
+		}
+	}
+	return 0;
+}
+
 int store_submit(struct store *st, struct store_write *w)
 {
+	int rc = seal_write(w);
+
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&st->mu);
 	if (st->stopping || st->queued >= st->max_queued) {
 		int closed = st->stopping;
@@ -310,6 +354,15 @@ fail:
 	return rc;
 }
 
+size_t store_queued(struct store *st)
+{
+	size_t n;
+	pthread_mutex_lock(&st->mu);
+	n = st->queued;
+	pthread_mutex_unlock(&st->mu);
+	return n;
+}
+
 void store_drain(struct store *st)
 {
 	pthread_mutex_lock(&st->mu);
@@ -340,19 +393,40 @@ void store_close(struct store *st)
 
 int store_doc_get(struct store *st, const char *kind, const char *parent, const char *key, json_t **out)
 {
+	int rc;
+
 	*out = NULL;
 	if (!key || !*key)
 		return HK_ENOTFOUND;
-	return st->ops->doc_get(st->be, kind, parent ? parent : "", key, out);
+	rc = st->ops->doc_get(st->be, kind, parent ? parent : "", key, out);
+	if (rc == 0 && crypt_open_doc(*out) < 0) {
+		log_error("cannot decrypt the secrets of %s '%s': wrong master key?", kind, key);
+		json_decref(*out);
+		*out = NULL;
+		rc = HK_EVERIFY;
+	}
+	return rc;
 }
 
 int store_doc_list(struct store *st, const char *kind, const char *parent, const struct store_page *pg,
 		   struct store_list *out)
 {
+	size_t i;
+	json_t *item;
+	int rc;
+
 	memset(out, 0, sizeof(*out));
 	if (pg->limit < 1 || pg->limit > 250)
 		return HK_EINVAL;
-	return st->ops->doc_list(st->be, kind, parent ? parent : "", pg, out);
+	rc = st->ops->doc_list(st->be, kind, parent ? parent : "", pg, out);
+	json_array_foreach(rc == 0 ? out->items : NULL, i, item) {
+		if (crypt_open_doc(item) < 0) {
+			log_error("cannot decrypt the secrets of a %s: wrong master key?", kind);
+			store_list_release(out);
+			return HK_EVERIFY;
+		}
+	}
+	return rc;
 }
 
 void store_list_release(struct store_list *l)
@@ -383,7 +457,15 @@ void store_list_set_iterators(struct store_list *l, bool backwards)
 
 int store_idem_get(struct store *st, const char *key, int *status, char **body, size_t *len)
 {
-	return st->ops->idem_get(st->be, key, clock_now_ms(), status, body, len);
+	char *plain;
+	int rc = st->ops->idem_get(st->be, key, clock_now_ms(), status, body, len);
+
+	if (rc == 0 && crypt_is_sealed(*body)) {
+		rc = crypt_open(*body, &plain, len);
+		free(*body);
+		*body = rc == 0 ? plain : NULL;
+	}
+	return rc;
 }
 
 int store_meta_get(struct store *st, const char *key, char **value)
@@ -469,6 +551,7 @@ void store_inbound_raw_release(struct store_inbound_raw *r)
 	free(r->headers);
 	free(r->event_type);
 	free(r->body);
+	free(r->remote);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -506,4 +589,32 @@ int store_inbound_unrouted_scan(struct store *st, const char *after, int limit, 
 				void *arg)
 {
 	return st->ops->inbound_unrouted_scan(st->be, after, limit, fn, arg);
+}
+
+const char *hook_run_status_text(int status)
+{
+	static const char *const names[] = {"queued", "running", "succeeded", "failed",
+					    "timed_out", "interrupted", "coalesced"};
+	return status >= 0 && status <= 6 ? names[status] : "unknown";
+}
+
+int store_hook_run_list(struct store *st, const char *hook, const struct store_page *pg,
+			struct store_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (pg->limit < 1 || pg->limit > 250)
+		return HK_EINVAL;
+	return st->ops->hook_run_list(st->be, hook, pg, out);
+}
+
+int store_hook_run_get(struct store *st, const char *hook, const char *id, json_t **out)
+{
+	*out = NULL;
+	return st->ops->hook_run_get(st->be, hook, id, out);
+}
+
+int store_hook_run_open_scan(struct store *st, const char *after, int limit, store_hook_run_fn fn,
+			     void *arg)
+{
+	return st->ops->hook_run_open_scan(st->be, after ? after : "", limit, fn, arg);
 }

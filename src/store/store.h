@@ -48,6 +48,8 @@ enum store_op_kind {
 	SOP_INBOUND_INSERT, /* journal an accepted inbound request; a live duplicate: HK_ECONFLICT */
 	SOP_INBOUND_ROUTED, /* record what routing an inbound event produced */
 	SOP_SOURCE_COUNT,   /* add to a source's rejected / duplicate counters */
+	SOP_HOOK_RUN_INSERT, /* a new command-hook run (struct store_hook_run); a duplicate id: HK_ECONFLICT */
+	SOP_HOOK_RUN_UPDATE, /* a run's new state and result; HK_ENOTFOUND if the id is unknown */
 };
 
 /* delivery and attempt statuses, as the Svix API numbers them */
@@ -120,6 +122,59 @@ struct store_source_count {
 	int rejected, duplicates;
 };
 
+/*
+ * Command-hook runs (src/hooks/runner.c). A run is one execution of a hook's
+ * command for one stored trigger event (an id of the inbound journal). Its
+ * status only moves forward:
+ *
+ *   queued -> running -> succeeded | failed | timed_out
+ *   queued -> coalesced            (a newer trigger of the same hook ran instead)
+ *   queued | running -> interrupted (found unfinished at start-up; a new run
+ *                                    is queued for the same event, retry_of)
+ *
+ * SOP_HOOK_RUN_INSERT writes every field; SOP_HOOK_RUN_UPDATE sets status,
+ * started, ended, exit_code, signal, duration_ms, output, truncated, error
+ * and coalesced_into (NULL strings and 0 times leave a column as it was),
+ * and always sets updated.
+ */
+enum hook_run_status {
+	HOOK_RUN_QUEUED = 0,
+	HOOK_RUN_RUNNING = 1,
+	HOOK_RUN_SUCCEEDED = 2,
+	HOOK_RUN_FAILED = 3,
+	HOOK_RUN_TIMED_OUT = 4,
+	HOOK_RUN_INTERRUPTED = 5,
+	HOOK_RUN_COALESCED = 6,
+};
+
+const char *hook_run_status_text(int status);
+
+struct store_hook_run {
+	char id[ID_MAX];        /* run_... */
+	char hook[256];         /* the hook's id (adnanh ids may hold '/') */
+	char event[ID_MAX];     /* the inbound journal event that triggered it */
+	char trigger[16];       /* "http", "route", "rerun", "requeue" */
+	char retry_of[ID_MAX];  /* "" or the run this one repeats */
+	char coalesced_into[ID_MAX]; /* "" or the run that ran instead */
+	int status;             /* enum hook_run_status */
+	int exit_code;          /* -1: none (not run, killed by a signal, spawn failure) */
+	int signal;             /* the signal that ended it, 0: none */
+	int64_t duration_ms;
+	char *output;           /* owned, may be NULL: stdout and stderr interleaved, capped */
+	size_t output_len;
+	bool truncated;         /* output was cut at the hook's output-limit */
+	char *error;            /* owned, may be NULL: why it failed to start, timed out, ... */
+	int64_t created, started, ended;
+};
+
+/* an unfinished run, as the start-up scan reads it back */
+struct store_hook_run_ref {
+	char id[ID_MAX], hook[256], event[ID_MAX];
+	int status;
+};
+
+typedef int (*store_hook_run_fn)(const struct store_hook_run_ref *run, void *arg);
+
 struct store_delivery_set {
 	char msg[ID_MAX];
 	char endpoint[ID_MAX];
@@ -160,6 +215,7 @@ struct store_op {
 		struct store_inbound in;
 		struct store_inbound_routed routed;
 		struct store_source_count count;
+		struct store_hook_run run;
 	} u;
 };
 
@@ -224,10 +280,11 @@ struct store_source_stats {
 	int64_t received, verified, rejected, duplicates;
 };
 
-/* an inbound event read back whole, for routing and replay */
+/* an inbound event read back whole, for routing, replay and command hooks */
 struct store_inbound_raw {
 	char id[ID_MAX], source[ID_MAX];
 	char *method, *path, *query, *headers, *event_type, *body; /* owned */
+	char *remote;      /* owned: the sender's address as journaled ("ip" or "ip:port") */
 	size_t body_len;
 	int status;
 };
@@ -288,6 +345,10 @@ struct store_ops {
 	int (*inbound_raw)(void *be, const char *id, struct store_inbound_raw *out);
 	int (*source_stats)(void *be, const char *source, struct store_source_stats *out);
 	int (*inbound_unrouted_scan)(void *be, const char *after, int limit, store_inbound_fn fn, void *arg);
+	/* command-hook runs: list (newest first unless asked), get (with output), unfinished scan */
+	int (*hook_run_list)(void *be, const char *hook, const struct store_page *pg, struct store_list *out);
+	int (*hook_run_get)(void *be, const char *hook, const char *id, json_t **out);
+	int (*hook_run_open_scan)(void *be, const char *after, int limit, store_hook_run_fn fn, void *arg);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -316,6 +377,8 @@ struct store {
  * err gets a human reason on failure.
  */
 int store_open(const char *url, struct store **out, char *err, size_t errlen);
+/* store_queued reports how many writes wait for the writer */
+size_t store_queued(struct store *st);
 /* store_drain waits until every queued write has been committed and answered. */
 void store_drain(struct store *st);
 /* store_close drains the writer queue, stops it and closes the database. */
@@ -392,5 +455,23 @@ int store_inbound_raw(struct store *st, const char *id, struct store_inbound_raw
 int store_source_stats(struct store *st, const char *source, struct store_source_stats *out);
 int store_inbound_unrouted_scan(struct store *st, const char *after, int limit, store_inbound_fn fn,
 				void *arg);
+
+/*
+ * Command-hook runs. list: API-shaped run documents without output, in
+ * id order (pg->desc: newest first), paged by run id; get: one run of this
+ * hook with its output ("output", and "outputEncoding" "base64" when it is
+ * not UTF-8); open_scan: runs still queued or running with an id after
+ * `after`, in id order, at most limit, each passed to fn (a negative return
+ * stops the scan); returns how many were passed or an error.
+ *
+ * Run document: {id, hookId, eventId, status, trigger, retryOf, coalescedInto,
+ * exitCode, signal, durationMs, outputTruncated, error, createdAt, startedAt,
+ * endedAt} with null for absent values.
+ */
+int store_hook_run_list(struct store *st, const char *hook, const struct store_page *pg,
+			struct store_list *out);
+int store_hook_run_get(struct store *st, const char *hook, const char *id, json_t **out);
+int store_hook_run_open_scan(struct store *st, const char *after, int limit, store_hook_run_fn fn,
+			     void *arg);
 
 #endif

@@ -70,6 +70,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE source_stat (source TEXT PRIMARY KEY, received INTEGER NOT NULL DEFAULT 0,"
 	"  verified INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,"
 	"  duplicates INTEGER NOT NULL DEFAULT 0);",
+	/* 4: command-hook runs; their trigger events live in the inbound journal */
+	"CREATE TABLE hook_run ("
+	"  id TEXT PRIMARY KEY, hook TEXT NOT NULL, event TEXT NOT NULL, trigger TEXT NOT NULL,"
+	"  retry_of TEXT, coalesced_into TEXT, status INTEGER NOT NULL, exit_code INTEGER NOT NULL DEFAULT -1,"
+	"  signal INTEGER NOT NULL DEFAULT 0, duration INTEGER NOT NULL DEFAULT 0, output BLOB,"
+	"  truncated INTEGER NOT NULL DEFAULT 0, error TEXT, created INTEGER NOT NULL,"
+	"  started INTEGER NOT NULL DEFAULT 0, ended INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL);"
+	"CREATE INDEX hook_run_hook ON hook_run(hook, id);"
+	"CREATE INDEX hook_run_open ON hook_run(id) WHERE status IN (0, 1);",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -179,6 +188,7 @@ static void sqlite_close(void *arg)
 		sqlite3_finalize(be->w[i]);
 	sq_msg_finalize(be);
 	sq_inbound_finalize(be);
+	sq_hook_run_finalize(be);
 	reader_free_all(be);
 	if (be->wdb) {
 		sqlite3_exec(be->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
@@ -370,6 +380,9 @@ static int sqlite_apply(void *arg, const struct store_op *op)
 	case SOP_INBOUND_ROUTED:
 	case SOP_SOURCE_COUNT:
 		return sq_inbound_apply(be, op);
+	case SOP_HOOK_RUN_INSERT:
+	case SOP_HOOK_RUN_UPDATE:
+		return sq_hook_run_apply(be, op);
 	}
 	return HK_EINVAL;
 }
@@ -645,4 +658,7 @@ const struct store_ops store_sqlite_ops = {
 	.inbound_raw = sq_inbound_raw,
 	.source_stats = sq_source_stats,
 	.inbound_unrouted_scan = sq_inbound_unrouted_scan,
+	.hook_run_list = sq_hook_run_list,
+	.hook_run_get = sq_hook_run_get,
+	.hook_run_open_scan = sq_hook_run_open_scan,
 };

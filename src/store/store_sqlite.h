@@ -34,6 +34,7 @@ struct sqlite_be {
 	sqlite3_stmt *w[16];
 	sqlite3_stmt *m[M__COUNT];
 	sqlite3_stmt *ib[I__COUNT]; /* inbound writes, prepared on first use */
+	sqlite3_stmt *hr[2];        /* hook run insert / update, prepared on first use */
 	pthread_mutex_t pool_mu;
 	struct sqlite_reader *pool;
 };
@@ -109,5 +110,12 @@ int sq_inbound_get(void *be, const char *source, const char *id, json_t **out);
 int sq_inbound_raw(void *be, const char *id, struct store_inbound_raw *out);
 int sq_source_stats(void *be, const char *source, struct store_source_stats *out);
 int sq_inbound_unrouted_scan(void *be, const char *after, int limit, store_inbound_fn fn, void *arg);
+
+/* store_sqlite_hooks.c */
+int sq_hook_run_apply(struct sqlite_be *be, const struct store_op *op);
+void sq_hook_run_finalize(struct sqlite_be *be);
+int sq_hook_run_list(void *be, const char *hook, const struct store_page *pg, struct store_list *out);
+int sq_hook_run_get(void *be, const char *hook, const char *id, json_t **out);
+int sq_hook_run_open_scan(void *be, const char *after, int limit, store_hook_run_fn fn, void *arg);
 
 #endif

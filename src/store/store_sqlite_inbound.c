@@ -256,7 +256,7 @@ int sq_inbound_raw(void *arg, const char *id, struct store_inbound_raw *out)
 	if (!r)
 		return HK_EDB;
 	if (sqlite3_prepare_v2(r->db,
-			       "SELECT id, source, method, path, query, headers, event_type, body, status"
+			       "SELECT id, source, method, path, query, headers, event_type, body, status, remote"
 			       " FROM inbound WHERE id=?",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = HK_EDB;
@@ -278,7 +278,10 @@ int sq_inbound_raw(void *arg, const char *id, struct store_inbound_raw *out)
 			out->body[out->body_len] = '\0';
 		}
 		out->status = sqlite3_column_int(st, 8);
-		rc = out->method && out->path && out->query && out->headers && out->body ? 0 : HK_ENOMEM;
+		out->remote = dup_col(st, 9);
+		rc = out->method && out->path && out->query && out->headers && out->body && out->remote
+			     ? 0
+			     : HK_ENOMEM;
 		if (rc < 0)
 			store_inbound_raw_release(out);
 	}
