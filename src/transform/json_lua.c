@@ -104,17 +104,34 @@ void transform_json_push(lua_State *L, const json_t *v)
 
 /* ---- Lua to JSON ---- */
 
+/* where the encoder is, kept cheaply and spelled out only for an error message */
+struct enc_seg {
+	const char *key; /* NULL: an array index */
+	lua_Integer index;
+};
+
 struct enc {
 	lua_State *L;
 	struct buf *b;
 	char *err;
 	size_t errlen;
-	char path[256];
+	const char *where;
+	int depth;
+	struct enc_seg seg[TRANSFORM_DEPTH_MAX + 1];
 };
 
 static int enc_fail(struct enc *e, const char *what)
 {
-	snprintf(e->err, e->errlen, "%s: %s", e->path, what);
+	char path[256];
+	size_t n = (size_t)snprintf(path, sizeof(path), "%s", e->where);
+
+	for (int i = 0; i < e->depth && n < sizeof(path); i++) {
+		if (e->seg[i].key)
+			n += (size_t)snprintf(path + n, sizeof(path) - n, ".%.64s", e->seg[i].key);
+		else
+			n += (size_t)snprintf(path + n, sizeof(path) - n, "[%lld]", (long long)e->seg[i].index);
+	}
+	snprintf(e->err, e->errlen, "%s: %s", path, what);
 	return HK_EINVAL;
 }
 
@@ -199,7 +216,17 @@ static int enc_number(struct enc *e, int idx)
 	int rc;
 
 	if (lua_isinteger(e->L, idx)) {
-		rc = buf_printf(e->b, "%" PRId64, (int64_t)lua_tointeger(e->L, idx));
+		/* digits by hand: this runs for every number of every payload */
+		lua_Integer v = lua_tointeger(e->L, idx);
+		uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+		char *p = tmp + sizeof(tmp);
+		do {
+			*--p = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (v < 0)
+			*--p = '-';
+		rc = buf_append(e->b, p, (size_t)(tmp + sizeof(tmp) - p));
 		return rc < 0 ? enc_fail(e, "output too large") : 0;
 	}
 	double d = lua_tonumber(e->L, idx);
@@ -220,15 +247,12 @@ static int enc_number(struct enc *e, int idx)
 
 static int enc_value(struct enc *e, int idx, int depth);
 
-/* path_push appends ".key" or "[i]" to e->path; returns the old length */
-static size_t path_push(struct enc *e, const char *key, lua_Integer i)
+/* path_push records that the encoder enters key or [i] (depth is bounded by the caller) */
+static void path_push(struct enc *e, const char *key, lua_Integer i)
 {
-	size_t old = strlen(e->path);
-	if (key)
-		snprintf(e->path + old, sizeof(e->path) - old, ".%.64s", key);
-	else
-		snprintf(e->path + old, sizeof(e->path) - old, "[%lld]", (long long)i);
-	return old;
+	e->seg[e->depth].key = key;
+	e->seg[e->depth].index = i;
+	e->depth++;
 }
 
 /*
@@ -295,7 +319,7 @@ static int enc_table(struct enc *e, int idx, int depth)
 	if (kind == 1) {
 		rc = buf_append(e->b, "[", 1);
 		for (lua_Integer i = 1; i <= n && rc == 0; i++) {
-			size_t old = path_push(e, NULL, i - 1);
+			path_push(e, NULL, i - 1);
 			if (i > 1)
 				rc = buf_append(e->b, ",", 1);
 			lua_rawgeti(L, idx, i);
@@ -303,7 +327,7 @@ static int enc_table(struct enc *e, int idx, int depth)
 				rc = enc_value(e, lua_gettop(L), depth + 1);
 			lua_pop(L, 1);
 			if (rc == 0)
-				e->path[old] = '\0';
+				e->depth--;
 		}
 		if (rc == 0 && buf_append(e->b, "]", 1) < 0)
 			rc = enc_fail(e, "output too large");
@@ -314,7 +338,7 @@ static int enc_table(struct enc *e, int idx, int depth)
 	while (rc == 0 && lua_next(L, idx)) {
 		char num[24];
 		const char *k;
-		size_t klen, old;
+		size_t klen;
 		if (lua_type(L, -2) == LUA_TSTRING) {
 			k = lua_tolstring(L, -2, &klen); /* a string key: no conversion in place */
 		} else {
@@ -322,7 +346,7 @@ static int enc_table(struct enc *e, int idx, int depth)
 			k = num;
 			klen = strlen(num);
 		}
-		old = path_push(e, k, 0);
+		path_push(e, lua_type(L, -2) == LUA_TSTRING ? k : NULL, lua_tointeger(L, -2));
 		if (!first)
 			rc = buf_append(e->b, ",", 1);
 		first = false;
@@ -334,7 +358,7 @@ static int enc_table(struct enc *e, int idx, int depth)
 			rc = enc_value(e, lua_gettop(L), depth + 1);
 		lua_pop(L, 1);
 		if (rc == 0)
-			e->path[old] = '\0';
+			e->depth--;
 	}
 	if (rc != 0) {
 		lua_pop(L, 1); /* the key lua_next left */
@@ -384,11 +408,10 @@ static int enc_value(struct enc *e, int idx, int depth)
 int transform_json_encode(lua_State *L, int idx, struct buf *b, const char *where, char *err,
 			  size_t errlen)
 {
-	struct enc e = {L, b, err, errlen, ""};
+	struct enc e = {.L = L, .b = b, .err = err, .errlen = errlen, .where = where ? where : "value"};
 	int top = lua_gettop(L), rc;
 
 	err[0] = '\0';
-	snprintf(e.path, sizeof(e.path), "%s", where ? where : "value");
 	rc = enc_value(&e, lua_absindex(L, idx), 0);
 	lua_settop(L, top);
 	return rc;
