@@ -1,7 +1,7 @@
 # hookd - a webhook gateway. `make` builds ./hookd; `make run` starts it; `make test` tests it.
 # Every dependency is found through pkg-config; scripts/deps.sh installs what is missing.
 
-PKGS     := libmicrohttpd libcurl openssl sqlite3 jansson libuv libpq yaml-0.1 lua5.4
+PKGS     := libmicrohttpd libcurl openssl sqlite3 jansson libuv libpq yaml-0.1 lua5.4 gnutls
 CC       ?= cc
 BUILD    ?= build
 WERROR   ?= 0

@@ -527,6 +527,13 @@ void api_handle(struct http_req *req, void *arg)
 		return;
 	}
 
+	if (api->cfg.require_client_cert) {
+		const char *why;
+		if (!http_client_cert_ok(req, &why)) {
+			api_error(r, 403, "client_certificate_required", "%s", why);
+			return;
+		}
+	}
 	res = router_match(api->routes, api->nroutes, sizeof(*api->routes), req->method, req->path,
 			   &base, &r->params);
 	rt = (const struct api_route *)base;

@@ -69,6 +69,7 @@ struct api_config {
 	struct poller *poller;        /* NULL on a node that does not poll */
 	const char *admin_token_hash; /* hex sha256 of the admin token */
 	size_t body_limit;            /* default request body cap (1 MiB) */
+	bool require_client_cert;     /* mTLS for every route */
 	struct runner *runner;        /* command hooks, or NULL */
 	const char *hooks_prefix;     /* serve hooks at /<prefix>/{id}; NULL: "hooks" */
 	size_t hooks_body_limit;      /* body cap of /<prefix>/{id}; 0: body_limit */

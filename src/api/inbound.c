@@ -199,6 +199,14 @@ static void receive(struct api_req *r)
 		api_error(r, 404, "not_found", "no such source");
 		goto out;
 	}
+	if (json_is_true(json_object_get(src, "requireClientCert"))) {
+		const char *why;
+		if (!http_client_cert_ok(r->http, &why)) {
+			count(r, json_str(src, "id"), 1, 0);
+			api_error(r, 403, "client_certificate_required", "%s", why);
+			goto out;
+		}
+	}
 	p = provider_find(json_str(src, "provider"));
 	if (!p) {
 		api_error(r, 500, "internal", "the source's provider is unknown");

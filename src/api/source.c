@@ -150,6 +150,9 @@ static void source_fields(struct api_req *r, json_t *doc, bool patch)
 	}
 	if (json_object_get(r->body, "disabled") || !patch)
 		json_object_set_new(doc, "disabled", json_boolean(api_in_bool(r, "disabled", false)));
+	if (json_object_get(r->body, "requireClientCert") || !patch)
+		json_object_set_new(doc, "requireClientCert",
+				    json_boolean(api_in_bool(r, "requireClientCert", false)));
 	if (!patch && !json_array_size(json_object_get(doc, "_secrets")) && provider &&
 	    strcmp(provider, "none") != 0)
 		api_field_error(r, "body", "secrets", "this provider needs at least one secret");

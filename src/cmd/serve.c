@@ -71,6 +71,12 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "request body limit for command hooks"},
 	{"metrics-listen", "HOOKD_METRICS_LISTEN", NULL, "ADDR", CLI_VALUE,
 	 "also serve /metrics without a token on this address"},
+	{"tls-cert", "HOOKD_TLS_CERT", NULL, "PATH", CLI_VALUE, "serve HTTPS with this certificate (PEM)"},
+	{"tls-key", "HOOKD_TLS_KEY", NULL, "PATH", CLI_VALUE, "the certificate's private key (PEM)"},
+	{"tls-client-ca", "HOOKD_TLS_CLIENT_CA", NULL, "PATH", CLI_VALUE,
+	 "ask clients for certificates signed by this CA (sources with requireClientCert need one)"},
+	{"tls-require-client-cert", "HOOKD_TLS_REQUIRE_CLIENT_CERT", NULL, NULL, CLI_FLAG,
+	 "refuse every request without a verified client certificate (mTLS for the whole listener)"},
 	{"master-key-file", "HOOKD_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
 	 "file holding the master key (64 hex characters, as `openssl rand -hex 32` prints); "
 	 "without it (and without $HOOKD_MASTER_KEY) hookd makes hookd.key beside the SQLite database"},
@@ -180,6 +186,31 @@ static int parse_size(const char *s, size_t *out)
 		return HK_EINVAL;
 	*out = (size_t)v;
 	return 0;
+}
+
+/* slurp reads a whole (small) file; NULL and a log line when it cannot */
+static char *slurp(const char *path)
+{
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		log_warn("cannot open '%s'", path);
+		return NULL;
+	}
+	buf_init(&b, 1 << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (buf_append(&b, chunk, n) < 0) {
+			log_warnx("'%s' is too large", path);
+			fclose(f);
+			buf_release(&b);
+			return NULL;
+		}
+	}
+	fclose(f);
+	return buf_detach(&b, NULL);
 }
 
 /* read_key_file reads a 64-hex-character key */
@@ -444,7 +475,7 @@ int cmd_serve(int argc, char **argv)
 	size_t hooks_body = 0;
 	bool fan_ready = false, deliver;
 	const char *role;
-	char *dir = NULL;
+	char *dir = NULL, *tls_cert = NULL, *tls_key = NULL, *tls_ca = NULL;
 	sigset_t sigs;
 	size_t threads = 0;
 	int rc, sig = 0, code = 1;
@@ -564,12 +595,31 @@ int cmd_serve(int argc, char **argv)
 	ac.router = router;
 	ac.poller = poller;
 	ac.admin_token_hash = hash;
+	ac.require_client_cert = cli_flag(&v, "tls-require-client-cert");
 	ac.runner = runner;
 	ac.hooks_prefix = cli_get(&v, "urlprefix");
 	ac.hooks_body_limit = hooks_body;
 	rc = api_new(&ac, &api);
 	if (rc < 0)
 		goto out;
+	if (cli_get(&v, "tls-cert") || cli_get(&v, "tls-key")) {
+		tls_cert = cli_get(&v, "tls-cert") ? slurp(cli_get(&v, "tls-cert")) : NULL;
+		tls_key = cli_get(&v, "tls-key") ? slurp(cli_get(&v, "tls-key")) : NULL;
+		if (!tls_cert || !tls_key) {
+			log_error("HTTPS needs both --tls-cert and --tls-key");
+			goto out;
+		}
+	}
+	if (cli_get(&v, "tls-client-ca")) {
+		tls_ca = slurp(cli_get(&v, "tls-client-ca"));
+		if (!tls_ca || !tls_cert) {
+			log_error("--tls-client-ca needs a readable file and an HTTPS listener (--tls-cert)");
+			goto out;
+		}
+	}
+	hc.tls_cert = tls_cert;
+	hc.tls_key = tls_key;
+	hc.tls_client_ca = tls_ca;
 	hc.listen = cli_get(&v, "listen");
 	hc.threads = (unsigned)threads;
 	hc.body_limit = ac.body_limit;
@@ -596,9 +646,10 @@ int cmd_serve(int argc, char **argv)
 		snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - hc.listen) : 0, hc.listen);
 		if (!host[0] || strcmp(host, "0.0.0.0") == 0)
 			snprintf(host, sizeof(host), "127.0.0.1");
-		printf("hookd %s listening on http://%s:%u\n", HOOKD_VERSION, host,
+		const char *scheme = tls_cert ? "https" : "http";
+		printf("hookd %s listening on %s://%s:%u\n", HOOKD_VERSION, scheme, host,
 		       http_server_port(srv));
-		printf("  API:         http://%s:%u/api/v1\n", host, http_server_port(srv));
+		printf("  API:         %s://%s:%u/api/v1\n", scheme, host, http_server_port(srv));
 		printf("  admin token: %s\n", token);
 		if (msrv)
 			printf("  metrics:     %s (port %u, no token)\n", cli_get(&v, "metrics-listen"),
@@ -633,6 +684,11 @@ out:
 	if (fan_ready)
 		fanout_release(&fan);
 	free(dir);
+	free(tls_cert);
+	if (tls_key)
+		OPENSSL_cleanse(tls_key, strlen(tls_key));
+	free(tls_key);
+	free(tls_ca);
 	crypt_clear_keys();
 	if (code == 0)
 		log_info("stopped");

@@ -583,7 +583,8 @@ static int sqlite_idem_get(void *arg, const char *key, int64_t now, int *status,
 		*status = sqlite3_column_int(st, 0);
 		*body = malloc((size_t)n + 1);
 		if (*body) {
-			memcpy(*body, sqlite3_column_blob(st, 1), (size_t)n);
+			if (n)
+				memcpy(*body, sqlite3_column_blob(st, 1), (size_t)n);
 			(*body)[n] = '\0';
 			*len = (size_t)n;
 			rc = 0;

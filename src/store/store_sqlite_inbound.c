@@ -274,7 +274,8 @@ int sq_inbound_raw(void *arg, const char *id, struct store_inbound_raw *out)
 		out->body_len = (size_t)sqlite3_column_bytes(st, 7);
 		out->body = malloc(out->body_len + 1);
 		if (out->body) {
-			memcpy(out->body, sqlite3_column_blob(st, 7), out->body_len);
+			if (out->body_len)
+				memcpy(out->body, sqlite3_column_blob(st, 7), out->body_len);
 			out->body[out->body_len] = '\0';
 		}
 		out->status = sqlite3_column_int(st, 8);

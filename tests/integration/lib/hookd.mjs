@@ -18,7 +18,7 @@ export async function startHookd({ dir, args = [], env = {}, token = 'test-admin
     const timer = setTimeout(() => reject(new Error(`hookd did not start: ${err}`)), 10000);
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      const m = out.match(/listening on (https?:\/\/[\d.]+:\d+)/);
       if (m && out.includes('admin token:') && out.trimEnd().split('\n').length >= 3) {
         clearTimeout(timer);
         resolve(m[1]);
