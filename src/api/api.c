@@ -654,6 +654,8 @@ int api_new(const struct api_config *cfg, struct api **out)
 	if (rc == 0)
 		rc = add_routes(api, api_inbound_routes, api_inbound_nroutes);
 	if (rc == 0)
+		rc = add_routes(api, api_transformation_routes, api_transformation_nroutes);
+	if (rc == 0)
 		rc = add_routes(api, api_ops_routes, api_ops_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_stream_routes, api_stream_nroutes);

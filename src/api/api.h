@@ -152,6 +152,8 @@ extern const struct api_route api_source_routes[];
 extern const size_t api_source_nroutes;
 extern const struct api_route api_inbound_routes[];
 extern const size_t api_inbound_nroutes;
+extern const struct api_route api_transformation_routes[];
+extern const size_t api_transformation_nroutes;
 extern const struct api_route api_ops_routes[];
 extern const size_t api_ops_nroutes;
 extern const struct api_route api_auth_routes[];

@@ -242,12 +242,13 @@ static void dep_unload(struct dep *dep)
 	dep->nsecrets = 0;
 	curl_slist_free_all(dep->headers);
 	dep->headers = NULL;
+	dep->xf_code = NULL;
 }
 
 /* dep_load reads the endpoint's document into dep (on a cache miss or after a change) */
 static void dep_load(struct dispatch *d, struct dep *dep)
 {
-	json_t *doc = NULL, *k, *headers, *v;
+	json_t *doc = NULL, *k, *headers, *v, *xf;
 	const char *name;
 	size_t i;
 	int64_t now = clock_now_ms();
@@ -277,6 +278,12 @@ static void dep_load(struct dispatch *d, struct dep *dep)
 		struct curl_slist *n = curl_slist_append(dep->headers, line);
 		if (n)
 			dep->headers = n;
+	}
+	xf = json_object_get(doc, "_transformation");
+	if (json_is_true(json_object_get(xf, "enabled")) && json_str(xf, "code")) {
+		dep->xf_code = json_str(xf, "code");
+		snprintf(dep->xf_key, sizeof(dep->xf_key), "%s#%lld", dep->id,
+			 (long long)json_integer_value(json_object_get(xf, "version")));
 	}
 	dep->format = format_parse(json_str(doc, "format"));
 	if (dep->format < 0)
@@ -388,7 +395,7 @@ static void record_attempt(struct dispatch *d, struct dreq *rq, int code, const 
 	snprintf(a->msg, sizeof(a->msg), "%s", rq->job->msg->id);
 	snprintf(a->endpoint, sizeof(a->endpoint), "%s", rq->job->endpoint);
 	snprintf(a->app, sizeof(a->app), "%s", rq->job->msg->app);
-	a->url = strdup(rq->dep->url ? rq->dep->url : "");
+	a->url = strdup(rq->xf.url ? rq->xf.url : rq->dep->url ? rq->dep->url : "");
 	a->response = error ? strdup(error) : buf_detach(&rq->resp, NULL);
 	a->status = o->attempt_status;
 	a->code = code;
@@ -418,6 +425,8 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 	j->attempts++;
 	outcome_decide(code, rq->retry_after[0] ? rq->retry_after : NULL, dep->accept_3xx, j->attempts,
 		       &d->cfg.schedule, now, r, &o);
+	if (rq->canceled) /* the transformation said not to send: settled, not failed */
+		o = (struct outcome){.attempt_status = MSG_CANCELED, .delivery_status = MSG_CANCELED};
 	record_attempt(d, rq, code, error, &o, now);
 	if (bus_active()) {
 		char ts[40];
@@ -429,12 +438,13 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 				      "responseStatusCode", code, "error", error, "timestamp", ts));
 	}
 	atomic_fetch_add(&d->attempts, 1);
-	if (rq->easy) {
-		dep->inflight--;
-		atomic_fetch_sub(&d->inflight, 1);
-	}
+	/* every request pump admitted took a slot, sent or not */
+	dep->inflight--;
+	atomic_fetch_sub(&d->inflight, 1);
 	enum breaker_state before = breaker_state(&dep->breaker);
-	if (o.counts_as_failure)
+	if (!rq->easy)
+		breaker_release(&dep->breaker); /* never sent: says nothing about the endpoint */
+	else if (o.counts_as_failure)
 		breaker_failure(&dep->breaker, now);
 	else
 		breaker_success(&dep->breaker, now);
@@ -444,12 +454,14 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 	}
 	metrics_attempt(code,
 			o.delivery_status == MSG_SUCCESS ? OUTCOME_SUCCEEDED
-			: o.delivery_status == MSG_PENDING ? OUTCOME_RETRYING
-							   : OUTCOME_FAILED,
+			: o.delivery_status == MSG_PENDING  ? OUTCOME_RETRYING
+			: o.delivery_status == MSG_CANCELED ? OUTCOME_CANCELED
+							    : OUTCOME_FAILED,
 			now - id_time_ms(j->msg->id), (clock_mono_us() - rq->start_us) / 1000);
 	if (o.disable)
 		disable_endpoint(d, dep, "the endpoint answered 410 Gone");
-	else if (o.counts_as_failure && breaker_failing_for(&dep->breaker, now) > d->cfg.disable_after_ms)
+	else if (rq->easy && o.counts_as_failure &&
+		 breaker_failing_for(&dep->breaker, now) > d->cfg.disable_after_ms)
 		disable_endpoint(d, dep, "failing continuously past the disable period");
 	req_free(rq);
 	if (o.delivery_status == MSG_PENDING) {
@@ -457,7 +469,8 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 		j->due = o.next_at;
 		schedule(d, j);
 	} else {
-		atomic_fetch_add(o.delivery_status == MSG_SUCCESS ? &d->succeeded : &d->failed, 1);
+		if (o.delivery_status != MSG_CANCELED)
+			atomic_fetch_add(o.delivery_status == MSG_SUCCESS ? &d->succeeded : &d->failed, 1);
 		job_free(j);
 	}
 	pump(d, dep);
@@ -650,10 +663,13 @@ int dispatch_start(const struct dispatch_config *cfg, struct dispatch **out)
 	uv_timer_init(&d->loop, &d->retry_timer);
 	d->retry_timer.data = d;
 	rc = req_multi_init(d);
+	if (rc == 0)
+		rc = transform_cache_new(NULL, 0, &d->xf);
 	if (rc == 0 && pthread_create(&d->thread, NULL, loop_main, d) != 0)
 		rc = HK_ENOMEM;
 	if (rc < 0) {
 		req_multi_release(d);
+		transform_cache_free(d->xf);
 		uv_loop_close(&d->loop);
 		free(d);
 		return rc;
@@ -703,6 +719,7 @@ void dispatch_stop(struct dispatch *d)
 		job_free(heap_pop(&d->retries));
 	heap_release(&d->retries);
 	map_release(&d->deps, dep_free);
+	transform_cache_free(d->xf);
 	pthread_mutex_destroy(&d->mu);
 	free(d);
 }
