@@ -17,7 +17,9 @@
 #include "core/codec.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "deliver/dispatch.h"
 #include "deliver/format.h"
+#include "deliver/health.h"
 
 #define EP_DESC_MAX 4096
 #define EP_CHANNELS_MAX 10
@@ -267,9 +269,15 @@ static void ep_list(struct api_req *r)
 
 static void ep_get(struct api_req *r)
 {
-	json_t *ep = ep_load(r, NULL);
+	json_t *ep = ep_load(r, NULL), *out;
 	if (ep) {
-		api_json(r, 200, api_public(ep));
+		out = api_public(ep);
+		if (api_dispatch(r)) {
+			json_t *h = health_json(dispatch_health(api_dispatch(r)), json_str(ep, "id"));
+			json_object_set_new(out, "health", h ? h : json_pack("{s:s,s:i}", "circuit", "closed",
+									  "consecutiveFailures", 0));
+		}
+		api_json(r, 200, out);
 		json_decref(ep);
 	}
 }

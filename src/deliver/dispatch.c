@@ -217,6 +217,11 @@ void dispatch_config_changed(struct dispatch *d)
 	atomic_fetch_add(&d->gen, 1);
 }
 
+struct health *dispatch_health(struct dispatch *d)
+{
+	return &d->health;
+}
+
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)
 {
 	out->attempts = atomic_load(&d->attempts);
@@ -452,6 +457,9 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 		atomic_fetch_sub(&d->circuit[before], 1);
 		atomic_fetch_add(&d->circuit[breaker_state(&dep->breaker)], 1);
 	}
+	if (rq->easy)
+		health_record(&d->health, dep->id, dep->app, dep->url, !o.counts_as_failure, code, error,
+			      breaker_state_name(breaker_state(&dep->breaker)), now);
 	metrics_attempt(code,
 			o.delivery_status == MSG_SUCCESS ? OUTCOME_SUCCEEDED
 			: o.delivery_status == MSG_PENDING  ? OUTCOME_RETRYING
@@ -655,6 +663,7 @@ int dispatch_start(const struct dispatch_config *cfg, struct dispatch **out)
 		d->cfg.user_agent = "hookd";
 	pthread_mutex_init(&d->mu, NULL);
 	heap_init(&d->retries, offsetof(struct djob, due), offsetof(struct djob, heap_pos));
+	health_init(&d->health);
 	map_init(&d->deps);
 	atomic_init(&d->gen, 1);
 	uv_loop_init(&d->loop);
@@ -719,6 +728,7 @@ void dispatch_stop(struct dispatch *d)
 		job_free(heap_pop(&d->retries));
 	heap_release(&d->retries);
 	map_release(&d->deps, dep_free);
+	health_release(&d->health);
 	transform_cache_free(d->xf);
 	pthread_mutex_destroy(&d->mu);
 	free(d);

@@ -17,6 +17,7 @@
 #include "deliver/breaker.h"
 #include "deliver/bucket.h"
 #include "deliver/dispatch.h"
+#include "deliver/health.h"
 #include "transform/transform.h"
 
 /* a message's bytes, shared by its deliveries */
@@ -99,6 +100,7 @@ struct dispatch {
 	size_t nin;
 
 	struct heap retries;       /* jobs waiting for their due time */
+	struct health health;      /* what the API shows of each endpoint */
 	struct map deps;           /* endpoint id -> struct dep */
 	struct transform_cache *xf; /* compiled transformations, loop thread only */
 	atomic_uint_fast64_t gen;  /* endpoint configuration generation */
