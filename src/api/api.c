@@ -515,6 +515,20 @@ static void dashboard(struct api_req *r)
 	ui_serve(r->http);
 }
 
+/* set_request_id answers with the caller's x-request-id (when sane) or a new one */
+static void set_request_id(struct http_req *req)
+{
+	const char *given = http_header(req, "x-request-id");
+	char id[ID_MAX];
+	bool ok = given && *given && strlen(given) <= 128;
+
+	for (const char *p = given; ok && *p; p++)
+		ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f;
+	if (!ok)
+		id_new("req_", id);
+	http_add_header(req, "x-request-id", ok ? given : id);
+}
+
 void api_handle(struct http_req *req, void *arg)
 {
 	struct api *api = arg;
@@ -534,6 +548,7 @@ void api_handle(struct http_req *req, void *arg)
 	r->errors = json_array();
 	req->ctx = r;
 	req->ctx_free = api_req_free;
+	set_request_id(req);
 	if (hook_id(api, req->path)) {
 		api_hook_receive(r, hook_id(api, req->path));
 		return;

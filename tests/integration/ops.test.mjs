@@ -57,3 +57,14 @@ test('/metrics needs the admin token, parses, and counts deliveries', async () =
     assert.ok('due' in stats.json.queue);
   } finally { await h.stop(); h.cleanup(); await rx.close(); }
 });
+
+test('every API answer carries a request id; a sent x-request-id is kept', async () => {
+  const h = await startHookd();
+  try {
+    const a = await api(h, 'GET', '/api/v1/app');
+    assert.match(a.headers.get('x-request-id'), /^req_/);
+    const b = await api(h, 'GET', '/api/v1/nope', { headers: { 'x-request-id': 'trace-42' } });
+    assert.equal(b.headers.get('x-request-id'), 'trace-42');
+    assert.equal(b.status, 404);
+  } finally { await h.stop(); h.cleanup(); }
+});
