@@ -30,6 +30,7 @@
 #include "core/metrics.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
+#include "deliver/opsevent.h"
 #include "deliver/retry.h"
 #include "hooks/runner.h"
 #include "inbound/router.h"
@@ -71,6 +72,10 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "request body limit for command hooks"},
 	{"metrics-listen", "HOOKD_METRICS_LISTEN", NULL, "ADDR", CLI_VALUE,
 	 "also serve /metrics without a token on this address"},
+	{"operational-app", "HOOKD_OPERATIONAL_APP", "hookd-operational", "UID", CLI_VALUE,
+	 "the application whose endpoints receive hookd's operational webhooks"},
+	{"operational-webhook-url", "HOOKD_OPERATIONAL_WEBHOOK_URL", NULL, "URL", CLI_VALUE,
+	 "make that application and an endpoint for this URL at start"},
 	{"tls-cert", "HOOKD_TLS_CERT", NULL, "PATH", CLI_VALUE, "serve HTTPS with this certificate (PEM)"},
 	{"tls-key", "HOOKD_TLS_KEY", NULL, "PATH", CLI_VALUE, "the certificate's private key (PEM)"},
 	{"tls-client-ca", "HOOKD_TLS_CLIENT_CA", NULL, "PATH", CLI_VALUE,
@@ -589,6 +594,11 @@ int cmd_serve(int argc, char **argv)
 	rec.router = router;
 	rec.runner = strcmp(cli_get(&v, "hooks-requeue"), "on") == 0 ? runner : NULL;
 	rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
+	opsevent_init(st, &fan, disp, cli_get(&v, "operational-app"));
+	if (cli_get(&v, "operational-webhook-url") && opsevent_ensure(cli_get(&v, "operational-webhook-url")) < 0) {
+		log_error("cannot set up the operational webhook endpoint");
+		goto out;
+	}
 	ac.store = st;
 	ac.dispatch = disp;
 	ac.fanout = &fan;
@@ -669,6 +679,7 @@ out:
 	if (rec.started)
 		pthread_join(rec.thread, NULL);
 	poller_stop(poller); /* a poll in flight is dropped: its state is as before it */
+	opsevent_shutdown();
 	router_stop(router); /* what it had queued is still "received": routed at the next start */
 	runner_stop(runner); /* unfinished runs stay queued / running: re-queued at the next start */
 	dispatch_stop(disp);

@@ -26,6 +26,7 @@
 #include "core/metrics.h"
 #include "deliver/dispatch_int.h"
 #include "deliver/format.h"
+#include "deliver/opsevent.h"
 #include "deliver/outcome.h"
 
 #define RECOVER_BATCH 1000
@@ -367,6 +368,9 @@ static void disable_endpoint(struct dispatch *d, struct dep *dep, const char *wh
 		return;
 	}
 	log_warnx("endpoint '%s' disabled: %s", dep->id, why);
+	opsevent_emit("endpoint.disabled", dep->app,
+		      json_pack("{s:s,s:s,s:s?,s:s}", "appId", dep->app, "endpointId", dep->id,
+				"endpointUid", json_str(dep->doc, "uid"), "reason", why));
 	dep->disabled = true;
 	clock_format_ms(clock_now_ms(), now, sizeof(now));
 	json_object_set_new(doc, "disabled", json_true());
@@ -419,6 +423,34 @@ static void record_attempt(struct dispatch *d, struct dreq *rq, int code, const 
 
 static void pump(struct dispatch *d, struct dep *dep);
 
+/*
+ * announce sends the operational webhooks an attempt calls for: failing
+ * after the OPSEVENT_FAILING_AFTER-th failure, exhausted when no attempt is
+ * left, recovered on a success after failing was announced.
+ */
+static void announce(struct dispatch *d, struct dreq *rq, const struct outcome *o, int64_t now)
+{
+	const struct djob *j = rq->job;
+	const char *type = NULL;
+	char ts[40];
+	(void)d;
+
+	if (o->delivery_status == MSG_FAIL)
+		type = "message.attempt.exhausted";
+	else if (o->delivery_status == MSG_PENDING && j->attempts == OPSEVENT_FAILING_AFTER)
+		type = "message.attempt.failing";
+	else if (o->delivery_status == MSG_SUCCESS && j->attempts > OPSEVENT_FAILING_AFTER)
+		type = "message.attempt.recovered";
+	if (!type)
+		return;
+	clock_format_ms(now, ts, sizeof(ts));
+	opsevent_emit(type, j->msg->app,
+		      json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:s,s:s}}", "appId", j->msg->app, "msgId",
+				j->msg->id, "endpointId", j->endpoint, "lastAttempt", "id", rq->attempt_id,
+				"responseStatusCode", rq->last_code, "timestamp", ts, "url",
+				rq->dep->url ? rq->dep->url : ""));
+}
+
 void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char *error)
 {
 	struct djob *j = rq->job;
@@ -428,6 +460,7 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 	double r = (double)(rand() % 10000) / 10000.0;
 
 	j->attempts++;
+	rq->last_code = code;
 	outcome_decide(code, rq->retry_after[0] ? rq->retry_after : NULL, dep->accept_3xx, j->attempts,
 		       &d->cfg.schedule, now, r, &o);
 	if (rq->canceled) /* the transformation said not to send: settled, not failed */
@@ -471,6 +504,7 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 	else if (rq->easy && o.counts_as_failure &&
 		 breaker_failing_for(&dep->breaker, now) > d->cfg.disable_after_ms)
 		disable_endpoint(d, dep, "failing continuously past the disable period");
+	announce(d, rq, &o, now);
 	req_free(rq);
 	if (o.delivery_status == MSG_PENDING) {
 		atomic_fetch_add(&d->retried, 1);

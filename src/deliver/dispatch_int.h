@@ -78,6 +78,7 @@ struct dreq {
 	char *url;              /* owned when the format rewrote the URL */
 	char attempt_id[ID_MAX];
 	int64_t start_us;
+	int last_code;          /* the HTTP status this attempt got (0: none) */
 	struct transform_out xf;        /* what the transformation made of the job */
 	struct curl_slist *xf_headers;  /* its headers, replacing the message's and endpoint's */
 	bool transformed, canceled;
