@@ -34,6 +34,7 @@ struct idem_flight {
 struct api {
 	struct api_config cfg;
 	struct api_route *routes;
+	struct router router;      /* routes, compiled once */
 	size_t nroutes;
 	pthread_mutex_t idem_mu;
 	struct idem_flight *flights;
@@ -561,8 +562,7 @@ void api_handle(struct http_req *req, void *arg)
 			return;
 		}
 	}
-	res = router_match(api->routes, api->nroutes, sizeof(*api->routes), req->method, req->path,
-			   &base, &r->params);
+	res = router_find(&api->router, req->method, req->path, &base, &r->params);
 	rt = (const struct api_route *)base;
 	if (res == ROUTE_NO_PATH) {
 		api_error(r, 404, "not_found", "no route for '%s %s'", req->method, req->path);
@@ -680,6 +680,8 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_poll_routes, api_poll_nroutes);
 	if (rc == 0 && api->cfg.runner)
 		rc = add_routes(api, api_hook_routes, api_hook_nroutes);
+	if (rc == 0 && router_init(&api->router, api->routes, api->nroutes, sizeof(*api->routes)) < 0)
+		rc = HK_ENOMEM;
 	if (rc < 0) {
 		api_free(api);
 		return rc;
@@ -698,6 +700,7 @@ void api_free(struct api *api)
 		free(f);
 	}
 	pthread_mutex_destroy(&api->idem_mu);
+	router_release(&api->router);
 	free(api->routes);
 	free(api);
 }
