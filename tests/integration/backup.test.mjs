@@ -42,7 +42,7 @@ test('the installed systemd unit verifies, and hookd sends READY=1 to $NOTIFY_SO
     const env = { ...process.env };
     for (const k of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'BUILD', 'HOOKD_BIN', 'HOOKD_OUT', 'CC', 'OPT', 'LDFLAGS']) delete env[k];
     const root = new URL('../..', import.meta.url).pathname;
-    execFileSync('make', ['-C', root, '--no-print-directory', 'install', `PREFIX=${prefix}`], { env, stdio: 'ignore' });
+    execFileSync('make', ['-C', root, '--no-print-directory', '-o', BIN, 'install', `PREFIX=${prefix}`, `HOOKD_OUT=${BIN}`], { env, stdio: 'ignore' });
     const unit = join(prefix, 'lib/systemd/system/hookd.service');
     assert.ok(existsSync(unit));
     const text = readFileSync(unit, 'utf8');
