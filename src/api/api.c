@@ -190,6 +190,12 @@ void api_fail(struct api_req *r, int rc, const char *what)
 		http_add_header(r->http, "Retry-After", "1");
 		api_error(r, 503, "unavailable", "the server is shutting down");
 		break;
+	case HK_EIO:
+	case HK_EDB:
+		/* the store cannot write now (a full disk, a failing device): nothing was accepted */
+		http_add_header(r->http, "Retry-After", "5");
+		api_error(r, 503, "storage_unavailable", "%s could not be stored: %s", what, hk_strerror(rc));
+		break;
 	default:
 		api_error(r, 500, "internal", "%s: %s", what, hk_strerror(rc));
 	}

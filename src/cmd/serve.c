@@ -526,6 +526,7 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (answered 503), not death */
 
 	rc = store_open(cli_get(&v, "db"), &st, err, sizeof(err));
 	if (rc < 0) {

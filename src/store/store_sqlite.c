@@ -111,6 +111,10 @@ int sq_db_err(sqlite3 *db, int src, const char *what)
 		return HK_ECONFLICT;
 	if (primary == SQLITE_FULL)
 		return HK_ENOSPACE;
+	if (primary == SQLITE_IOERR) {
+		log_error("sqlite %s failed: %s", what, sqlite3_errmsg(db));
+		return HK_EIO;
+	}
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return HK_EBUSY;
 	log_error("sqlite %s failed: %s", what, sqlite3_errmsg(db));
