@@ -112,11 +112,17 @@ $(BUILD)/bench/%: bench/%.c
 
 # make install: the binary and its man pages under $(DESTDIR)$(PREFIX)
 MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 install: hookd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 hookd $(DESTDIR)$(PREFIX)/bin/hookd
 	install -m 0644 docs/man/hookd.1 $(DESTDIR)$(MANDIR)/man1/hookd.1
 	install -m 0644 docs/man/hookd-serve.8 $(DESTDIR)$(MANDIR)/man8/hookd-serve.8
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/hookd.service.in > $(DESTDIR)$(UNITDIR)/hookd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/hookd.service
+	install -m 0644 contrib/hookd.sysusers $(DESTDIR)$(SYSUSERSDIR)/hookd.conf
 
 # make fuzz: every libFuzzer target for FUZZ_TIME seconds, on a copy of its committed corpus
 fuzz-bins: $(FUZZ_SRC:%.c=$(BUILD)/%)

@@ -13,7 +13,7 @@ static const struct {
 	{"serve", cmd_serve},   {"listen", cmd_listen},       {"send", cmd_send},
 	{"tail", cmd_tail},     {"sign", cmd_sign},           {"verify", cmd_verify},
 	{"replay", cmd_replay}, {"endpoints", cmd_endpoints}, {"apps", cmd_apps},
-	{"login", cmd_login},
+	{"login", cmd_login},   {"backup", cmd_backup},
 };
 
 int main(int argc, char **argv)

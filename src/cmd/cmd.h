@@ -25,6 +25,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_endpoints(int argc, char **argv);
 int cmd_apps(int argc, char **argv);
 int cmd_login(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 /* the serve options, also used to generate docs/config.md */
 extern const struct cli_opt cmd_serve_opts[];

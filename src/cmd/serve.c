@@ -28,6 +28,7 @@
 #include "core/id.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/notify.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
 #include "deliver/opsevent.h"
@@ -668,8 +669,10 @@ int cmd_serve(int argc, char **argv)
 		fflush(stdout);
 	}
 	log_info("started, role '%s', database '%s'", role, cli_get(&v, "db"));
+	notify_send("READY=1");
 	sig = wait_signals(&sigs, runner);
 	log_info("stopping on signal %d", sig);
+	notify_send("STOPPING=1");
 	http_server_quiesce(srv);
 	code = 0;
 out:

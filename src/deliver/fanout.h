@@ -28,6 +28,7 @@ struct fanout {
 	struct store *store;
 	pthread_mutex_t mu;
 	struct map apps;        /* app id -> struct fanout_entry */
+	struct map app_docs;    /* app id or uid -> struct fanout_entry holding the document */
 	atomic_uint_fast64_t gen;
 };
 
@@ -39,5 +40,11 @@ void fanout_invalidate(struct fanout *f);
  * endpoint documents, from the cache or the store.
  */
 int fanout_endpoints(struct fanout *f, const char *app_id, json_t **out);
+
+/*
+ * fanout_app finds an application by id or uid through the same cache (a
+ * publish reads its application on every call); *out is the caller's copy.
+ */
+int fanout_app(struct fanout *f, const char *key, json_t **out);
 
 #endif

@@ -659,6 +659,51 @@ out:
 	return rc;
 }
 
+/*
+ * sqlite_backup copies path to dest page by page from one read snapshot:
+ * the server's writer goes on meanwhile (WAL), and the copy holds exactly
+ * what was committed when the backup began.
+ */
+int sqlite_backup(const char *path, const char *dest, char *err, size_t errlen)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *b = NULL;
+	int src_rc, rc = HK_EDB;
+
+	if (access(dest, F_OK) == 0) {
+		snprintf(err, errlen, "'%s' exists: hookd does not overwrite a backup", dest);
+		return HK_ECONFLICT;
+	}
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open '%s' or '%s': %s", path, dest,
+			 sqlite3_errmsg(dst ? dst : src));
+		goto out;
+	}
+	sqlite3_busy_timeout(src, 5000);
+	b = sqlite3_backup_init(dst, "main", src, "main");
+	if (!b) {
+		snprintf(err, errlen, "cannot back up '%s': %s", path, sqlite3_errmsg(dst));
+		goto out;
+	}
+	/* one step: the copy comes from a single read transaction, so it is consistent */
+	src_rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (src_rc != SQLITE_DONE) {
+		snprintf(err, errlen, "backup of '%s' failed: %s", path, sqlite3_errstr(src_rc));
+		goto out;
+	}
+	rc = sq_exec(dst, "PRAGMA journal_mode=DELETE");
+	if (rc < 0)
+		snprintf(err, errlen, "cannot finish '%s'", dest);
+out:
+	sqlite3_close(src);
+	sqlite3_close(dst);
+	if (rc < 0)
+		unlink(dest);
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
