@@ -63,7 +63,8 @@ void cmd_usage(FILE *out);
 
 /* every subcommand's table but serve's (each defined beside its command) */
 extern const struct cmd_spec cmd_listen_spec, cmd_sign_spec, cmd_verify_spec, cmd_login_spec,
-	cmd_send_spec, cmd_tail_spec, cmd_apps_spec, cmd_endpoints_spec, cmd_replay_spec;
+	cmd_send_spec, cmd_tail_spec, cmd_apps_spec, cmd_endpoints_spec, cmd_replay_spec,
+	cmd_backup_spec;
 
 /*
  * cmd_markdown prints the configuration reference (docs/config.md) from the

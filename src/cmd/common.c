@@ -101,7 +101,7 @@ void cmd_markdown(FILE *out)
 {
 	static const struct cmd_spec *const specs[] = {
 		&cmd_listen_spec, &cmd_sign_spec, &cmd_verify_spec, &cmd_login_spec, &cmd_send_spec,
-		&cmd_tail_spec,   &cmd_apps_spec, &cmd_endpoints_spec, &cmd_replay_spec,
+		&cmd_tail_spec,   &cmd_apps_spec, &cmd_endpoints_spec, &cmd_replay_spec, &cmd_backup_spec,
 	};
 
 	fprintf(out,
