@@ -31,7 +31,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 FUZZ_TIME ?= 10
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*_fuzz.c))
 
-.PHONY: all deps run test unit unit-bins integration check clean install bench fuzz fuzz-bins bench-bins
+.PHONY: all deps run test unit unit-bins integration check clean install bench fuzz fuzz-bins bench-bins docs
 all: $(HOOKD_OUT)
 
 deps:
@@ -132,6 +132,11 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 		OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" fuzz-bins
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_TIME)
+
+# make docs: docs/config.md, printed by the binary from its own option tables
+# (tests/integration/docs.test.mjs fails when the committed file differs)
+docs: $(HOOKD_OUT)
+	$(abspath $(HOOKD_OUT)) help --markdown > docs/config.md
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz hookd

@@ -13,7 +13,7 @@ static const struct cli_opt backup_opts[] = {
 	{"db", "HOOKD_DB", "sqlite:./hookd.db", "URL", CLI_VALUE, "the database to copy (sqlite:PATH)"},
 };
 
-static const struct cmd_spec backup_spec = {
+const struct cmd_spec cmd_backup_spec = {
 	"backup", "backup PATH", "Copy the database, consistently, while hookd runs.",
 	backup_opts, sizeof(backup_opts) / sizeof(backup_opts[0]), 1, 1,
 };
@@ -22,12 +22,12 @@ int cmd_backup(int argc, char **argv)
 {
 	struct cli_vals v;
 	char err[512] = "";
-	int code = cmd_args(&backup_spec, argc, argv, &v);
+	int code = cmd_args(&cmd_backup_spec, argc, argv, &v);
 
 	if (code >= 0)
 		return code;
 	if (store_backup(cli_get(&v, "db"), v.args[0], err, sizeof(err)) < 0)
-		return cmd_fail(&backup_spec, "%s", err);
+		return cmd_fail(&cmd_backup_spec, "%s", err);
 	printf("backed up '%s' to '%s' (keep hookd.key with it: the master key is not in the copy)\n",
 	       cli_get(&v, "db"), v.args[0]);
 	return 0;

@@ -91,7 +91,7 @@ const struct cli_opt cmd_serve_opts[] = {
 };
 const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
 
-static const char serve_summary[] = "Run the hookd server: API, delivery and inbound gateway.";
+const char cmd_serve_summary[] = "Run the hookd server: API, delivery and inbound gateway.";
 
 /* db_dir returns the folder of a sqlite: URL's file (malloc'd). */
 static char *db_dir(const char *db)
@@ -488,14 +488,14 @@ int cmd_serve(int argc, char **argv)
 
 	rc = cli_parse(cmd_serve_opts, cmd_serve_nopts, argc, argv, &v, err, sizeof(err));
 	if (rc == 1) {
-		cli_usage(stdout, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
+		cli_usage(stdout, "serve", cmd_serve_summary, cmd_serve_opts, cmd_serve_nopts);
 		return 0;
 	}
 	if (rc < 0 || parse_size(cli_get(&v, "max-body"), &ac.body_limit) < 0 ||
 	    parse_size(cli_get(&v, "threads"), &threads) < 0 ||
 	    parse_size(cli_get(&v, "hooks-max-body"), &hooks_body) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", rc < 0 ? err : "bad number");
-		cli_usage(stderr, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
+		cli_usage(stderr, "serve", cmd_serve_summary, cmd_serve_opts, cmd_serve_nopts);
 		return 2;
 	}
 	role = cli_get(&v, "role");
