@@ -271,7 +271,7 @@ void api_commit_then(struct api_req *r, struct store_write *w, int status, json_
 	c->body = doc ? json_dump_compact(doc, &c->len) : NULL;
 	if (doc && !c->body)
 		goto fail;
-	if (r->idem_owner && status != 204) {
+	if (r->idem_owner) {
 		struct store_op *op = store_write_add(w, SOP_IDEM_PUT);
 		if (!op)
 			goto fail;
@@ -280,7 +280,10 @@ void api_commit_then(struct api_req *r, struct store_write *w, int status, json_
 		op->u.idem.body = malloc(c->len + 1);
 		if (!op->u.idem.key || !op->u.idem.body)
 			goto fail;
-		memcpy(op->u.idem.body, c->body, c->len + 1);
+		if (c->body)
+			memcpy(op->u.idem.body, c->body, c->len + 1);
+		else
+			op->u.idem.body[0] = '\0'; /* a 204: remembered with no body */
 		op->u.idem.len = c->len;
 		op->u.idem.expires = clock_now_ms() + IDEM_TTL_MS;
 	}
@@ -352,7 +355,7 @@ static bool idem_begin(struct api_req *r, const char *token, const char *key)
 	}
 	if (store_idem_get(r->store, r->idem_key, &status, &body, &len) == 0) {
 		pthread_mutex_unlock(&api->idem_mu);
-		http_respond_take(r->http, status, "application/json", body, len);
+		http_respond_take(r->http, status, status == 204 ? NULL : "application/json", body, len);
 		return true;
 	}
 	f = calloc(1, sizeof(*f));
@@ -467,7 +470,7 @@ static bool authorize(struct api_req *r, const struct api_route *rt)
 
 	if (rt->flags & RF_PUBLIC)
 		return true;
-	if (r->read_only && strcmp(r->http->method, "GET") != 0) {
+	if (r->read_only && strcmp(r->http->method, "GET") != 0 && !(rt->flags & RF_ANY_TOKEN)) {
 		api_error(r, 403, "forbidden", "this token is read-only");
 		return false;
 	}
@@ -482,9 +485,15 @@ static bool authorize(struct api_req *r, const struct api_route *rt)
 	same = store_doc_get(r->store, "app", "", app, &doc) == 0 &&
 	       strcmp(json_str(doc, "id"), r->scope_app) == 0;
 	json_decref(doc);
-	if (!same)
+	if (!same) {
 		api_error(r, 404, "not_found", "application not found");
-	return same;
+		return false;
+	}
+	if (rt->flags & RF_ADMIN_WRITE && strcmp(r->http->method, "GET") != 0) {
+		api_error(r, 403, "forbidden", "an application token cannot change its application");
+		return false;
+	}
+	return true;
 }
 
 static bool decode_body(struct api_req *r)
@@ -556,17 +565,16 @@ void api_handle(struct http_req *req, void *arg)
 	req->ctx = r;
 	req->ctx_free = api_req_free;
 	set_request_id(req);
-	if (hook_id(api, req->path)) {
-		api_hook_receive(r, hook_id(api, req->path));
-		return;
-	}
-
 	if (api->cfg.require_client_cert) {
 		const char *why;
 		if (!http_client_cert_ok(req, &why)) {
 			api_error(r, 403, "client_certificate_required", "%s", why);
 			return;
 		}
+	}
+	if (hook_id(api, req->path)) {
+		api_hook_receive(r, hook_id(api, req->path));
+		return;
 	}
 	res = router_find(&api->router, req->method, req->path, &base, &r->params);
 	rt = (const struct api_route *)base;

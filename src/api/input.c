@@ -212,7 +212,7 @@ json_t *api_query_names(struct api_req *r, const char *name)
 			if (valid_name(item, 256))
 				json_array_append_new(out, json_string(item));
 			else
-				api_field_error(r, "query", name, "names may only contain letters, digits, '.', '_' and '-'");
+				api_field_error(r, "query", name, "names may only contain letters, digits and . _ - : / *");
 		}
 		s += n;
 		if (*s == ',')

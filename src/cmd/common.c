@@ -74,7 +74,8 @@ void cmd_usage(FILE *out)
 	fprintf(out,
 		"usage: hookd COMMAND [options]\n\n"
 		"server:\n"
-		"  serve       run the server (API, delivery, inbound gateway)\n\n"
+		"  serve       run the server (API, delivery, inbound gateway)\n"
+		"  backup      copy the database consistently while the server runs\n\n"
 		"local tools:\n"
 		"  listen      receive webhooks locally: print, verify, forward\n"
 		"  sign        print Standard Webhooks headers for a body on stdin\n"

@@ -516,8 +516,19 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
 	}
-	log_init(strcmp(cli_get(&v, "log-format"), "json") == 0 ? LOG_JSON : LOG_TEXT,
-		 strcmp(cli_get(&v, "log-level"), "debug") == 0 ? LOG_DEBUG : LOG_INFO);
+	{
+		static const char *const levels[] = {"debug", "info", "warn", "error"};
+		const char *fmt = cli_get(&v, "log-format"), *lvl = cli_get(&v, "log-level");
+		int level = -1;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(lvl, levels[i]) == 0)
+				level = i;
+		if (level < 0 || (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)) {
+			fprintf(stderr, "hookd serve: --log-format is text or json, --log-level debug, info, warn or error\n");
+			return 2;
+		}
+		log_init(strcmp(fmt, "json") == 0 ? LOG_JSON : LOG_TEXT, (enum log_level)level);
+	}
 
 	/* signals are taken synchronously by this thread; every thread started below inherits the mask */
 	sigemptyset(&sigs);
