@@ -59,6 +59,10 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "requests in flight per endpoint, unless the endpoint sets maxInFlight"},
 	{"disable-after", "HOOKD_DISABLE_AFTER", "5d", "DURATION", CLI_VALUE,
 	 "disable an endpoint that has failed continuously this long"},
+	{"circuit-failures", "HOOKD_CIRCUIT_FAILURES", "5", "N", CLI_VALUE,
+	 "consecutive failures that open an endpoint's circuit"},
+	{"circuit-cooldown", "HOOKD_CIRCUIT_COOLDOWN", "5s", "DURATION", CLI_VALUE,
+	 "first wait before probing an open circuit; it doubles while probes fail, up to 10m"},
 	{"allow-private", "HOOKD_ALLOW_PRIVATE", NULL, NULL, CLI_FLAG,
 	 "allow endpoints on loopback, private and other non-public addresses"},
 	{"allow-cidr", "HOOKD_ALLOW_CIDR", NULL, "CIDR", CLI_LIST,
@@ -370,6 +374,19 @@ static int delivery_config(const struct cli_vals *v, struct dispatch_config *dc,
 		return HK_EINVAL;
 	}
 	dc->max_inflight = (int)inflight;
+	{
+		size_t failures = 0;
+		int64_t cooldown = 0;
+		if (parse_size(cli_get(v, "circuit-failures"), &failures) < 0 || failures < 1 || failures > 1000 ||
+		    parse_duration_ms(cli_get(v, "circuit-cooldown"), &cooldown) < 0 || cooldown < 1 ||
+		    cooldown > 600000) {
+			snprintf(err, errlen, "--circuit-failures must be 1..1000 and --circuit-cooldown at most 10m");
+			return HK_EINVAL;
+		}
+		dc->breaker.failure_threshold = (int)failures;
+		dc->breaker.cooldown_min_ms = cooldown;
+		dc->breaker.cooldown_max_ms = 600000;
+	}
 	addr_policy_init(&dc->policy, cli_flag(v, "allow-private"));
 	n = cli_list(v, "allow-cidr", &cidrs);
 	for (int i = 0; i < n; i++) {
