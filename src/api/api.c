@@ -219,7 +219,8 @@ static bool touches_config(const struct store_write *w)
 	for (size_t i = 0; i < w->nops; i++) {
 		const struct store_op *op = &w->ops[i];
 		if ((op->kind == SOP_DOC_INSERT || op->kind == SOP_DOC_UPDATE || op->kind == SOP_DOC_DELETE) &&
-		    (strcmp(op->u.doc.kind, "endpoint") == 0 || strcmp(op->u.doc.kind, "app") == 0))
+		    (strcmp(op->u.doc.kind, "endpoint") == 0 || strcmp(op->u.doc.kind, "app") == 0 ||
+		     strcmp(op->u.doc.kind, "source") == 0))
 			return true;
 	}
 	return false;
@@ -628,7 +629,8 @@ size_t api_body_limit(const char *method, const char *path, void *arg)
 		if (n < sizeof(key)) {
 			memcpy(key, path + 3, n);
 			key[n] = '\0';
-			if (store_doc_get(api->cfg.store, "source", "", key, &src) == 0) {
+			if ((api->cfg.fanout ? fanout_doc(api->cfg.fanout, "source", key, &src)
+					     : store_doc_get(api->cfg.store, "source", "", key, &src)) == 0) {
 				json_int_t v = json_integer_value(json_object_get(src, "maxBodyBytes"));
 				if (v > 0)
 					limit = (size_t)v;
