@@ -70,6 +70,7 @@ struct journal_ctx {
 	char *dedupe_key;
 	char *event_type;
 	bool verified;
+	bool route;     /* the source has routes: hand the event to the router */
 };
 
 static void journal_done(struct store_write *w, int rc, void *arg)
@@ -80,6 +81,8 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 
 	if (rc == 0) {
 		metrics_inbound(VERDICT_ACCEPTED);
+		if (c->route)
+			router_route(api_router(c->r), c->id, false);
 		if (bus_active()) {
 			char ts[40];
 			clock_format_ms(clock_now_ms(), ts, sizeof(ts));
@@ -87,7 +90,6 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 				    json_pack("{s:s,s:s,s:s?,s:b,s:s}", "id", c->id, "source", c->source,
 					      "eventType", c->event_type, "verified", c->verified, "timestamp", ts));
 		}
-		router_route(api_router(c->r), c->id, false);
 		api_json(c->r, 200, json_pack("{s:s}", "id", c->id));
 	} else if (rc == HK_ECONFLICT &&
 		   store_inbound_dedupe_get(c->r->store, c->source, c->dedupe_key, first) == 0) {
@@ -148,6 +150,9 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	memcpy(in->body, buf_cstr(&r->http->body), r->http->body.len);
 	in->body_len = r->http->body.len;
 	in->verified = reason == NULL;
+	/* a source without routes has nothing to do after the journal */
+	c->route = json_array_size(json_object_get(src, "routes")) > 0;
+	in->status = c->route ? INBOUND_RECEIVED : INBOUND_ROUTED;
 	in->created = clock_now_ms();
 	in->dedupe_expires = in->created + json_integer_value(json_object_get(src, "dedupeWindowSeconds")) * 1000;
 	c->r = r;

@@ -105,6 +105,7 @@ struct store_inbound {
 	char *body;        /* owned */
 	size_t body_len;
 	bool verified;
+	int status;        /* INBOUND_RECEIVED, or INBOUND_ROUTED when there is nothing to route */
 	int64_t created;
 	int64_t dedupe_expires;
 };

@@ -87,7 +87,8 @@ static const char *const migrations[] = {
 
 enum wstmt {
 	W_DOC_INSERT, W_DOC_UPDATE, W_DOC_DELETE, W_DOC_DELETE_CHILDREN,
-	W_IDEM_PUT, W_IDEM_PRUNE, W_META_PUT, W__COUNT
+	W_IDEM_PUT, W_IDEM_PRUNE, W_META_PUT, W_BEGIN, W_COMMIT, W_SAVEPOINT, W_RELEASE, W_ROLLBACK_TO,
+	W__COUNT
 };
 
 static const char *const wsql[W__COUNT] = {
@@ -98,6 +99,12 @@ static const char *const wsql[W__COUNT] = {
 	[W_IDEM_PUT] = "INSERT OR REPLACE INTO idem(key,status,body,expires) VALUES(?,?,?,?)",
 	[W_IDEM_PRUNE] = "DELETE FROM idem WHERE expires < ?",
 	[W_META_PUT] = "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)",
+	/* transaction control, prepared once too: every write opens and closes a savepoint */
+	[W_BEGIN] = "BEGIN IMMEDIATE",
+	[W_COMMIT] = "COMMIT",
+	[W_SAVEPOINT] = "SAVEPOINT w",
+	[W_RELEASE] = "RELEASE w",
+	[W_ROLLBACK_TO] = "ROLLBACK TO w",
 };
 
 static void reader_free_all(struct sqlite_be *be);
@@ -291,16 +298,19 @@ static int sqlite_sync(void *arg)
 
 /* ---- transactions ---- */
 
+static int run_stmt(struct sqlite_be *be, enum wstmt which, const char *what)
+{
+	return sq_step_done(be, be->w[which], what);
+}
+
 static int sqlite_begin(void *arg)
 {
-	struct sqlite_be *be = arg;
-	return sq_exec(be->wdb, "BEGIN IMMEDIATE");
+	return run_stmt(arg, W_BEGIN, "begin");
 }
 
 static int sqlite_commit(void *arg)
 {
-	struct sqlite_be *be = arg;
-	return sq_exec(be->wdb, "COMMIT");
+	return run_stmt(arg, W_COMMIT, "commit");
 }
 
 static void sqlite_rollback(void *arg)
@@ -312,20 +322,18 @@ static void sqlite_rollback(void *arg)
 
 static int sqlite_savepoint(void *arg)
 {
-	struct sqlite_be *be = arg;
-	return sq_exec(be->wdb, "SAVEPOINT w");
+	return run_stmt(arg, W_SAVEPOINT, "savepoint");
 }
 
 static int sqlite_release(void *arg)
 {
-	struct sqlite_be *be = arg;
-	return sq_exec(be->wdb, "RELEASE w");
+	return run_stmt(arg, W_RELEASE, "release");
 }
 
 static void sqlite_rollback_to(void *arg)
 {
-	struct sqlite_be *be = arg;
-	sq_exec(be->wdb, "ROLLBACK TO w; RELEASE w");
+	if (run_stmt(arg, W_ROLLBACK_TO, "rollback to") == 0)
+		run_stmt(arg, W_RELEASE, "release");
 }
 
 /* ---- writes ---- */
