@@ -35,9 +35,57 @@
 static EVP_MAC *hmac_alg;
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
 
+/*
+ * Each thread keeps one HMAC context per digest, initialised with its digest
+ * once: a signature then costs a key set-up and the hashing, not a fetch of
+ * the digest implementation (OpenSSL 3 looks those up by name, under a lock).
+ */
+#define NDIGESTS 3
+static pthread_key_t hmac_key;
+
+static void hmac_ctxs_free(void *p)
+{
+	EVP_MAC_CTX **ctxs = p;
+	for (int i = 0; i < NDIGESTS; i++)
+		EVP_MAC_CTX_free(ctxs[i]);
+	free(ctxs);
+}
+
 static void hmac_fetch(void)
 {
 	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	pthread_key_create(&hmac_key, hmac_ctxs_free);
+}
+
+static int digest_index(const char *digest)
+{
+	return !strcmp(digest, "SHA1") ? 0 : !strcmp(digest, "SHA256") ? 1 : 2;
+}
+
+/* hmac_ctx returns this thread's context for digest, made on first use */
+static EVP_MAC_CTX *hmac_ctx(const char *digest)
+{
+	EVP_MAC_CTX **ctxs = pthread_getspecific(hmac_key);
+	int i = digest_index(digest);
+	OSSL_PARAM params[2];
+
+	if (!ctxs) {
+		ctxs = calloc(NDIGESTS, sizeof(*ctxs));
+		if (!ctxs || pthread_setspecific(hmac_key, ctxs) != 0) {
+			free(ctxs);
+			return NULL;
+		}
+	}
+	if (!ctxs[i]) {
+		ctxs[i] = EVP_MAC_CTX_new(hmac_alg);
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (ctxs[i] && !EVP_MAC_CTX_set_params(ctxs[i], params)) {
+			EVP_MAC_CTX_free(ctxs[i]);
+			ctxs[i] = NULL;
+		}
+	}
+	return ctxs[i];
 }
 
 static bool digest_known(const char *digest)
@@ -49,32 +97,25 @@ int sign_hmac(const char *digest, const void *key, size_t keylen, const struct s
 	      size_t nparts, unsigned char *out, size_t *outlen)
 {
 	static const unsigned char nokey[1];
-	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
-	int rc = HK_EIO;
+	EVP_MAC_CTX *ctx;
 
 	if (!digest_known(digest))
 		return HK_EINVAL;
 	pthread_once(&hmac_once, hmac_fetch);
 	if (!hmac_alg)
 		return HK_EIO;
-	ctx = EVP_MAC_CTX_new(hmac_alg);
+	ctx = hmac_ctx(digest);
 	if (!ctx)
 		return HK_ENOMEM;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
 	/* OpenSSL refuses a NULL key; an empty HMAC key is valid, so pass a real pointer */
-	if (!EVP_MAC_init(ctx, keylen ? key : nokey, keylen, params))
-		goto out;
+	if (!EVP_MAC_init(ctx, keylen ? key : nokey, keylen, NULL))
+		return HK_EIO;
 	for (size_t i = 0; i < nparts; i++)
 		if (parts[i].n && !EVP_MAC_update(ctx, parts[i].p, parts[i].n))
-			goto out;
+			return HK_EIO;
 	if (!EVP_MAC_final(ctx, out, outlen, SIGN_MAC_MAX))
-		goto out;
-	rc = 0;
-out:
-	EVP_MAC_CTX_free(ctx);
-	return rc;
+		return HK_EIO;
+	return 0;
 }
 
 int sign_ed25519_sign(const unsigned char seed[32], const void *msg, size_t len,
