@@ -33,7 +33,15 @@
 const struct cli_opt cmd_serve_opts[] = {
 	{"listen", "HOOKD_LISTEN", "127.0.0.1:8071", "ADDR", CLI_VALUE,
 	 "address and port for the API (port 0 picks a free one)"},
-	{"db", "HOOKD_DB", "sqlite:./hookd.db", "URL", CLI_VALUE, "database: sqlite:PATH"},
+	{"db", "HOOKD_DB", "sqlite:./hookd.db", "URL", CLI_VALUE,
+	 "database: sqlite:PATH, or postgres://user:pass@host:port/db for several nodes on one database"},
+	{"master-key-file", "HOOKD_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
+	 "file holding the key that encrypts secrets at rest (or the key itself in HOOKD_MASTER_KEY);"
+	 " required with PostgreSQL"},
+	{"lease-seconds", "HOOKD_LEASE_SECONDS", "30", "SECONDS", CLI_VALUE,
+	 "PostgreSQL: how long a node's deliveries stay its own after its last heartbeat"},
+	{"retention-days", "HOOKD_RETENTION_DAYS", "30", "DAYS", CLI_VALUE,
+	 "delete attempts, settled messages and inbound events older than this (0: keep all)"},
 	{"token", "HOOKD_TOKEN", NULL, "TOKEN", CLI_VALUE,
 	 "admin bearer token; without one hookd generates one on first start into hookd.token"},
 	{"log-format", "HOOKD_LOG_FORMAT", "text", "text|json", CLI_VALUE, "log line format"},
@@ -59,16 +67,68 @@ const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts
 
 static const char serve_summary[] = "Run the hookd server: API, delivery and inbound gateway.";
 
-/* db_dir returns the folder of a sqlite: URL's file (malloc'd). */
+static bool is_postgres(const char *db)
+{
+	return strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0;
+}
+
+/* db_dir returns the folder of a sqlite: URL's file, or "." for a server (malloc'd). */
 static char *db_dir(const char *db)
 {
 	const char *path = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
-	char *copy = strdup(path), *dir;
+	char *copy, *dir;
+
+	if (is_postgres(db))
+		return strdup(".");
+	copy = strdup(path);
 	if (!copy)
 		return NULL;
 	dir = strdup(dirname(copy));
 	free(copy);
 	return dir;
+}
+
+/* db_shown copies a database URL for logs, with a password replaced by "***" */
+static void db_shown(const char *db, char *out, size_t len)
+{
+	const char *scheme = strstr(db, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = scheme ? memchr(scheme + 3, ':', at ? (size_t)(at - scheme - 3) : 0) : NULL;
+
+	if (!colon) {
+		snprintf(out, len, "%s", db);
+		return;
+	}
+	snprintf(out, len, "%.*s:***%s", (int)(colon - db), db, at);
+}
+
+/*
+ * master_key_present checks that a master key is configured: a readable,
+ * non-empty --master-key-file, or HOOKD_MASTER_KEY. Encryption of secrets
+ * at rest uses it; PostgreSQL keeps secrets off this machine, so it is
+ * required there.
+ */
+static int master_key_present(const char *file, char *err, size_t errlen)
+{
+	const char *env = getenv("HOOKD_MASTER_KEY");
+	FILE *f;
+	char c;
+
+	if (!file) {
+		if (env && *env)
+			return 0;
+		snprintf(err, errlen, "a PostgreSQL database needs a master key:"
+				      " --master-key-file PATH or HOOKD_MASTER_KEY");
+		return HK_EINVAL;
+	}
+	f = fopen(file, "r");
+	if (!f || fread(&c, 1, 1, f) != 1) {
+		snprintf(err, errlen, "cannot read the master key from '%s'", file);
+		if (f)
+			fclose(f);
+		return HK_EINVAL;
+	}
+	fclose(f);
+	return 0;
 }
 
 static int write_token_file(const char *path, const char *token)
@@ -272,6 +332,11 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
 	}
+	if ((is_postgres(cli_get(&v, "db")) || cli_get(&v, "master-key-file")) &&
+	    master_key_present(cli_get(&v, "master-key-file"), err, sizeof(err)) < 0) {
+		fprintf(stderr, "hookd serve: %s\n", err);
+		return 2;
+	}
 	log_init(strcmp(cli_get(&v, "log-format"), "json") == 0 ? LOG_JSON : LOG_TEXT,
 		 strcmp(cli_get(&v, "log-level"), "debug") == 0 ? LOG_DEBUG : LOG_INFO);
 
@@ -347,7 +412,11 @@ int cmd_serve(int argc, char **argv)
 		printf("  admin token: %s\n", token);
 		fflush(stdout);
 	}
-	log_info("started, role '%s', database '%s'", role, cli_get(&v, "db"));
+	{
+		char shown[512];
+		db_shown(cli_get(&v, "db"), shown, sizeof(shown));
+		log_info("started, role '%s', database '%s'", role, shown);
+	}
 	sigwait(&sigs, &sig);
 	log_info("stopping on signal %d", sig);
 	http_server_quiesce(srv);

@@ -110,6 +110,7 @@ static void op_release(struct store_op *op)
 		free(op->u.routed.routed);
 		break;
 	case SOP_SOURCE_COUNT:
+	case SOP_RETAIN:
 	case SOP_IDEM_PRUNE:
 	case SOP_MSG_EXPUNGE:
 	case SOP_DELIVERY_SET:
@@ -278,8 +279,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 	if (strncmp(url, "sqlite:", 7) == 0) {
 		location = url + 7;
 	} else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-		snprintf(err, errlen, "the PostgreSQL backend is not available in this build");
-		return HK_EUNSUPPORTED;
+		ops = &store_pg_ops;
 	}
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -506,4 +506,56 @@ int store_inbound_unrouted_scan(struct store *st, const char *after, int limit, 
 				void *arg)
 {
 	return st->ops->inbound_unrouted_scan(st->be, after, limit, fn, arg);
+}
+
+/* ---- cluster ---- */
+
+int store_node_start(struct store *st, const char *node, int64_t lease_ms, char *err, size_t errlen)
+{
+	int rc = st->ops->node_start(st->be, node, lease_ms, err, errlen);
+	if (rc == 0)
+		log_info("node '%s' holds leases for %lld ms on '%s'", node, (long long)lease_ms,
+			 st->ops->name);
+	return rc;
+}
+
+int store_node_renew(struct store *st, int *live_nodes)
+{
+	*live_nodes = 1;
+	return st->ops->node_renew(st->be, live_nodes);
+}
+
+int store_node_stop(struct store *st)
+{
+	return st->ops->node_stop(st->be);
+}
+
+int store_claim(struct store *st, int limit, int64_t horizon, store_due_fn fn, void *arg)
+{
+	return st->ops->claim(st->be, limit, horizon, fn, arg);
+}
+
+int store_wait(struct store *st, int wake_fd, int timeout_ms)
+{
+	return st->ops->wait(st->be, wake_fd, timeout_ms);
+}
+
+int store_take_tokens(struct store *st, const char *endpoint, int rate, int want, int *granted,
+		      int64_t *valid_ms)
+{
+	*granted = 0;
+	*valid_ms = 1000;
+	if (rate <= 0 || want <= 0)
+		return HK_EINVAL;
+	return st->ops->take_tokens(st->be, endpoint, rate, want, granted, valid_ms);
+}
+
+int store_try_lock(struct store *st, int64_t key)
+{
+	return st->ops->try_lock(st->be, key);
+}
+
+void store_unlock(struct store *st, int64_t key)
+{
+	st->ops->unlock(st->be, key);
 }
