@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "deliver/claim.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
 #include "deliver/retry.h"
@@ -64,6 +65,8 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "allow endpoints in this network even though it is not public (repeatable)"},
 };
 const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
+
+#define RETENTION_INTERVAL_MS (10LL * 60 * 1000)
 
 static const char serve_summary[] = "Run the hookd server: API, delivery and inbound gateway.";
 
@@ -266,10 +269,12 @@ static int delivery_config(const struct cli_vals *v, struct dispatch_config *dc,
 	return 0;
 }
 
-/* recovery re-queues what a previous run left pending, off the start-up path */
+/*
+ * recovery routes what a previous run left unrouted, off the start-up path;
+ * pending deliveries come back through the claim loop.
+ */
 struct recovery {
 	pthread_t thread;
-	struct dispatch *d;
 	struct inbound_router *router;
 	bool started;
 };
@@ -277,8 +282,6 @@ struct recovery {
 static void *recovery_main(void *arg)
 {
 	struct recovery *rec = arg;
-	if (rec->d)
-		dispatch_recover(rec->d);
 	if (rec->router)
 		router_recover(rec->router);
 	return NULL;
@@ -287,6 +290,53 @@ static void *recovery_main(void *arg)
 static void fanout_changed(void *arg)
 {
 	fanout_invalidate(arg);
+}
+
+/* what another node changed reaches this node's caches (claim loop thread) */
+struct caches {
+	struct fanout *fan;
+	struct dispatch *d;
+};
+
+static void caches_changed(void *arg)
+{
+	struct caches *c = arg;
+	fanout_invalidate(c->fan);
+	if (c->d)
+		dispatch_config_changed(c->d);
+}
+
+/* node_id names this process among the nodes sharing a database: host-pid-random */
+static void node_id(char *out, size_t len)
+{
+	char host[64] = "host";
+	unsigned char raw[4];
+	char hex[9];
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	rand_bytes(raw, sizeof(raw));
+	hex_encode(raw, sizeof(raw), hex);
+	snprintf(out, len, "%s-%ld-%s", host, (long)getpid(), hex);
+}
+
+/* cluster_config reads --lease-seconds and --retention-days */
+static int cluster_config(const struct cli_vals *v, int64_t *lease_ms, int *retention_days, char *err,
+			  size_t errlen)
+{
+	size_t lease = 0, days = 0;
+
+	if (parse_size(cli_get(v, "lease-seconds"), &lease) < 0 || lease < 1 || lease > 3600) {
+		snprintf(err, errlen, "--lease-seconds must be between 1 and 3600");
+		return HK_EINVAL;
+	}
+	if (parse_size(cli_get(v, "retention-days"), &days) < 0 || days > 36500) {
+		snprintf(err, errlen, "--retention-days must be a number of days (0: keep everything)");
+		return HK_EINVAL;
+	}
+	*lease_ms = (int64_t)lease * 1000;
+	*retention_days = (int)days;
+	return 0;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -302,6 +352,13 @@ int cmd_serve(int argc, char **argv)
 	struct dispatch *disp = NULL;
 	struct fanout fan;
 	struct recovery rec = {0};
+	struct claim *claim = NULL;
+	struct claim_config cc = {0};
+	struct caches caches = {0};
+	struct store_retention *retention = NULL;
+	char node[160];
+	int64_t lease_ms = 0;
+	int retention_days = 0;
 	struct inbound_router *router = NULL;
 	struct router_config rc_cfg = {0};
 	bool fan_ready = false, deliver;
@@ -328,7 +385,8 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	deliver = strcmp(role, "api") != 0;
-	if (delivery_config(&v, &dc, err, sizeof(err)) < 0) {
+	if (delivery_config(&v, &dc, err, sizeof(err)) < 0 ||
+	    cluster_config(&v, &lease_ms, &retention_days, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
 	}
@@ -361,17 +419,46 @@ int cmd_serve(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	fanout_init(&fan, st);
 	fan_ready = true;
+	/* the claim loop: leases, recovery of pending work, shared limits, other nodes' changes */
+	if (deliver || store_clustered(st)) {
+		node_id(node, sizeof(node));
+		cc.store = st;
+		cc.deliver = deliver;
+		cc.node = node;
+		cc.lease_ms = lease_ms;
+		cc.config_changed = caches_changed;
+		cc.arg = &caches;
+		rc = claim_new(&cc, &claim);
+		if (rc < 0) {
+			log_error("cannot start the claim loop: %s", hk_strerror(rc));
+			goto out;
+		}
+	}
 	if (deliver) {
 		dc.store = st;
 		dc.user_agent = "hookd/" HOOKD_VERSION;
 		dc.endpoint_changed = fanout_changed;
 		dc.arg = &fan;
+		if (store_clustered(st)) {
+			dc.want_tokens = claim_want_tokens;
+			dc.tokens_arg = claim;
+		}
 		rc = dispatch_start(&dc, &disp);
 		if (rc < 0) {
 			log_error("cannot start the dispatcher: %s", hk_strerror(rc));
 			goto out;
 		}
 	}
+	caches.fan = &fan;
+	caches.d = disp;
+	rc = claim ? claim_run(claim, disp) : 0;
+	if (rc < 0) {
+		log_error("cannot start the claim loop: %s", hk_strerror(rc));
+		goto out;
+	}
+	if (retention_days > 0 &&
+	    store_retention_start(st, retention_days, RETENTION_INTERVAL_MS, &retention) < 0)
+		log_warnx("cannot start the retention job");
 	rc_cfg.store = st;
 	rc_cfg.fanout = &fan;
 	rc_cfg.dispatch = disp;
@@ -380,7 +467,6 @@ int cmd_serve(int argc, char **argv)
 		log_error("cannot start the inbound router: %s", hk_strerror(rc));
 		goto out;
 	}
-	rec.d = disp;
 	rec.router = router;
 	rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
 	ac.store = st;
@@ -427,10 +513,15 @@ out:
 		store_drain(st);
 	if (rec.started)
 		pthread_join(rec.thread, NULL);
+	store_retention_stop(retention);
+	claim_stop(claim);   /* no more claims or grants reach the dispatcher */
 	router_stop(router); /* what it had queued is still "received": routed at the next start */
 	dispatch_stop(disp);
 	if (st)
 		store_drain(st); /* attempt records the dispatcher queued */
+	if (st && disp && store_node_stop(st) < 0) /* what is still pending goes to other nodes now */
+		log_warnx("cannot give pending deliveries back; other nodes take them when the lease ends");
+	claim_free(claim);
 	http_server_stop(srv);
 	store_close(st);
 	api_free(api);
