@@ -42,7 +42,7 @@ integration_run() {
   out=$(cd tests/integration && HOOKD_TEST_DB="$db" HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap --test-concurrency=2 ${INTEGRATION_FILES:-} 2>&1)
   [ $? -ne 0 ] && status=1
   mkdir -p tests/out && printf '%s\n' "$out" > "tests/out/integration-$name.tap"
-  printf '%s\n' "$out" | grep -E '^# Subtest|^not ok|^ok|^# (cluster|throttle)' | grep -v '^# Subtest' | sed "s/^/  [$name] /" | head -400
+  printf '%s\n' "$out" | grep -E '^# Subtest|^not ok|^ok|# (cluster|throttle):' | grep -v '^# Subtest' | sed "s/^/  [$name] /" | head -400
   printf '%s\n' "$out" | awk '/^not ok/{bad=1} bad{print} /^ok/{bad=0}' | head -80
   p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
   f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
