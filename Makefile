@@ -27,7 +27,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 FUZZ_TIME ?= 10
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*_fuzz.c))
 
-.PHONY: all deps run test unit unit-bins integration check clean install bench fuzz fuzz-bins
+.PHONY: all deps run test unit unit-bins integration check clean install bench fuzz fuzz-bins bench-bins
 all: $(HOOKD_OUT)
 
 deps:
@@ -78,6 +78,33 @@ check:
 	@$(MAKE) --no-print-directory BUILD=build-asan HOOKD_OUT=build-asan/hookd CC=clang \
 		OPT="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-asan/hookd unit-bins
 	@BUILD=build-asan HOOKD_BIN=build-asan/hookd ASAN_OPTIONS=detect_leaks=1 tests/run.sh
+
+# make bench: the delivery engine's benchmark (bench/run.sh), figures in bench/results.md
+BENCH_BIN := $(BUILD)/bench/sink $(BUILD)/bench/blast $(BUILD)/bench/pub
+
+bench:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory $(HOOKD_OUT) bench-bins
+	@bench/run.sh
+
+bench-bins: $(BENCH_BIN)
+
+$(BUILD)/bench/sink: bench/sink.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -o $@ $< -lpthread
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(shell pkg-config --cflags libcurl) -o $@ $< \
+		$(shell pkg-config --libs libcurl)
+
+# make install: the binary and its man pages under $(DESTDIR)$(PREFIX)
+MANDIR   ?= $(PREFIX)/share/man
+install: hookd
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 hookd $(DESTDIR)$(PREFIX)/bin/hookd
+	install -m 0644 docs/man/hookd.1 $(DESTDIR)$(MANDIR)/man1/hookd.1
+	install -m 0644 docs/man/hookd-serve.8 $(DESTDIR)$(MANDIR)/man8/hookd-serve.8
 
 # make fuzz: every libFuzzer target for FUZZ_TIME seconds, on a copy of its committed corpus
 fuzz-bins: $(FUZZ_SRC:%.c=$(BUILD)/%)

@@ -6,31 +6,39 @@
 
 #include "cmd/cmd.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: hookd COMMAND [options]\n\n"
-		     "commands:\n"
-		     "  serve     run the server (API, delivery, inbound gateway)\n"
-		     "  version   print the version\n"
-		     "  help      show this help\n\n"
-		     "Run 'hookd COMMAND --help' for a command's options.\n");
-}
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{"serve", cmd_serve},   {"listen", cmd_listen},       {"send", cmd_send},
+	{"tail", cmd_tail},     {"sign", cmd_sign},           {"verify", cmd_verify},
+	{"replay", cmd_replay}, {"endpoints", cmd_endpoints}, {"apps", cmd_apps},
+	{"login", cmd_login},
+};
 
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
 
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argc - 2, argv + 2);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("hookd %s\n", HOOKD_VERSION);
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		usage(stdout);
+		/* "hookd help send" is "hookd send --help" */
+		if (argc > 2)
+			for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+				if (strcmp(argv[2], commands[i].name) == 0) {
+					char *help[] = {(char *)"--help", NULL};
+					return commands[i].run(1, help);
+				}
+		cmd_usage(stdout);
 		return 0;
 	}
 	fprintf(stderr, "hookd: unknown command '%s'\n", cmd);
-	usage(stderr);
+	cmd_usage(stderr);
 	return 2;
 }
