@@ -167,3 +167,31 @@ test('two nodes share an endpoint throttleRate of 50/s', pgOnly, async (t) => {
     await rx.close();
   }
 });
+
+test('idempotency keys and eventIds hold across nodes under concurrency', pgOnly, async () => {
+  const nodes = await startNodes(2);
+  try {
+    const [a, b] = nodes;
+    assert.equal((await api(a, 'POST', '/api/v1/app', { body: { name: 'Idem', uid: 'idem' } })).status, 201);
+    const K = 25;
+    const pub = (h, i, extra = {}) => api(h, 'POST', '/api/v1/app/idem/msg', {
+      body: { eventType: 'i.t', payload: { i } , ...extra.body }, headers: extra.headers || {},
+    });
+    // the same key sent to both nodes at once: one message, the same answer from both
+    const pairs = await Promise.all(Array.from({ length: K }, (_, i) =>
+      Promise.all([a, b].map((h) => pub(h, i, { headers: { 'idempotency-key': `same-${i}` } })))));
+    for (const [x, y] of pairs) {
+      assert.equal(x.status, 202);
+      assert.equal(y.status, 202);
+      assert.equal(x.json.id, y.json.id);
+    }
+    // the same eventId at once: one accepted, the other a conflict
+    const ev = await Promise.all(Array.from({ length: K }, (_, i) =>
+      Promise.all([a, b].map((h) => pub(h, i, { body: { eventId: `evt-${i}` } })))));
+    for (const [x, y] of ev) assert.deepEqual([x.status, y.status].sort(), [202, 409]);
+    const list = await api(a, 'GET', '/api/v1/app/idem/msg?limit=250');
+    assert.equal(list.json.data.length, 2 * K);
+  } finally {
+    await stopAll(nodes);
+  }
+});
