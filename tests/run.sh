@@ -35,22 +35,33 @@ suite_unit() {
   done
 }
 
+# integration_files: the test files, the heavy cluster tests last and on their own
+integration_batches() {
+  if [ -n "${INTEGRATION_FILES:-}" ]; then echo "$INTEGRATION_FILES"; return; fi
+  (cd tests/integration && ls *.test.mjs | grep -v '^cluster\.test\.mjs$' | tr '\n' ' '; echo)
+  [ -f tests/integration/cluster.test.mjs ] && echo cluster.test.mjs
+}
+
 # integration_run BACKEND DBURL: the node test files against hookd on one backend
 integration_run() {
-  local name=$1 db=$2 out p f s
+  local name=$1 db=$2 out files p f s n=0
   echo "-- integration on $name"
-  out=$(cd tests/integration && HOOKD_TEST_DB="$db" HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap --test-concurrency=2 ${INTEGRATION_FILES:-} 2>&1)
-  [ $? -ne 0 ] && status=1
-  mkdir -p tests/out && printf '%s\n' "$out" > "tests/out/integration-$name.tap"
-  printf '%s\n' "$out" | grep -E '^# Subtest|^not ok|^ok|# (cluster|throttle):' | grep -v '^# Subtest' | sed "s/^/  [$name] /" | head -400
-  printf '%s\n' "$out" | awk '/^not ok/{bad=1} bad{print} /^ok/{bad=0}' | head -80
-  p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
-  f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
-  s=$(printf '%s\n' "$out" | sed -n 's/^# skipped \([0-9]*\)/\1/p' | tail -1)
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0}))
-  skipped=$((skipped + ${s:-0}))
-  [ -z "${p:-}" ] && failed=$((failed + 1))
+  while read -r files; do
+    [ -n "$files" ] || continue
+    n=$((n + 1))
+    out=$(cd tests/integration && HOOKD_TEST_DB="$db" HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap --test-concurrency=2 $files 2>&1)
+    [ $? -ne 0 ] && status=1
+    mkdir -p tests/out && printf '%s\n' "$out" > "tests/out/integration-$name-$n.tap"
+    printf '%s\n' "$out" | grep -E '^# Subtest|^not ok|^ok|# (cluster|throttle):' | grep -v '^# Subtest' | sed "s/^/  [$name] /" | head -400
+    printf '%s\n' "$out" | awk '/^not ok/{bad=1} bad{print} /^ok/{bad=0}' | head -80
+    p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
+    f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
+    s=$(printf '%s\n' "$out" | sed -n 's/^# skipped \([0-9]*\)/\1/p' | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    skipped=$((skipped + ${s:-0}))
+    [ -z "${p:-}" ] && failed=$((failed + 1))
+  done < <(integration_batches)
 }
 
 suite_integration() {

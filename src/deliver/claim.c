@@ -8,7 +8,8 @@
  *     many nodes are alive: in-flight caps are shared among them);
  *   answer the dispatcher's token requests (shared throttleRate);
  *   claim a batch of free pending work when it is time: at start, on a
- *     hookd_work notification, after a full batch, or every poll_ms;
+ *     hookd_work notification, after a full batch, just after another
+ *     node's lease would run out (learned from the heartbeat), or every poll_ms;
  *   sleep in store_wait until the next of these, a notification, or a
  *     token request (an eventfd written by claim_want_tokens).
  * Claiming pauses while the dispatcher already holds a large backlog.
@@ -26,6 +27,7 @@
 #include "deliver/claim.h"
 
 #define CLAIM_BATCH 500
+#define CLAIM_AFTER_EXPIRY_MS 50
 #define CLAIM_BACKLOG_MAX 20000
 #define TOKEN_QUEUE_MAX 4096
 
@@ -156,12 +158,16 @@ static void *claim_main(void *arg)
 	while (!stopping(c)) {
 		int64_t now = mono_ms(), next;
 		uint64_t drained;
+		int64_t expiry_in = -1;
 		int bits, live = 1;
 
 		if (deliver && now >= next_renew) {
-			if (store_node_renew(c->cfg.store, &live) == 0) {
+			if (store_node_renew(c->cfg.store, &live, &expiry_in) == 0) {
 				renewed = now;
 				dispatch_set_nodes(c->d, live);
+				/* claim just after another node's lease would run out: if it died, its work is free */
+				if (expiry_in >= 0 && now + expiry_in + CLAIM_AFTER_EXPIRY_MS < next_claim)
+					next_claim = now + expiry_in + CLAIM_AFTER_EXPIRY_MS;
 			} else if (now - renewed > c->cfg.lease_ms) {
 				log_warnx("node '%s' could not renew its lease for %lld ms: other nodes may take"
 					  " its deliveries", c->cfg.node, (long long)(now - renewed));

@@ -519,10 +519,11 @@ int store_node_start(struct store *st, const char *node, int64_t lease_ms, char 
 	return rc;
 }
 
-int store_node_renew(struct store *st, int *live_nodes)
+int store_node_renew(struct store *st, int *live_nodes, int64_t *expiry_in)
 {
 	*live_nodes = 1;
-	return st->ops->node_renew(st->be, live_nodes);
+	*expiry_in = -1;
+	return st->ops->node_renew(st->be, live_nodes, expiry_in);
 }
 
 int store_node_stop(struct store *st)

@@ -318,7 +318,7 @@ struct store_ops {
 	 * previous run left pending (once, at start).
 	 */
 	int (*node_start)(void *be, const char *node, int64_t lease_ms, char *err, size_t errlen);
-	int (*node_renew)(void *be, int *live_nodes);
+	int (*node_renew)(void *be, int *live_nodes, int64_t *expiry_in);
 	int (*node_stop)(void *be);
 	int (*claim)(void *be, int limit, int64_t horizon, store_due_fn fn, void *arg);
 	int (*wait)(void *be, int wake_fd, int timeout_ms);
@@ -449,8 +449,12 @@ static inline bool store_clustered(const struct store *st)
 	return (st->ops->caps & STORE_CAP_CLUSTER) != 0;
 }
 int store_node_start(struct store *st, const char *node, int64_t lease_ms, char *err, size_t errlen);
-/* store_node_renew extends this node's lease; *live_nodes counts the nodes alive (>= 1) */
-int store_node_renew(struct store *st, int *live_nodes);
+/*
+ * store_node_renew extends this node's lease; *live_nodes counts the nodes
+ * alive (>= 1), *expiry_in is how long until the next other node's lease
+ * runs out unless renewed (ms; -1: no other node), when its work may be free
+ */
+int store_node_renew(struct store *st, int *live_nodes, int64_t *expiry_in);
 int store_node_stop(struct store *st);
 /* store_claim returns how many deliveries it handed to fn, or an error */
 int store_claim(struct store *st, int limit, int64_t horizon, store_due_fn fn, void *arg);

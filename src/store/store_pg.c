@@ -429,24 +429,34 @@ fail:
 	return rc;
 }
 
-/* ---- transactions ---- */
+/*
+ * ---- transactions ----
+ *
+ * Each write runs in a savepoint. Releasing it right away would cost a round
+ * trip per write; nothing runs between one write's release and the next
+ * write's savepoint, so the release is deferred and sent in the same round
+ * trip as the next "SAVEPOINT w", and COMMIT releases the last one.
+ */
 
 static int pg_begin(void *arg)
 {
 	struct pg_be *be = arg;
 	int rc = w_ensure(be);
+	be->sp_held = false;
 	return rc < 0 ? rc : pg_cmd(be->w, "BEGIN");
 }
 
 static int pg_commit(void *arg)
 {
 	struct pg_be *be = arg;
+	be->sp_held = false;
 	return pg_cmd(be->w, "COMMIT");
 }
 
 static void pg_rollback(void *arg)
 {
 	struct pg_be *be = arg;
+	be->sp_held = false;
 	if (PQtransactionStatus(be->w) != PQTRANS_IDLE)
 		pg_cmd(be->w, "ROLLBACK");
 }
@@ -454,20 +464,22 @@ static void pg_rollback(void *arg)
 static int pg_savepoint(void *arg)
 {
 	struct pg_be *be = arg;
-	return pg_cmd(be->w, "SAVEPOINT w");
+	int rc = pg_cmd(be->w, be->sp_held ? "RELEASE w; SAVEPOINT w" : "SAVEPOINT w");
+	be->sp_held = rc == 0;
+	return rc;
 }
 
 static int pg_release(void *arg)
 {
-	struct pg_be *be = arg;
-	return pg_cmd(be->w, "RELEASE w");
+	(void)arg; /* deferred: see above */
+	return 0;
 }
 
 static void pg_rollback_to(void *arg)
 {
 	struct pg_be *be = arg;
-	pg_cmd(be->w, "ROLLBACK TO w");
-	pg_cmd(be->w, "RELEASE w");
+	be->sp_held = false;
+	pg_cmd(be->w, "ROLLBACK TO w; RELEASE w");
 }
 
 /* ---- writes: documents, idempotency, settings ---- */

@@ -40,6 +40,7 @@ struct pg_be {
 	char *url;
 	PGconn *w;               /* the writer's, used by the writer thread only */
 	bool w_prepared;
+	bool sp_held;            /* a write's savepoint is still to be released */
 	pthread_mutex_t pool_mu;
 	pthread_cond_t pool_cv;
 	struct pg_conn *pool;    /* idle read connections */
@@ -147,7 +148,7 @@ int pg_inbound_unrouted_scan(void *be, const char *after, int limit, store_inbou
 
 /* ---- store_pg_node.c ---- */
 int pg_node_start(void *be, const char *node, int64_t lease_ms, char *err, size_t errlen);
-int pg_node_renew(void *be, int *live_nodes);
+int pg_node_renew(void *be, int *live_nodes, int64_t *expiry_in);
 int pg_node_stop(void *be);
 int pg_claim(void *be, int limit, int64_t horizon, store_due_fn fn, void *arg);
 int pg_wait(void *be, int wake_fd, int timeout_ms);

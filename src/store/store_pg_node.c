@@ -107,7 +107,7 @@ int pg_node_start(void *arg, const char *node, int64_t lease_ms, char *err, size
  * its old work may have been claimed by others, which is at-least-once.
  * Dead nodes with no pending work left are forgotten here too.
  */
-int pg_node_renew(void *arg, int *live_nodes)
+int pg_node_renew(void *arg, int *live_nodes, int64_t *expiry_in)
 {
 	struct pg_be *be = arg;
 	struct pgp p = {0};
@@ -123,7 +123,9 @@ int pg_node_renew(void *arg, int *live_nodes)
 			 " gone AS (DELETE FROM node n WHERE n.id <> $1 AND n.alive_until < hookd_now_ms() - 10 * $2"
 			 " AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.owner = n.id AND d.status = 1))"
 			 " SELECT (SELECT fresh FROM me),"
-			 " (SELECT count(*) FROM node WHERE id <> $1 AND alive_until >= hookd_now_ms()) + 1",
+			 " (SELECT count(*) FROM node WHERE id <> $1 AND alive_until >= hookd_now_ms()) + 1,"
+			 " (SELECT min(alive_until) - hookd_now_ms() FROM node WHERE id <> $1"
+			 " AND alive_until >= hookd_now_ms())",
 			 &p, &rc);
 	if (!res)
 		return rc;
@@ -133,6 +135,7 @@ int pg_node_renew(void *arg, int *live_nodes)
 			log_warnx("node '%s' had been taken for dead; its earlier work may be delivered twice",
 				  be->node);
 		*live_nodes = (int)pg_int(res, 0, 1);
+		*expiry_in = pg_text(res, 0, 2) ? pg_int(res, 0, 2) : -1;
 	}
 	PQclear(res);
 	return 0;

@@ -116,7 +116,7 @@ int sq_inbound_unrouted_scan(void *be, const char *after, int limit, store_inbou
 
 /* store_sqlite_node.c: the cluster operations of a single node, and retention */
 int sq_node_start(void *be, const char *node, int64_t lease_ms, char *err, size_t errlen);
-int sq_node_renew(void *be, int *live_nodes);
+int sq_node_renew(void *be, int *live_nodes, int64_t *expiry_in);
 int sq_node_stop(void *be);
 int sq_claim(void *be, int limit, int64_t horizon, store_due_fn fn, void *arg);
 int sq_wait(void *be, int wake_fd, int timeout_ms);

@@ -28,9 +28,10 @@ int sq_node_start(void *arg, const char *node, int64_t lease_ms, char *err, size
 	return 0;
 }
 
-int sq_node_renew(void *arg, int *live_nodes)
+int sq_node_renew(void *arg, int *live_nodes, int64_t *expiry_in)
 {
 	*live_nodes = 1;
+	*expiry_in = -1;
 	return 0;
 }
 
