@@ -379,14 +379,19 @@ static void api_req_free(void *p)
 	free(r);
 }
 
-static int authenticate(struct api_req *r, char token_hash[65])
+static int token_lookup(struct api_req *r, const char *hash);
+
+static int authenticate(struct api_req *r, char token_hash[65], bool query_token)
 {
 	const char *auth = http_header(r->http, "Authorization");
 	const char *tok;
 
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+	if (!auth && query_token && http_query(r->http, "access_token"))
+		tok = http_query(r->http, "access_token");
+	else if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
 		return HK_EAUTH;
-	tok = auth + 7;
+	else
+		tok = auth + 7;
 	while (*tok == ' ')
 		tok++;
 	if (!*tok || strlen(tok) > 1024)
@@ -396,7 +401,68 @@ static int authenticate(struct api_req *r, char token_hash[65])
 		r->scope = SCOPE_ADMIN;
 		return 0;
 	}
-	return HK_EAUTH;
+	return token_lookup(r, token_hash);
+}
+
+/*
+ * token_lookup finds a minted token by the hash of its text (tokens are
+ * documents of kind "token" whose uid is that hash; the text itself is
+ * never stored).
+ */
+static int token_lookup(struct api_req *r, const char *hash)
+{
+	json_t *doc = NULL;
+	json_int_t expires;
+
+	if (store_doc_get(r->store, "token", "", hash, &doc) < 0)
+		return HK_EAUTH;
+	expires = json_integer_value(json_object_get(doc, "_expires"));
+	if (expires && expires < clock_now_ms()) {
+		json_decref(doc);
+		return HK_EAUTH;
+	}
+	r->read_only = json_is_true(json_object_get(doc, "readOnly"));
+	if (json_str(doc, "app")) {
+		r->scope = SCOPE_APP;
+		snprintf(r->scope_app, sizeof(r->scope_app), "%s", json_str(doc, "app"));
+	} else {
+		r->scope = SCOPE_ADMIN;
+	}
+	json_decref(doc);
+	return 0;
+}
+
+/*
+ * authorize applies the token's scope to the route: 403 for what the token
+ * may never do, 404 for another app (so an app token learns nothing of
+ * other apps' ids).
+ */
+static bool authorize(struct api_req *r, const struct api_route *rt)
+{
+	const char *app = route_param(&r->params, "app");
+	json_t *doc = NULL;
+	bool same;
+
+	if (rt->flags & RF_PUBLIC)
+		return true;
+	if (r->read_only && strcmp(r->http->method, "GET") != 0) {
+		api_error(r, 403, "forbidden", "this token is read-only");
+		return false;
+	}
+	if (r->scope != SCOPE_APP)
+		return true;
+	if (!app) {
+		if (rt->flags & RF_APP_READ)
+			return true;
+		api_error(r, 403, "forbidden", "an application token cannot use this route");
+		return false;
+	}
+	same = store_doc_get(r->store, "app", "", app, &doc) == 0 &&
+	       strcmp(json_str(doc, "id"), r->scope_app) == 0;
+	json_decref(doc);
+	if (!same)
+		api_error(r, 404, "not_found", "application not found");
+	return same;
 }
 
 static bool decode_body(struct api_req *r)
@@ -461,10 +527,12 @@ void api_handle(struct http_req *req, void *arg)
 			  req->path);
 		return;
 	}
-	if (!(rt->flags & RF_PUBLIC) && authenticate(r, token_hash) < 0) {
+	if (!(rt->flags & RF_PUBLIC) && authenticate(r, token_hash, rt->flags & RF_QUERY_TOKEN) < 0) {
 		api_error(r, 401, "authentication_failed", "missing or invalid bearer token");
 		return;
 	}
+	if (!authorize(r, rt))
+		return;
 	if (rt->flags & RF_RAW) {
 		rt->fn(r);
 		return;
@@ -548,6 +616,12 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_source_routes, api_source_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_inbound_routes, api_inbound_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_ops_routes, api_ops_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_stream_routes, api_stream_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_auth_routes, api_auth_nroutes);
 	if (rc < 0) {
 		api_free(api);
 		return rc;

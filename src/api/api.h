@@ -37,6 +37,8 @@ typedef void (*api_fn)(struct api_req *r);
 enum api_route_flag {
 	RF_PUBLIC = 1, /* no bearer token */
 	RF_RAW = 2,    /* the body is not JSON for the API: no decoding, no idempotency */
+	RF_QUERY_TOKEN = 4, /* the token may come as ?access_token= (EventSource cannot set headers) */
+	RF_APP_READ = 8,    /* outside any app, but open to app tokens (event type reads, stream) */
 };
 
 struct api_route {
@@ -45,7 +47,13 @@ struct api_route {
 	unsigned flags;
 };
 
-enum api_scope { SCOPE_NONE, SCOPE_ADMIN };
+/*
+ * Scopes: the admin token reaches everything; an app token reaches one
+ * application's routes (another app answers 404, so ids do not leak, and
+ * routes outside any app answer 403 unless marked RF_APP_READ). A read-only
+ * token of either kind may only GET.
+ */
+enum api_scope { SCOPE_NONE, SCOPE_ADMIN, SCOPE_APP };
 
 struct dispatch;
 struct fanout;
@@ -68,6 +76,8 @@ struct api_req {
 	json_t *body;          /* NULL when there was no body */
 	json_t *errors;        /* 422 details collected by the input helpers */
 	enum api_scope scope;
+	bool read_only;
+	char scope_app[ID_MAX]; /* the app an app token is bound to */
 	char idem_key[65];     /* hashed idempotency key, "" when none */
 	bool idem_owner;       /* this request answers for idem_key */
 };
@@ -135,6 +145,17 @@ extern const struct api_route api_source_routes[];
 extern const size_t api_source_nroutes;
 extern const struct api_route api_inbound_routes[];
 extern const size_t api_inbound_nroutes;
+extern const struct api_route api_ops_routes[];
+extern const size_t api_ops_nroutes;
+extern const struct api_route api_auth_routes[];
+extern const size_t api_auth_nroutes;
+extern const struct api_route api_stream_routes[];
+extern const size_t api_stream_nroutes;
+/* api_stream_start/stop run the keep-alive and end every open stream at shutdown */
+void api_stream_start(void);
+void api_stream_stop(void);
+/* api_metrics answers the Prometheus text (also served token-less on --metrics-listen) */
+void api_metrics(struct api_req *r);
 
 /* api_query_time reads an RFC 3339 query parameter (0 when absent) */
 int64_t api_query_time(struct api_req *r, const char *name);

@@ -197,8 +197,8 @@ static void et_delete(struct api_req *r)
 
 const struct api_route api_event_type_routes[] = {
 	{{"POST", "/api/v1/event-type"}, et_create, 0},
-	{{"GET", "/api/v1/event-type"}, et_list, 0},
-	{{"GET", "/api/v1/event-type/{name}"}, et_get, 0},
+	{{"GET", "/api/v1/event-type"}, et_list, RF_APP_READ},
+	{{"GET", "/api/v1/event-type/{name}"}, et_get, RF_APP_READ},
 	{{"PUT", "/api/v1/event-type/{name}"}, et_put, 0},
 	{{"PATCH", "/api/v1/event-type/{name}"}, et_patch, 0},
 	{{"DELETE", "/api/v1/event-type/{name}"}, et_delete, 0},

@@ -13,11 +13,13 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/bus.h"
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "inbound/provider.h"
 #include "inbound/router.h"
 
@@ -51,6 +53,7 @@ static void count(struct api_req *r, const char *source, int rejected, int dupli
 
 static void answer_duplicate(struct api_req *r, const char *source, const char *event)
 {
+	metrics_inbound(VERDICT_DUPLICATE);
 	count(r, source, 0, 1);
 	api_json(r, 200, json_pack("{s:s,s:b}", "id", event, "duplicate", 1));
 }
@@ -59,6 +62,8 @@ struct journal_ctx {
 	struct api_req *r;
 	char id[ID_MAX], source[ID_MAX];
 	char *dedupe_key;
+	char *event_type;
+	bool verified;
 };
 
 static void journal_done(struct store_write *w, int rc, void *arg)
@@ -68,6 +73,14 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 	(void)w;
 
 	if (rc == 0) {
+		metrics_inbound(VERDICT_ACCEPTED);
+		if (bus_active()) {
+			char ts[40];
+			clock_format_ms(clock_now_ms(), ts, sizeof(ts));
+			bus_publish("inbound", NULL, c->source,
+				    json_pack("{s:s,s:s,s:s?,s:b,s:s}", "id", c->id, "source", c->source,
+					      "eventType", c->event_type, "verified", c->verified, "timestamp", ts));
+		}
 		router_route(api_router(c->r), c->id, false);
 		api_json(c->r, 200, json_pack("{s:s}", "id", c->id));
 	} else if (rc == HK_ECONFLICT &&
@@ -77,6 +90,7 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 		api_fail(c->r, rc, "event");
 	}
 	free(c->dedupe_key);
+	free(c->event_type);
 	free(c);
 }
 
@@ -134,6 +148,8 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	memcpy(c->id, in->id, sizeof(c->id));
 	memcpy(c->source, in->source, sizeof(c->source));
 	c->dedupe_key = strdup(dedupe_key);
+	c->event_type = in->event_type ? strdup(in->event_type) : NULL;
+	c->verified = in->verified;
 	if (!c->dedupe_key)
 		goto fail;
 	w->done = journal_done;
@@ -146,14 +162,17 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	w->done = NULL;
 	store_write_free(w);
 	free(c->dedupe_key);
+	free(c->event_type);
 	free(c);
 	api_fail(r, rc, "event");
 	return rc;
 fail:
 	json_decref(headers);
 	store_write_free(w);
-	if (c)
+	if (c) {
 		free(c->dedupe_key);
+		free(c->event_type);
+	}
 	free(c);
 	api_fail(r, rc, "event");
 	return rc;
@@ -200,6 +219,7 @@ static void receive(struct api_req *r)
 	pr.now = clock_now_ms() / 1000;
 
 	if (provider_verify(p, &pc, &pr, reason, sizeof(reason)) < 0) {
+		metrics_inbound(VERDICT_REJECTED);
 		count(r, json_str(src, "id"), 1, 0);
 		log_info("inbound '%s' rejected: %s", json_str(src, "id"), reason);
 		api_error(r, 401, "verification_failed", "%s", reason[0] ? reason : "signature verification failed");

@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "deliver/claim.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
@@ -63,6 +64,8 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "allow endpoints on loopback, private and other non-public addresses"},
 	{"allow-cidr", "HOOKD_ALLOW_CIDR", NULL, "CIDR", CLI_LIST,
 	 "allow endpoints in this network even though it is not public (repeatable)"},
+	{"metrics-listen", "HOOKD_METRICS_LISTEN", NULL, "ADDR", CLI_VALUE,
+	 "also serve /metrics without a token on this address"},
 };
 const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
 
@@ -287,6 +290,40 @@ static void *recovery_main(void *arg)
 	return NULL;
 }
 
+struct gauge_src {
+	struct dispatch *d;
+	struct store *st;
+};
+
+static void read_gauges(struct metrics_gauges *g, void *arg)
+{
+	struct gauge_src *s = arg;
+	struct dispatch_stats ds = {0};
+
+	if (s->d)
+		dispatch_get_stats(s->d, &ds);
+	g->due = ds.queued;
+	g->scheduled = ds.scheduled;
+	g->inflight = ds.inflight;
+	g->circuit_closed = ds.circuit_closed;
+	g->circuit_open = ds.circuit_open;
+	g->circuit_half_open = ds.circuit_half_open;
+	g->endpoints_disabled = ds.disabled;
+	g->store_queue = (int64_t)store_queued(s->st);
+}
+
+/* metrics_only serves /metrics without a token on --metrics-listen */
+static void metrics_only(struct http_req *req, void *arg)
+{
+	(void)arg;
+	if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/metrics") == 0) {
+		struct api_req r = {.http = req};
+		api_metrics(&r);
+		return;
+	}
+	http_respond(req, 404, "application/json", "{\"code\":\"not_found\",\"detail\":\"only /metrics here\"}", 46);
+}
+
 static void fanout_changed(void *arg)
 {
 	fanout_invalidate(arg);
@@ -345,7 +382,8 @@ int cmd_serve(int argc, char **argv)
 	char err[512], hash[65] = "", token[256] = "";
 	struct store *st = NULL;
 	struct api *api = NULL;
-	struct http_server *srv = NULL;
+	struct http_server *srv = NULL, *msrv = NULL;
+	struct gauge_src gsrc = {0};
 	struct http_config hc = {0};
 	struct api_config ac = {0};
 	struct dispatch_config dc = {0};
@@ -486,6 +524,17 @@ int cmd_serve(int argc, char **argv)
 	rc = http_server_start(&hc, &srv);
 	if (rc < 0)
 		goto out;
+	api_stream_start();
+	gsrc.d = disp;
+	gsrc.st = st;
+	metrics_set_gauges(read_gauges, &gsrc);
+	if (cli_get(&v, "metrics-listen")) {
+		struct http_config mc = {.listen = cli_get(&v, "metrics-listen"), .threads = 1,
+					 .body_limit = 4096, .handler = metrics_only};
+		rc = http_server_start(&mc, &msrv);
+		if (rc < 0)
+			goto out;
+	}
 	{
 		char host[256];
 		const char *colon = strrchr(hc.listen, ':');
@@ -496,6 +545,9 @@ int cmd_serve(int argc, char **argv)
 		       http_server_port(srv));
 		printf("  API:         http://%s:%u/api/v1\n", host, http_server_port(srv));
 		printf("  admin token: %s\n", token);
+		if (msrv)
+			printf("  metrics:     %s (port %u, no token)\n", cli_get(&v, "metrics-listen"),
+			       http_server_port(msrv));
 		fflush(stdout);
 	}
 	{
@@ -522,7 +574,11 @@ out:
 	if (st && disp && store_node_stop(st) < 0) /* what is still pending goes to other nodes now */
 		log_warnx("cannot give pending deliveries back; other nodes take them when the lease ends");
 	claim_free(claim);
+	if (srv)
+		api_stream_stop();
+	http_server_stop(msrv);
 	http_server_stop(srv);
+	metrics_set_gauges(NULL, NULL);
 	store_close(st);
 	api_free(api);
 	if (fan_ready)

@@ -25,10 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bus.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "deliver/dispatch_int.h"
 #include "deliver/format.h"
 #include "deliver/outcome.h"
@@ -252,6 +254,10 @@ void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)
 	out->inflight = atomic_load(&d->inflight);
 	out->queued = atomic_load(&d->queued);
 	out->scheduled = atomic_load(&d->scheduled);
+	out->circuit_closed = atomic_load(&d->circuit[BREAKER_CLOSED]);
+	out->circuit_open = atomic_load(&d->circuit[BREAKER_OPEN]);
+	out->circuit_half_open = atomic_load(&d->circuit[BREAKER_HALF_OPEN]);
+	out->disabled = atomic_load(&d->disabled);
 }
 
 /* ---- loop side: endpoints ---- */
@@ -275,6 +281,8 @@ static void dep_load(struct dispatch *d, struct dep *dep)
 	int64_t now = clock_now_ms();
 	int rc = store_doc_get(d->cfg.store, "endpoint", dep->app, dep->id, &doc);
 
+	bool was_disabled = dep->disabled;
+
 	dep_unload(dep);
 	dep->gen = atomic_load(&d->gen);
 	dep->gone = rc < 0;
@@ -283,6 +291,8 @@ static void dep_load(struct dispatch *d, struct dep *dep)
 	dep->doc = doc;
 	dep->url = json_str(doc, "url");
 	dep->disabled = json_is_true(json_object_get(doc, "disabled"));
+	if (dep->disabled != was_disabled)
+		atomic_fetch_add(&d->disabled, dep->disabled ? 1 : -1);
 	json_array_foreach(json_object_get(doc, "_secrets"), i, k) {
 		json_int_t exp = json_integer_value(json_object_get(k, "expires"));
 		if ((exp == 0 || exp > now) && dep->nsecrets < 12)
@@ -324,6 +334,7 @@ static struct dep *dep_get(struct dispatch *d, const char *endpoint, const char 
 		snprintf(dep->app, sizeof(dep->app), "%s", app);
 		bucket_init(&dep->bucket, 0, clock_now_ms());
 		breaker_init(&dep->breaker, endpoint, NULL);
+		atomic_fetch_add(&d->circuit[BREAKER_CLOSED], 1);
 		uv_timer_init(&d->loop, &dep->pump);
 		dep->pump.data = dep;
 		if (map_put(&d->deps, endpoint, dep, NULL) < 0) {
@@ -436,15 +447,34 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 	outcome_decide(code, rq->retry_after[0] ? rq->retry_after : NULL, dep->accept_3xx, j->attempts,
 		       &d->cfg.schedule, now, r, &o);
 	record_attempt(d, rq, code, error, &o, now);
+	if (bus_active()) {
+		char ts[40];
+		clock_format_ms(now, ts, sizeof(ts));
+		bus_publish("attempt", j->msg->app, NULL,
+			    json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:s?,s:s}", "id", rq->attempt_id, "msgId",
+				      j->msg->id, "endpointId", j->endpoint, "app", j->msg->app, "status",
+				      o.attempt_status, "statusText", msg_status_text(o.attempt_status),
+				      "responseStatusCode", code, "error", error, "timestamp", ts));
+	}
 	atomic_fetch_add(&d->attempts, 1);
 	if (rq->easy) {
 		dep->inflight--;
 		atomic_fetch_sub(&d->inflight, 1);
 	}
+	enum breaker_state before = breaker_state(&dep->breaker);
 	if (o.counts_as_failure)
 		breaker_failure(&dep->breaker, now);
 	else
 		breaker_success(&dep->breaker, now);
+	if (breaker_state(&dep->breaker) != before) {
+		atomic_fetch_sub(&d->circuit[before], 1);
+		atomic_fetch_add(&d->circuit[breaker_state(&dep->breaker)], 1);
+	}
+	metrics_attempt(code,
+			o.delivery_status == MSG_SUCCESS ? OUTCOME_SUCCEEDED
+			: o.delivery_status == MSG_PENDING ? OUTCOME_RETRYING
+							   : OUTCOME_FAILED,
+			now - id_time_ms(j->msg->id), (clock_mono_us() - rq->start_us) / 1000);
 	if (o.disable)
 		disable_endpoint(d, dep, "the endpoint answered 410 Gone");
 	else if (o.counts_as_failure && breaker_failing_for(&dep->breaker, now) > d->cfg.disable_after_ms)

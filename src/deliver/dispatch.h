@@ -94,6 +94,7 @@ void dispatch_config_changed(struct dispatch *d);
 struct dispatch_stats {
 	uint64_t attempts, succeeded, failed, retried;
 	int64_t inflight, queued, scheduled;
+	int64_t circuit_closed, circuit_open, circuit_half_open, disabled;
 };
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
 

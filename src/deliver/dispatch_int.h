@@ -111,6 +111,8 @@ struct dispatch {
 	atomic_uint_fast64_t gen;  /* endpoint configuration generation */
 
 	atomic_uint_fast64_t attempts, succeeded, failed, retried;
+	atomic_int_fast64_t circuit[3];   /* endpoints by breaker state */
+	atomic_int_fast64_t disabled;     /* endpoints seen disabled */
 	atomic_int_fast64_t inflight, queued, scheduled;
 };
 

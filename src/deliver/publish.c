@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bus.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/metrics.h"
 #include "deliver/publish.h"
 
 struct publish_after {
@@ -22,6 +24,15 @@ struct publish_after {
 void publish_then(void *arg)
 {
 	struct publish_after *p = arg;
+	if (p) {
+		char ts[40];
+		metrics_published((unsigned)p->n);
+		clock_format_ms(id_time_ms(p->id), ts, sizeof(ts));
+		if (bus_active())
+			bus_publish("message", p->app, NULL,
+				    json_pack("{s:s,s:s,s:s,s:s,s:i}", "id", p->id, "app", p->app, "eventType",
+					      p->event_type, "timestamp", ts, "endpoints", (int)p->n));
+	}
 	if (p && p->d)
 		dispatch_publish(p->d, p->id, p->app, p->event_type, p->payload, p->len, p->headers,
 				 (const char (*)[ID_MAX])p->endpoints, p->n);

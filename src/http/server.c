@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -27,6 +28,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/server.h"
 
 enum req_state { REQ_READING, REQ_HANDLING, REQ_SUSPENDED, REQ_READY, REQ_SENT };
@@ -35,7 +37,20 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_config cfg;
 	unsigned port;
+	atomic_int suspended; /* connections waiting (never stop MHD under them) */
 };
+
+struct http_stream {
+	pthread_mutex_t mu;
+	struct MHD_Connection *conn;
+	struct http_server *srv;
+	http_stream_fn read;
+	void *arg;
+	void (*free_fn)(void *);
+	bool waiting;
+};
+
+static void stream_free(void *cls);
 
 static void set_state(struct http_req *req, enum req_state st)
 {
@@ -114,6 +129,8 @@ static void req_free(struct http_req *req)
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);
 	buf_release(&req->body);
+	if (req->stream)
+		stream_free(req->stream);
 	free(req->path);
 	free(req->raw_uri);
 	free(req->resp_body);
@@ -131,8 +148,10 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (req)
+	if (req) {
+		metrics_http_request(clock_mono_us() - req->start_us);
 		req_free(req);
+	}
 	*con_cls = NULL;
 }
 
@@ -151,15 +170,78 @@ static void fill_remote(struct http_req *req, struct MHD_Connection *conn)
 			  sizeof(req->remote_addr));
 }
 
+/* ---- streams ---- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *s = cls;
+	long n;
+	(void)pos;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->read(s->arg, buf, max);
+	if (n == 0) {
+		/* nothing to send: wait without a thread until http_stream_wake */
+		s->waiting = true;
+		atomic_fetch_add(&s->srv->suspended, 1);
+		MHD_suspend_connection(s->conn);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct http_stream *s = cls;
+	if (s->free_fn)
+		s->free_fn(s->arg);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+struct http_stream *http_respond_stream(struct http_req *req, int status, const char *type,
+					http_stream_fn read, void *arg, void (*free_fn)(void *))
+{
+	struct http_stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	pthread_mutex_init(&s->mu, NULL);
+	s->conn = req->conn;
+	s->srv = req->srv;
+	s->read = read;
+	s->arg = arg;
+	s->free_fn = free_fn;
+	req->stream = s;
+	http_respond_take(req, status, type, NULL, 0);
+	return s;
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->waiting) {
+		s->waiting = false;
+		atomic_fetch_sub(&s->srv->suspended, 1);
+		MHD_resume_connection(s->conn);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
 static enum MHD_Result queue_answer(struct http_req *req, struct MHD_Connection *conn)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(req->resp_len, req->resp_body, MHD_RESPMEM_MUST_FREE);
+	if (req->stream) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, req->stream,
+							 stream_free);
+		req->stream = NULL; /* owned by the response now */
+	} else {
+		resp = MHD_create_response_from_buffer(req->resp_len, req->resp_body, MHD_RESPMEM_MUST_FREE);
+		req->resp_body = NULL; /* owned by MHD now */
+	}
 	if (!resp)
 		return MHD_NO;
-	req->resp_body = NULL; /* owned by MHD now */
 	if (req->resp_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
 	for (int i = 0; i < req->nresp_headers; i++)
@@ -302,6 +384,11 @@ void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	/* MHD must not stop under a suspended connection: give waiters up to 10 s */
+	for (int i = 0; i < 1000 && atomic_load(&srv->suspended) > 0; i++)
+		usleep(10000);
+	if (atomic_load(&srv->suspended) > 0)
+		log_warnx("stopping with %d connections still waiting", atomic_load(&srv->suspended));
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
 	free(srv);
@@ -382,6 +469,7 @@ void http_add_header(struct http_req *req, const char *name, const char *value)
 void http_suspend(struct http_req *req)
 {
 	set_state(req, REQ_SUSPENDED);
+	atomic_fetch_add(&req->srv->suspended, 1);
 	MHD_suspend_connection(req->conn);
 }
 
@@ -392,6 +480,10 @@ bool http_is_suspended(const struct http_req *req)
 
 void http_resume(struct http_req *req)
 {
+	struct http_server *srv = req->srv;
+	struct MHD_Connection *conn = req->conn;
+
 	set_state(req, REQ_READY);
-	MHD_resume_connection(req->conn);
+	MHD_resume_connection(conn);
+	atomic_fetch_sub(&srv->suspended, 1);
 }

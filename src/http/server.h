@@ -62,6 +62,7 @@ struct http_req {
 
 	/* private to server.c */
 	struct http_server *srv;
+	struct http_stream *stream;
 	void *conn;
 	int state;
 	bool too_big;
@@ -101,6 +102,19 @@ void http_respond(struct http_req *req, int status, const char *type, const char
 /* http_respond_take takes ownership of a malloc'd body. */
 void http_respond_take(struct http_req *req, int status, const char *type, char *body, size_t len);
 void http_add_header(struct http_req *req, const char *name, const char *value);
+
+/*
+ * Streaming answers (server-sent events). read() copies up to max bytes of
+ * the body into buf and returns how many; 0 means nothing right now (the
+ * connection then waits, holding no thread, until http_stream_wake); a
+ * negative value ends the body. free_fn(arg) runs when the connection is
+ * done. http_stream_wake may be called from any thread.
+ */
+struct http_stream;
+typedef long (*http_stream_fn)(void *arg, char *buf, size_t max);
+struct http_stream *http_respond_stream(struct http_req *req, int status, const char *type,
+					http_stream_fn read, void *arg, void (*free_fn)(void *));
+void http_stream_wake(struct http_stream *s);
 
 void http_suspend(struct http_req *req);
 bool http_is_suspended(const struct http_req *req);

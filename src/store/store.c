@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/store.h"
 
 #define STORE_BATCH_MAX 4096
@@ -148,6 +149,7 @@ static int apply_write(struct store *st, struct store_write *w)
 
 static void run_batch(struct store *st, struct store_write *batch, size_t n)
 {
+	int64_t t0 = clock_mono_us();
 	int rc = st->ops->begin(st->be);
 	struct store_write *w, *next;
 
@@ -160,6 +162,7 @@ static void run_batch(struct store *st, struct store_write *batch, size_t n)
 		st->stats.failed_commits++;
 		log_error("store commit of %zu writes failed: %s", n, hk_strerror(rc));
 	}
+	metrics_commit((unsigned)n, clock_mono_us() - t0);
 	st->stats.commits++;
 	st->stats.writes += n;
 	if (n > st->stats.batch_max)
@@ -308,6 +311,15 @@ fail:
 	pthread_cond_destroy(&st->idle);
 	free(st);
 	return rc;
+}
+
+size_t store_queued(struct store *st)
+{
+	size_t n;
+	pthread_mutex_lock(&st->mu);
+	n = st->queued;
+	pthread_mutex_unlock(&st->mu);
+	return n;
 }
 
 void store_drain(struct store *st)

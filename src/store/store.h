@@ -355,6 +355,8 @@ struct store {
  * applies migrations. err gets a human reason on failure.
  */
 int store_open(const char *url, struct store **out, char *err, size_t errlen);
+/* store_queued reports how many writes wait for the writer */
+size_t store_queued(struct store *st);
 /* store_drain waits until every queued write has been committed and answered. */
 void store_drain(struct store *st);
 /* store_close drains the writer queue, stops it and closes the database. */

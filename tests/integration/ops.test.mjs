@@ -1,0 +1,59 @@
+// Issue: operations. /metrics parses as Prometheus text and its counters move; /api/v1/stats series.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Svix } from 'svix';
+import { startHookd, api } from './lib/hookd.mjs';
+import { startReceiver } from './lib/receiver.mjs';
+
+// parseProm is a small parser of the text exposition format: samples keyed by name{labels}
+export function parseProm(text) {
+  const samples = new Map();
+  const types = new Map();
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    if (line.startsWith('# TYPE ')) { const [, , name, type] = line.split(' '); types.set(name, type); continue; }
+    if (line.startsWith('#')) continue;
+    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+]+|\+Inf|NaN)$/);
+    if (!m) throw new Error(`not Prometheus text: ${line}`);
+    samples.set(m[1] + (m[2] || ''), Number(m[3]));
+  }
+  return { samples, types };
+}
+
+test('/metrics needs the admin token, parses, and counts deliveries', async () => {
+  const rx = await startReceiver();
+  const h = await startHookd({ args: ['--allow-private', '--metrics-listen', '127.0.0.1:0'] });
+  try {
+    assert.equal((await api(h, 'GET', '/metrics', { token: null })).status, 401);
+    const before = parseProm((await api(h, 'GET', '/metrics')).text);
+    assert.equal(before.types.get('hookd_deliveries_total'), 'counter');
+    assert.equal(before.types.get('hookd_delivery_latency_seconds'), 'histogram');
+    const svix = new Svix(h.token, { serverUrl: h.url });
+    const app = await svix.application.create({ name: 'M' });
+    await svix.endpoint.create(app.id, { url: rx.url });
+    for (let i = 0; i < 5; i++) await svix.message.create(app.id, { eventType: 'm.x', payload: { i } });
+    await rx.waitFor((r) => r.length >= 5);
+    let after;
+    for (let i = 0; i < 20; i++) {
+      after = parseProm((await api(h, 'GET', '/metrics')).text);
+      if (after.samples.get('hookd_deliveries_total{outcome="succeeded"}') >= 5) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(after.samples.get('hookd_messages_published_total') - (before.samples.get('hookd_messages_published_total') || 0), 5);
+    assert.ok(after.samples.get('hookd_deliveries_total{outcome="succeeded"}') >= 5);
+    assert.ok(after.samples.get('hookd_attempts_total{status_class="2xx"}') >= 5);
+    assert.ok(after.samples.get('hookd_delivery_latency_seconds_count') >= 5);
+    assert.ok(after.samples.get('hookd_process_open_fds') > 0);
+    // the separate metrics listener answers without a token
+    const port = h.stdout().match(/metrics: .*\(port (\d+)/)[1];
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(res.status, 200);
+    parseProm(await res.text());
+    const stats = await api(h, 'GET', '/api/v1/stats?bucket=60');
+    assert.equal(stats.status, 200);
+    assert.equal(stats.json.bucketSeconds, 60);
+    const total = stats.json.buckets.reduce((n, b) => n + b.succeeded, 0);
+    assert.ok(total >= 5);
+    assert.ok('due' in stats.json.queue);
+  } finally { await h.stop(); h.cleanup(); await rx.close(); }
+});
