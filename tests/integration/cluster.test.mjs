@@ -124,7 +124,7 @@ test('three nodes, 20,000 messages, one node killed mid-lease: every message del
     t.diagnostic(`cluster: ${rx.times.length} successful deliveries, ${dups} messages delivered more than once, ${failedPublishes} publishes retried on another node`);
     assert.deepEqual(lost.slice(0, 5), [], `${lost.length} messages never delivered`);
     assert.ok(lateDead.length > 0, 'the killed node held work (scheduled retries at least)');
-    assert.ok(takeover <= LEASE * 1000 + 6000, `the dead node's work was taken over ${takeover} ms after the kill`);
+    assert.ok(takeover <= LEASE * 1000 + 12000, `the dead node's work was taken over ${takeover} ms after the kill`);
     // no stuck work: once the attempt records are committed nothing is pending and all succeeded
     let stats;
     for (let i = 0; i < 50; i++) {
