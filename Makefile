@@ -1,7 +1,7 @@
 # hookd - a webhook gateway. `make` builds ./hookd; `make run` starts it; `make test` tests it.
 # Every dependency is found through pkg-config; scripts/deps.sh installs what is missing.
 
-PKGS     := libmicrohttpd libcurl openssl sqlite3 jansson libuv libpq yaml-0.1 lua5.4
+PKGS     := libmicrohttpd libcurl openssl sqlite3 jansson libuv libpq yaml-0.1 lua5.4 gnutls
 CC       ?= cc
 BUILD    ?= build
 WERROR   ?= 0
@@ -19,6 +19,10 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -name main.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# the dashboard: web/ (less its npm folder) becomes one generated C file
+WEB_SRC  := $(sort $(shell find web -type f ! -path 'web/node_modules/*' ! -name 'package*.json' 2>/dev/null))
+WEB_DIRS := $(shell find web -type d ! -path 'web/node_modules*' 2>/dev/null)
+LIB_OBJ  += $(BUILD)/gen/ui_files.o
 UNIT_SRC := $(sort $(shell find tests/unit -name '*_test.c' 2>/dev/null))
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
@@ -35,6 +39,14 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# the folders are prerequisites too, so adding or removing a file regenerates
+$(BUILD)/gen/ui_files.c: scripts/embed.sh $(WEB_SRC) $(WEB_DIRS)
+	@mkdir -p $(dir $@)
+	scripts/embed.sh web $@ $(WEB_SRC)
+
+$(BUILD)/gen/ui_files.o: $(BUILD)/gen/ui_files.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libhookd.a: $(LIB_OBJ)

@@ -35,7 +35,7 @@ for t in "$BIN" "$TOOLS/sink" "$TOOLS/pub"; do
 	[ -x "$t" ] || { echo "pg-nodes: missing '$t' (make hookd bench-bins)" >&2; exit 1; }
 done
 chmod 755 "$WORK"
-echo "bench-master-key" >"$WORK/master.key"
+echo 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff >"$WORK/master.key"
 
 log() { printf 'pg-nodes: %s\n' "$*" >&2; }
 

@@ -5,8 +5,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev
-            libsqlite3-dev libjansson-dev libuv1-dev libpq-dev libyaml-dev liblua5.4-dev)
-test_pkgs=(libcmocka-dev nodejs npm postgresql clang libclang-rt-14-dev wrk sqlite3 curl)
+            libsqlite3-dev libjansson-dev libuv1-dev libpq-dev libyaml-dev liblua5.4-dev libgnutls28-dev)
+test_pkgs=(libcmocka-dev nodejs npm postgresql clang libclang-rt-14-dev wrk sqlite3 curl webhook chromium)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run hookd's test suites and end with one line "N passed, N failed, N skipped".
-# Usage: tests/run.sh [unit|integration|all]   (BUILD selects the build folder)
+# Usage: tests/run.sh [unit|integration|e2e|all]   (integration includes e2e)   (BUILD selects the build folder)
 # The integration suite runs twice: on SQLite, then on a private PostgreSQL server
 # (tests/pg.sh) started here and stopped on exit. HOOKD_TEST_BACKENDS="sqlite" (or
 # "postgres") runs one of the two.
@@ -82,6 +82,23 @@ suite_integration() {
   done
 }
 
+# the dashboard in headless chromium (tests/e2e), counted with the integration suite
+suite_e2e() {
+  local out p f
+  (cd tests/e2e && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --silent --no-audit --no-fund >/dev/null; }) || {
+    echo "e2e: npm ci failed"; failed=$((failed + 1)); status=1; return; }
+  out=$(cd tests/e2e && HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap 2>&1)
+  [ $? -ne 0 ] && status=1
+  mkdir -p tests/out && printf '%s\n' "$out" > tests/out/e2e.tap
+  printf '%s\n' "$out" | grep -E '^ *(not )?ok ' | sed 's/^/  /' | head -100
+  printf '%s\n' "$out" | awk '/^ *not ok/{bad=1} bad{print} /^ *ok/{bad=0}' | head -80
+  p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
+  f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  [ -z "${p:-}" ] && failed=$((failed + 1))
+}
+
 run() {
   local name=$1 t0=$SECONDS
   echo "== $name"
@@ -91,9 +108,10 @@ run() {
 
 case "$what" in
   unit) run unit ;;
-  integration) run integration ;;
-  all) run unit; run integration ;;
-  *) echo "usage: tests/run.sh [unit|integration|all]" >&2; exit 2 ;;
+  integration) run integration; run e2e ;;
+  e2e) run e2e ;;
+  all) run unit; run integration; run e2e ;;
+  *) echo "usage: tests/run.sh [unit|integration|e2e|all]" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
+#include "ui/ui.h"
 
 #define IDEM_TTL_MS (12LL * 3600 * 1000)
 
@@ -39,10 +40,16 @@ struct api {
 };
 
 static void health(struct api_req *r);
+static void dashboard(struct api_req *r);
 
 static const struct api_route api_base_routes[] = {
 	{{"GET", "/api/v1/health"}, health, RF_PUBLIC},
 	{{"GET", "/api/v1/health/ping"}, health, RF_PUBLIC},
+	/* the embedded dashboard (src/ui): static files, no token */
+	{{"GET", "/"}, dashboard, RF_PUBLIC | RF_RAW},
+	{{"GET", "/ui/{file}"}, dashboard, RF_PUBLIC | RF_RAW},
+	{{"GET", "/ui/{dir}/{file}"}, dashboard, RF_PUBLIC | RF_RAW},
+	{{"GET", "/ui/{dir}/{sub}/{file}"}, dashboard, RF_PUBLIC | RF_RAW},
 };
 
 /* ---- small helpers ---- */
@@ -68,6 +75,27 @@ struct dispatch *api_dispatch(struct api_req *r)
 struct inbound_router *api_router(struct api_req *r)
 {
 	return r->api->cfg.router;
+}
+
+struct poller *api_poller(struct api_req *r)
+{
+	return r->api->cfg.poller;
+}
+
+struct runner *api_runner(struct api_req *r)
+{
+	return r->api->cfg.runner;
+}
+
+/* hook_id returns the {id} of a /<prefix>/{id} path, or NULL for any other path */
+static const char *hook_id(const struct api *api, const char *path)
+{
+	size_t n = strlen(api->cfg.hooks_prefix);
+
+	if (!api->cfg.runner || path[0] != '/' || strncmp(path + 1, api->cfg.hooks_prefix, n) != 0 ||
+	    path[n + 1] != '/' || !path[n + 2])
+		return NULL;
+	return path + n + 2;
 }
 
 struct fanout *api_fanout(struct api_req *r)
@@ -495,6 +523,25 @@ static void health(struct api_req *r)
 	api_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+static void dashboard(struct api_req *r)
+{
+	ui_serve(r->http);
+}
+
+/* set_request_id answers with the caller's x-request-id (when sane) or a new one */
+static void set_request_id(struct http_req *req)
+{
+	const char *given = http_header(req, "x-request-id");
+	char id[ID_MAX];
+	bool ok = given && *given && strlen(given) <= 128;
+
+	for (const char *p = given; ok && *p; p++)
+		ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f;
+	if (!ok)
+		id_new("req_", id);
+	http_add_header(req, "x-request-id", ok ? given : id);
+}
+
 void api_handle(struct http_req *req, void *arg)
 {
 	struct api *api = arg;
@@ -514,7 +561,19 @@ void api_handle(struct http_req *req, void *arg)
 	r->errors = json_array();
 	req->ctx = r;
 	req->ctx_free = api_req_free;
+	set_request_id(req);
+	if (hook_id(api, req->path)) {
+		api_hook_receive(r, hook_id(api, req->path));
+		return;
+	}
 
+	if (api->cfg.require_client_cert) {
+		const char *why;
+		if (!http_client_cert_ok(req, &why)) {
+			api_error(r, 403, "client_certificate_required", "%s", why);
+			return;
+		}
+	}
 	res = router_match(api->routes, api->nroutes, sizeof(*api->routes), req->method, req->path,
 			   &base, &r->params);
 	rt = (const struct api_route *)base;
@@ -558,6 +617,8 @@ size_t api_body_limit(const char *method, const char *path, void *arg)
 	size_t limit = api->cfg.body_limit;
 	(void)method;
 
+	if (hook_id(api, path))
+		return api->cfg.hooks_body_limit;
 	while (*path == '/')
 		path++;
 	if (strncmp(path, "in/", 3) == 0) {
@@ -600,6 +661,10 @@ int api_new(const struct api_config *cfg, struct api **out)
 	api->cfg = *cfg;
 	if (!api->cfg.body_limit)
 		api->cfg.body_limit = 1 << 20;
+	if (!api->cfg.hooks_prefix)
+		api->cfg.hooks_prefix = "hooks";
+	if (!api->cfg.hooks_body_limit)
+		api->cfg.hooks_body_limit = api->cfg.body_limit;
 	pthread_mutex_init(&api->idem_mu, NULL);
 	rc = add_routes(api, api_base_routes, sizeof(api_base_routes) / sizeof(api_base_routes[0]));
 	if (rc == 0)
@@ -617,11 +682,17 @@ int api_new(const struct api_config *cfg, struct api **out)
 	if (rc == 0)
 		rc = add_routes(api, api_inbound_routes, api_inbound_nroutes);
 	if (rc == 0)
+		rc = add_routes(api, api_transformation_routes, api_transformation_nroutes);
+	if (rc == 0)
 		rc = add_routes(api, api_ops_routes, api_ops_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_stream_routes, api_stream_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_auth_routes, api_auth_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_poll_routes, api_poll_nroutes);
+	if (rc == 0 && api->cfg.runner)
+		rc = add_routes(api, api_hook_routes, api_hook_nroutes);
 	if (rc < 0) {
 		api_free(api);
 		return rc;

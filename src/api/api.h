@@ -58,14 +58,21 @@ enum api_scope { SCOPE_NONE, SCOPE_ADMIN, SCOPE_APP };
 struct dispatch;
 struct fanout;
 struct inbound_router;
+struct poller;
+struct runner;
 
 struct api_config {
 	struct store *store;
 	struct dispatch *dispatch;    /* NULL on an api-only node */
 	struct fanout *fanout;
 	struct inbound_router *router; /* routes accepted inbound events */
+	struct poller *poller;        /* NULL on a node that does not poll */
 	const char *admin_token_hash; /* hex sha256 of the admin token */
 	size_t body_limit;            /* default request body cap (1 MiB) */
+	bool require_client_cert;     /* mTLS for every route */
+	struct runner *runner;        /* command hooks, or NULL */
+	const char *hooks_prefix;     /* serve hooks at /<prefix>/{id}; NULL: "hooks" */
+	size_t hooks_body_limit;      /* body cap of /<prefix>/{id}; 0: body_limit */
 };
 
 struct api_req {
@@ -145,6 +152,8 @@ extern const struct api_route api_source_routes[];
 extern const size_t api_source_nroutes;
 extern const struct api_route api_inbound_routes[];
 extern const size_t api_inbound_nroutes;
+extern const struct api_route api_transformation_routes[];
+extern const size_t api_transformation_nroutes;
 extern const struct api_route api_ops_routes[];
 extern const size_t api_ops_nroutes;
 extern const struct api_route api_auth_routes[];
@@ -156,6 +165,13 @@ void api_stream_start(void);
 void api_stream_stop(void);
 /* api_metrics answers the Prometheus text (also served token-less on --metrics-listen) */
 void api_metrics(struct api_req *r);
+extern const struct api_route api_poll_routes[];
+extern const size_t api_poll_nroutes;
+extern const struct api_route api_hook_routes[];
+extern const size_t api_hook_nroutes;
+/* api_hook_receive answers /<prefix>/{id}: a command hook (hooks.c) */
+void api_hook_receive(struct api_req *r, const char *id);
+struct runner *api_runner(struct api_req *r);
 
 /* api_query_time reads an RFC 3339 query parameter (0 when absent) */
 int64_t api_query_time(struct api_req *r, const char *name);
@@ -165,6 +181,8 @@ json_t *api_query_names(struct api_req *r, const char *name);
 struct dispatch *api_dispatch(struct api_req *r);
 struct fanout *api_fanout(struct api_req *r);
 struct inbound_router *api_router(struct api_req *r);
+/* api_poller returns the poller to tell of poll source changes, or NULL */
+struct poller *api_poller(struct api_req *r);
 
 /* shared lookups */
 /* api_load_app finds the {app} path parameter; answers 404 itself and returns NULL */

@@ -8,6 +8,7 @@
  *             (expires 0); older ones keep signing until they expire
  *   _headers  {"Name": "value"}                      sent with each delivery
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,7 +18,12 @@
 #include "core/codec.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "deliver/dispatch.h"
+#include "deliver/epdoc.h"
 #include "deliver/format.h"
+#include "deliver/health.h"
+#include "deliver/opsevent.h"
+#include "sign/sign.h"
 
 #define EP_DESC_MAX 4096
 #define EP_CHANNELS_MAX 10
@@ -26,15 +32,6 @@
 #define EP_OLD_KEYS_MAX 10
 #define GRACE_DEFAULT_S 86400
 #define GRACE_MAX_S 604800
-
-/* endpoint_secret_new makes "whsec_" + base64 of 24 random bytes. */
-static void endpoint_secret_new(char out[64])
-{
-	unsigned char raw[24];
-	rand_bytes(raw, sizeof(raw));
-	memcpy(out, "whsec_", 6);
-	base64_encode(raw, sizeof(raw), out + 6);
-}
 
 /* ---- fields ---- */
 
@@ -153,19 +150,6 @@ static void ep_delivery_options(struct api_req *r, json_t *doc, bool patch)
 	}
 }
 
-static json_t *ep_new_doc(const char *app_id)
-{
-	char id[ID_MAX], now[40], secret[64];
-	id_new("ep_", id);
-	api_now_str(now, NULL);
-	endpoint_secret_new(secret);
-	return json_pack("{s:s,s:n,s:s,s:s,s:b,s:n,s:n,s:n,s:n,s:{},s:i,s:s,s:s,s:s,s:[{s:s,s:i}],s:{}}",
-			 "id", id, "uid", "url", "", "description", "", "disabled", 0, "eventTypes",
-			 "filterTypes", "channels", "throttleRate", "metadata", "version", 1,
-			 "createdAt", now, "updatedAt", now, "_app", app_id, "_secrets", "key", secret,
-			 "expires", 0, "_headers");
-}
-
 /* ---- lookups ---- */
 
 /* ep_load finds {ep} within {app}; answers 404 itself. *app_out is optional. */
@@ -189,19 +173,49 @@ static json_t *ep_load(struct api_req *r, json_t **app_out)
 	return ep;
 }
 
+/* an endpoint change to announce as an operational webhook after its commit */
+struct ep_change {
+	const char *type;
+	char app[ID_MAX];
+	json_t *data;
+};
+
+static void ep_change_emit(void *arg)
+{
+	struct ep_change *c = arg;
+	opsevent_emit(c->type, c->app, json_incref(c->data));
+}
+
+static void ep_change_free(void *arg)
+{
+	struct ep_change *c = arg;
+	if (c) {
+		json_decref(c->data);
+		free(c);
+	}
+}
+
 static void ep_write(struct api_req *r, enum store_op_kind kind, json_t *ep, int status, json_t *answer)
 {
 	struct store_write *w = store_write_new(NULL, NULL);
+	struct ep_change *c = calloc(1, sizeof(*c));
 	int64_t now = clock_now_ms();
 
-	if (!w || store_write_doc(w, kind, "endpoint", json_str(ep, "id"), json_str(ep, "_app"),
-				  json_str(ep, "uid"), ep, now, now) < 0) {
+	if (!w || !c || store_write_doc(w, kind, "endpoint", json_str(ep, "id"), json_str(ep, "_app"),
+					json_str(ep, "uid"), ep, now, now) < 0) {
 		store_write_free(w);
+		free(c);
 		json_decref(answer);
 		api_fail(r, HK_ENOMEM, "endpoint");
 		return;
 	}
-	api_commit(r, w, status, answer);
+	c->type = kind == SOP_DOC_INSERT ? "endpoint.created"
+		  : kind == SOP_DOC_DELETE ? "endpoint.deleted"
+					   : "endpoint.updated";
+	snprintf(c->app, sizeof(c->app), "%s", json_str(ep, "_app"));
+	c->data = json_pack("{s:s,s:s,s:s?}", "appId", c->app, "endpointId", json_str(ep, "id"),
+			    "endpointUid", json_str(ep, "uid"));
+	api_commit_then(r, w, status, answer, ep_change_emit, c, ep_change_free);
 }
 
 static void touch(json_t *doc)
@@ -221,7 +235,7 @@ static void ep_create(struct api_req *r)
 
 	if (!app)
 		return;
-	ep = ep_new_doc(json_str(app, "id"));
+	ep = epdoc_new(json_str(app, "id"), NULL);
 	json_decref(app);
 	if (!json_is_object(r->body))
 		api_field_error(r, "body", "url", "field required");
@@ -267,9 +281,15 @@ static void ep_list(struct api_req *r)
 
 static void ep_get(struct api_req *r)
 {
-	json_t *ep = ep_load(r, NULL);
+	json_t *ep = ep_load(r, NULL), *out;
 	if (ep) {
-		api_json(r, 200, api_public(ep));
+		out = api_public(ep);
+		if (api_dispatch(r)) {
+			json_t *h = health_json(dispatch_health(api_dispatch(r)), json_str(ep, "id"));
+			json_object_set_new(out, "health", h ? h : json_pack("{s:s,s:i}", "circuit", "closed",
+									  "consecutiveFailures", 0));
+		}
+		api_json(r, 200, out);
 		json_decref(ep);
 	}
 }
@@ -286,7 +306,7 @@ static void ep_update(struct api_req *r, bool patch)
 		return;
 	rc = store_doc_get(r->store, "endpoint", json_str(app, "id"), key, &ep);
 	if (rc == HK_ENOTFOUND && !patch && valid_uid(key, "ep_", &why)) {
-		ep = ep_new_doc(json_str(app, "id"));
+		ep = epdoc_new(json_str(app, "id"), NULL);
 		json_object_set_new(ep, "uid", json_string(key));
 		kind = SOP_DOC_INSERT;
 		status = 201;
@@ -348,7 +368,7 @@ static void ep_secret_rotate(struct api_req *r)
 	const char *key = api_in_str(r, "key", false, 200), *why;
 	long long grace = api_in_int(r, "gracePeriodSeconds", GRACE_DEFAULT_S, 0, GRACE_MAX_S);
 	int64_t now = clock_now_ms();
-	char fresh[64];
+	char fresh[SIGN_SECRET_MAX];
 	size_t i;
 
 	if (!ep)
@@ -361,7 +381,7 @@ static void ep_secret_rotate(struct api_req *r)
 		return;
 	}
 	if (!key) {
-		endpoint_secret_new(fresh);
+		epdoc_secret_new(fresh, sizeof(fresh));
 		key = fresh;
 	}
 	old = json_object_get(ep, "_secrets");

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "core/bus.h"
@@ -30,9 +31,13 @@ static const char *req_header(void *ctx, const char *name)
 	return http_header(ctx, name);
 }
 
+/* the journal keeps every header except credentials, which it redacts */
 static void add_header_json(const char *name, const char *value, void *arg)
 {
-	json_object_set_new(arg, name, json_string(value));
+	bool secret = strcasecmp(name, "Authorization") == 0 || strcasecmp(name, "Proxy-Authorization") == 0 ||
+		      strcasecmp(name, "Cookie") == 0 || strcasecmp(name, "X-Gitlab-Token") == 0 ||
+		      strcasecmp(name, "X-Api-Key") == 0;
+	json_object_set_new(arg, name, json_string(secret ? "[redacted]" : value));
 }
 
 /* count adds to a source's rejected or duplicate counter, without waiting */
@@ -193,6 +198,14 @@ static void receive(struct api_req *r)
 	    json_is_true(json_object_get(src, "disabled"))) {
 		api_error(r, 404, "not_found", "no such source");
 		goto out;
+	}
+	if (json_is_true(json_object_get(src, "requireClientCert"))) {
+		const char *why;
+		if (!http_client_cert_ok(r->http, &why)) {
+			count(r, json_str(src, "id"), 1, 0);
+			api_error(r, 403, "client_certificate_required", "%s", why);
+			goto out;
+		}
 	}
 	p = provider_find(json_str(src, "provider"));
 	if (!p) {

@@ -7,6 +7,8 @@
 #include "api/api.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "deliver/dispatch.h"
+#include "deliver/health.h"
 
 void api_metrics(struct api_req *r)
 {
@@ -37,7 +39,12 @@ static void stats(struct api_req *r)
 		until = now;
 	if (!since)
 		since = until - 3600 * 1000;
-	api_json(r, 200, metrics_series(since, until, (int)bucket));
+	json_t *out = metrics_series(since, until, (int)bucket);
+	if (api_dispatch(r))
+		json_object_set_new(out, "failingEndpoints", health_failing(dispatch_health(api_dispatch(r)), 20));
+	else
+		json_object_set_new(out, "failingEndpoints", json_array());
+	api_json(r, 200, out);
 }
 
 const struct api_route api_ops_routes[] = {

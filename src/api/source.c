@@ -17,6 +17,7 @@
 #include "inbound/filter.h"
 #include "inbound/provider.h"
 #include "inbound/router.h"
+#include "transform/transform.h"
 
 #define SOURCE_SECRETS_MAX 10
 #define SOURCE_ROUTES_MAX 32
@@ -80,6 +81,18 @@ static void check_routes(struct api_req *r, json_t *routes)
 			api_field_error(r, "body", "routes", err);
 			return;
 		}
+		if (json_object_get(route, "transform") && !json_is_null(json_object_get(route, "transform"))) {
+			const char *code = json_str(route, "transform");
+			char why[512];
+			if (!code || strlen(code) > TRANSFORM_CODE_MAX) {
+				api_field_error(r, "body", "routes", "transform must be Lua code of at most 64 KiB");
+				return;
+			}
+			if (transform_check(code, why, sizeof(why)) < 0) {
+				api_field_error(r, "body", "routes", why);
+				return;
+			}
+		}
 		if (pass && (!json_is_array(pass) || json_array_size(pass) > 32)) {
 			api_field_error(r, "body", "routes", "passHeaders must be a list of header names");
 			return;
@@ -137,6 +150,9 @@ static void source_fields(struct api_req *r, json_t *doc, bool patch)
 	}
 	if (json_object_get(r->body, "disabled") || !patch)
 		json_object_set_new(doc, "disabled", json_boolean(api_in_bool(r, "disabled", false)));
+	if (json_object_get(r->body, "requireClientCert") || !patch)
+		json_object_set_new(doc, "requireClientCert",
+				    json_boolean(api_in_bool(r, "requireClientCert", false)));
 	if (!patch && !json_array_size(json_object_get(doc, "_secrets")) && provider &&
 	    strcmp(provider, "none") != 0)
 		api_field_error(r, "body", "secrets", "this provider needs at least one secret");

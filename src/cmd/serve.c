@@ -1,6 +1,6 @@
 /*
  * serve.c - `hookd serve`: open the store, settle the admin token, start the
- * API, and run until SIGINT or SIGTERM.
+ * API, and run until SIGINT or SIGTERM (SIGHUP reloads the hooks files).
  *
  * Shutdown order: stop accepting connections, let the store writer answer
  * every queued write (which resumes the requests waiting on it), stop the
@@ -8,6 +8,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -19,7 +20,10 @@
 
 #include "api/api.h"
 #include "cmd/cmd.h"
+#include "core/clock.h"
 #include "core/codec.h"
+#include "core/crypt.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "core/id.h"
 #include "core/log.h"
@@ -27,9 +31,12 @@
 #include "deliver/claim.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
+#include "deliver/opsevent.h"
 #include "deliver/retry.h"
+#include "hooks/runner.h"
 #include "inbound/router.h"
 #include "http/server.h"
+#include "poll/poll.h"
 #include "store/store.h"
 
 const struct cli_opt cmd_serve_opts[] = {
@@ -37,9 +44,6 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "address and port for the API (port 0 picks a free one)"},
 	{"db", "HOOKD_DB", "sqlite:./hookd.db", "URL", CLI_VALUE,
 	 "database: sqlite:PATH, or postgres://user:pass@host:port/db for several nodes on one database"},
-	{"master-key-file", "HOOKD_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
-	 "file holding the key that encrypts secrets at rest (or the key itself in HOOKD_MASTER_KEY);"
-	 " required with PostgreSQL"},
 	{"lease-seconds", "HOOKD_LEASE_SECONDS", "30", "SECONDS", CLI_VALUE,
 	 "PostgreSQL: how long a node's deliveries stay its own after its last heartbeat"},
 	{"retention-days", "HOOKD_RETENTION_DAYS", "30", "DAYS", CLI_VALUE,
@@ -64,8 +68,32 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "allow endpoints on loopback, private and other non-public addresses"},
 	{"allow-cidr", "HOOKD_ALLOW_CIDR", NULL, "CIDR", CLI_LIST,
 	 "allow endpoints in this network even though it is not public (repeatable)"},
+	{"hooks", "HOOKD_HOOKS", NULL, "FILE", CLI_LIST,
+	 "command hooks file in adnanh/webhook's format, .json, .yaml or .yml (repeatable; SIGHUP reloads)"},
+	{"urlprefix", "HOOKD_URLPREFIX", "hooks", "PREFIX", CLI_VALUE,
+	 "serve command hooks at /PREFIX/{id}"},
+	{"hooks-requeue", "HOOKD_HOOKS_REQUEUE", "on", "on|off", CLI_VALUE,
+	 "at start, run again the command runs a previous process left queued or running"},
+	{"hooks-max-body", "HOOKD_HOOKS_MAX_BODY", "10485760", "BYTES", CLI_VALUE,
+	 "request body limit for command hooks"},
 	{"metrics-listen", "HOOKD_METRICS_LISTEN", NULL, "ADDR", CLI_VALUE,
 	 "also serve /metrics without a token on this address"},
+	{"operational-app", "HOOKD_OPERATIONAL_APP", "hookd-operational", "UID", CLI_VALUE,
+	 "the application whose endpoints receive hookd's operational webhooks"},
+	{"operational-webhook-url", "HOOKD_OPERATIONAL_WEBHOOK_URL", NULL, "URL", CLI_VALUE,
+	 "make that application and an endpoint for this URL at start"},
+	{"tls-cert", "HOOKD_TLS_CERT", NULL, "PATH", CLI_VALUE, "serve HTTPS with this certificate (PEM)"},
+	{"tls-key", "HOOKD_TLS_KEY", NULL, "PATH", CLI_VALUE, "the certificate's private key (PEM)"},
+	{"tls-client-ca", "HOOKD_TLS_CLIENT_CA", NULL, "PATH", CLI_VALUE,
+	 "ask clients for certificates signed by this CA (sources with requireClientCert need one)"},
+	{"tls-require-client-cert", "HOOKD_TLS_REQUIRE_CLIENT_CERT", NULL, NULL, CLI_FLAG,
+	 "refuse every request without a verified client certificate (mTLS for the whole listener)"},
+	{"master-key-file", "HOOKD_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
+	 "file holding the master key (64 hex characters, as `openssl rand -hex 32` prints); "
+	 "without it (and without $HOOKD_MASTER_KEY) hookd makes hookd.key beside the SQLite database;"
+	 " required with PostgreSQL"},
+	{"previous-master-key-file", "HOOKD_PREVIOUS_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
+	 "the key being rotated out: secrets sealed under it are re-encrypted under the master key at start"},
 };
 const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
 
@@ -109,9 +137,9 @@ static void db_shown(const char *db, char *out, size_t len)
 
 /*
  * master_key_present checks that a master key is configured: a readable,
- * non-empty --master-key-file, or HOOKD_MASTER_KEY. Encryption of secrets
- * at rest uses it; PostgreSQL keeps secrets off this machine, so it is
- * required there.
+ * non-empty --master-key-file, or HOOKD_MASTER_KEY (settle_master_key then
+ * checks its form). On PostgreSQL the key is required: several nodes must
+ * share one, and none may invent its own hookd.key.
  */
 static int master_key_present(const char *file, char *err, size_t errlen)
 {
@@ -226,6 +254,147 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+/* slurp reads a whole (small) file; NULL and a log line when it cannot */
+static char *slurp(const char *path)
+{
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		log_warn("cannot open '%s'", path);
+		return NULL;
+	}
+	buf_init(&b, 1 << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (buf_append(&b, chunk, n) < 0) {
+			log_warnx("'%s' is too large", path);
+			fclose(f);
+			buf_release(&b);
+			return NULL;
+		}
+	}
+	fclose(f);
+	return buf_detach(&b, NULL);
+}
+
+/* read_key_file reads a 64-hex-character key */
+static int read_key_file(const char *path, unsigned char key[CRYPT_KEY_LEN])
+{
+	char text[256] = "";
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		log_warn("cannot open '%s'", path);
+		return HK_EIO;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (crypt_parse_key(text, key) < 0) {
+		log_error("'%s' does not hold a 64-hex-character key", path);
+		return HK_EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * settle_master_key installs the key that seals secrets at rest: from
+ * --master-key-file, $HOOKD_MASTER_KEY, or hookd.key beside the database
+ * (made on first start, mode 0600).
+ */
+static int settle_master_key(const struct cli_vals *v, const char *dir, bool *rotating)
+{
+	unsigned char key[CRYPT_KEY_LEN], prev[CRYPT_KEY_LEN];
+	const char *file = cli_get(v, "master-key-file"), *env = getenv("HOOKD_MASTER_KEY");
+	const char *prev_file = cli_get(v, "previous-master-key-file");
+	char path[4096];
+	int rc;
+
+	if (file) {
+		rc = read_key_file(file, key);
+	} else if (env && *env) {
+		rc = crypt_parse_key(env, key);
+		if (rc < 0)
+			log_error("$HOOKD_MASTER_KEY is not 64 hex characters");
+	} else {
+		snprintf(path, sizeof(path), "%s/hookd.key", dir);
+		if (access(path, F_OK) == 0) {
+			rc = read_key_file(path, key);
+		} else {
+			char hex[2 * CRYPT_KEY_LEN + 1];
+			rand_bytes(key, sizeof(key));
+			hex_encode(key, sizeof(key), hex);
+			rc = write_token_file(path, hex);
+			if (rc < 0)
+				log_warn("cannot write '%s'", path);
+			else
+				log_info("made a new master key in '%s': keep it with your backups", path);
+		}
+	}
+	if (rc < 0)
+		return rc;
+	*rotating = prev_file != NULL;
+	if (prev_file && read_key_file(prev_file, prev) < 0)
+		return HK_EINVAL;
+	crypt_set_keys(key, prev_file ? prev : NULL);
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(prev, sizeof(prev));
+	return 0;
+}
+
+/* reseal rewrites every document of a kind (under parent) so its secrets use the current key */
+static int reseal_kind(struct store *st, const char *kind, const char *parent, json_t *parents_out)
+{
+	struct store_page pg = {NULL, 250, false};
+	char cursor[ID_MAX + 200] = "";
+	int n = 0;
+
+	for (;;) {
+		struct store_list l;
+		json_t *doc;
+		size_t i;
+		int rc;
+
+		pg.iterator = cursor[0] ? cursor : NULL;
+		rc = store_doc_list(st, kind, parent, &pg, &l);
+		if (rc < 0)
+			return rc;
+		json_array_foreach(l.items, i, doc) {
+			struct store_write *w = store_write_new(NULL, NULL);
+			if (parents_out)
+				json_array_append(parents_out, json_object_get(doc, "id"));
+			if (w && store_write_doc(w, SOP_DOC_UPDATE, kind, json_str(doc, "id"), parent,
+						 json_str(doc, "uid"), doc, 0, clock_now_ms()) == 0 &&
+			    store_run(st, w) == 0)
+				n++;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", l.iterator);
+		store_list_release(&l);
+		if (l.done || !cursor[0])
+			break;
+	}
+	return n;
+}
+
+static int reseal_all(struct store *st)
+{
+	json_t *apps = json_array(), *app;
+	size_t i;
+	int n = 0;
+
+	reseal_kind(st, "app", "", apps);
+	json_array_foreach(apps, i, app)
+		n += reseal_kind(st, "endpoint", json_string_value(app), NULL);
+	n += reseal_kind(st, "source", "", NULL);
+	n += reseal_kind(st, "poll", "", NULL);
+	json_decref(apps);
+	log_info("re-encrypted the secrets of %d documents under the new master key", n);
+	return 0;
+}
+
 /* parse_duration_ms reads "90", "15s", "5m", "2h" or "5d" (a bare number is seconds) */
 static int parse_duration_ms(const char *s, int64_t *out)
 {
@@ -279,15 +448,34 @@ static int delivery_config(const struct cli_vals *v, struct dispatch_config *dc,
 struct recovery {
 	pthread_t thread;
 	struct inbound_router *router;
+	struct runner *runner;         /* re-queue unfinished command runs, or NULL */
 	bool started;
 };
 
 static void *recovery_main(void *arg)
 {
 	struct recovery *rec = arg;
+	if (rec->runner)
+		runner_recover(rec->runner);
 	if (rec->router)
 		router_recover(rec->router);
 	return NULL;
+}
+
+/* wait_signals serves until SIGINT or SIGTERM, reloading the hooks on SIGHUP */
+static int wait_signals(const sigset_t *sigs, struct runner *runner)
+{
+	char err[1024];
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return sig;
+		if (runner_reload(runner, err, sizeof(err)) < 0)
+			log_error("cannot reload the hooks, keeping the previous ones: %s", err);
+	}
 }
 
 struct gauge_src {
@@ -399,9 +587,15 @@ int cmd_serve(int argc, char **argv)
 	int retention_days = 0;
 	struct inbound_router *router = NULL;
 	struct router_config rc_cfg = {0};
+	struct poller_config pc = {0};
+	struct poller *poller = NULL;
+	struct runner_config run_cfg = {0};
+	struct runner *runner = NULL;
+	const char *const *hook_files = NULL;
+	size_t hooks_body = 0;
 	bool fan_ready = false, deliver;
 	const char *role;
-	char *dir = NULL;
+	char *dir = NULL, *tls_cert = NULL, *tls_key = NULL, *tls_ca = NULL;
 	sigset_t sigs;
 	size_t threads = 0;
 	int rc, sig = 0, code = 1;
@@ -412,7 +606,8 @@ int cmd_serve(int argc, char **argv)
 		return 0;
 	}
 	if (rc < 0 || parse_size(cli_get(&v, "max-body"), &ac.body_limit) < 0 ||
-	    parse_size(cli_get(&v, "threads"), &threads) < 0) {
+	    parse_size(cli_get(&v, "threads"), &threads) < 0 ||
+	    parse_size(cli_get(&v, "hooks-max-body"), &hooks_body) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", rc < 0 ? err : "bad number");
 		cli_usage(stderr, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
 		return 2;
@@ -423,13 +618,20 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	deliver = strcmp(role, "api") != 0;
+	if (strcmp(cli_get(&v, "hooks-requeue"), "on") != 0 && strcmp(cli_get(&v, "hooks-requeue"), "off") != 0) {
+		fprintf(stderr, "hookd serve: --hooks-requeue must be on or off\n");
+		return 2;
+	}
+	if (!cli_get(&v, "urlprefix")[0] || strchr(cli_get(&v, "urlprefix"), '/')) {
+		fprintf(stderr, "hookd serve: --urlprefix must be one path segment\n");
+		return 2;
+	}
 	if (delivery_config(&v, &dc, err, sizeof(err)) < 0 ||
 	    cluster_config(&v, &lease_ms, &retention_days, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
 	}
-	if ((is_postgres(cli_get(&v, "db")) || cli_get(&v, "master-key-file")) &&
-	    master_key_present(cli_get(&v, "master-key-file"), err, sizeof(err)) < 0) {
+	if (is_postgres(cli_get(&v, "db")) && master_key_present(cli_get(&v, "master-key-file"), err, sizeof(err)) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
 	}
@@ -440,6 +642,7 @@ int cmd_serve(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -449,6 +652,14 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	dir = db_dir(cli_get(&v, "db"));
+	{
+		bool rotating = false;
+		rc = settle_master_key(&v, dir ? dir : ".", &rotating);
+		if (rc < 0)
+			goto out;
+		if (rotating)
+			reseal_all(st);
+	}
 	rc = settle_token(st, cli_get(&v, "token"), dir ? dir : ".", hash, token, sizeof(token));
 	if (rc < 0) {
 		log_error("cannot set up the admin token: %s", hk_strerror(rc));
@@ -497,24 +708,76 @@ int cmd_serve(int argc, char **argv)
 	if (retention_days > 0 &&
 	    store_retention_start(st, retention_days, RETENTION_INTERVAL_MS, &retention) < 0)
 		log_warnx("cannot start the retention job");
+	run_cfg.store = st;
+	run_cfg.nfiles = (size_t)cli_list(&v, "hooks", &hook_files);
+	run_cfg.files = hook_files;
+	rc = runner_start(&run_cfg, &runner, err, sizeof(err));
+	if (rc < 0) {
+		log_error("cannot load the hooks: %s", err);
+		goto out;
+	}
 	rc_cfg.store = st;
 	rc_cfg.fanout = &fan;
 	rc_cfg.dispatch = disp;
+	rc_cfg.run_hook = runner_route_hook;
+	rc_cfg.hook_arg = runner;
 	rc = router_start(&rc_cfg, &router);
 	if (rc < 0) {
 		log_error("cannot start the inbound router: %s", hk_strerror(rc));
 		goto out;
 	}
+	if (deliver) {
+		/* poll sources become messages: polled where deliveries run, with their SSRF guard */
+		pc.store = st;
+		pc.fanout = &fan;
+		pc.dispatch = disp;
+		pc.policy = dc.policy;
+		pc.user_agent = "hookd/" HOOKD_VERSION;
+		rc = poller_start(&pc, &poller);
+		if (rc < 0) {
+			log_error("cannot start the poller: %s", hk_strerror(rc));
+			goto out;
+		}
+	}
 	rec.router = router;
+	rec.runner = strcmp(cli_get(&v, "hooks-requeue"), "on") == 0 ? runner : NULL;
 	rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
+	opsevent_init(st, &fan, disp, cli_get(&v, "operational-app"));
+	if (cli_get(&v, "operational-webhook-url") && opsevent_ensure(cli_get(&v, "operational-webhook-url")) < 0) {
+		log_error("cannot set up the operational webhook endpoint");
+		goto out;
+	}
 	ac.store = st;
 	ac.dispatch = disp;
 	ac.fanout = &fan;
 	ac.router = router;
+	ac.poller = poller;
 	ac.admin_token_hash = hash;
+	ac.require_client_cert = cli_flag(&v, "tls-require-client-cert");
+	ac.runner = runner;
+	ac.hooks_prefix = cli_get(&v, "urlprefix");
+	ac.hooks_body_limit = hooks_body;
 	rc = api_new(&ac, &api);
 	if (rc < 0)
 		goto out;
+	if (cli_get(&v, "tls-cert") || cli_get(&v, "tls-key")) {
+		tls_cert = cli_get(&v, "tls-cert") ? slurp(cli_get(&v, "tls-cert")) : NULL;
+		tls_key = cli_get(&v, "tls-key") ? slurp(cli_get(&v, "tls-key")) : NULL;
+		if (!tls_cert || !tls_key) {
+			log_error("HTTPS needs both --tls-cert and --tls-key");
+			goto out;
+		}
+	}
+	if (cli_get(&v, "tls-client-ca")) {
+		tls_ca = slurp(cli_get(&v, "tls-client-ca"));
+		if (!tls_ca || !tls_cert) {
+			log_error("--tls-client-ca needs a readable file and an HTTPS listener (--tls-cert)");
+			goto out;
+		}
+	}
+	hc.tls_cert = tls_cert;
+	hc.tls_key = tls_key;
+	hc.tls_client_ca = tls_ca;
 	hc.listen = cli_get(&v, "listen");
 	hc.threads = (unsigned)threads;
 	hc.body_limit = ac.body_limit;
@@ -541,9 +804,11 @@ int cmd_serve(int argc, char **argv)
 		snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - hc.listen) : 0, hc.listen);
 		if (!host[0] || strcmp(host, "0.0.0.0") == 0)
 			snprintf(host, sizeof(host), "127.0.0.1");
-		printf("hookd %s listening on http://%s:%u\n", HOOKD_VERSION, host,
+		const char *scheme = tls_cert ? "https" : "http";
+		printf("hookd %s listening on %s://%s:%u\n", HOOKD_VERSION, scheme, host,
 		       http_server_port(srv));
-		printf("  API:         http://%s:%u/api/v1\n", host, http_server_port(srv));
+		printf("  API:         %s://%s:%u/api/v1\n", scheme, host, http_server_port(srv));
+		printf("  dashboard:   %s://%s:%u/\n", scheme, host, http_server_port(srv));
 		printf("  admin token: %s\n", token);
 		if (msrv)
 			printf("  metrics:     %s (port %u, no token)\n", cli_get(&v, "metrics-listen"),
@@ -555,7 +820,7 @@ int cmd_serve(int argc, char **argv)
 		db_shown(cli_get(&v, "db"), shown, sizeof(shown));
 		log_info("started, role '%s', database '%s'", role, shown);
 	}
-	sigwait(&sigs, &sig);
+	sig = wait_signals(&sigs, runner);
 	log_info("stopping on signal %d", sig);
 	http_server_quiesce(srv);
 	code = 0;
@@ -567,7 +832,10 @@ out:
 		pthread_join(rec.thread, NULL);
 	store_retention_stop(retention);
 	claim_stop(claim);   /* no more claims or grants reach the dispatcher */
+	poller_stop(poller); /* a poll in flight is dropped: its state is as before it */
+	opsevent_shutdown();
 	router_stop(router); /* what it had queued is still "received": routed at the next start */
+	runner_stop(runner); /* unfinished runs stay queued / running: re-queued at the next start */
 	dispatch_stop(disp);
 	if (st)
 		store_drain(st); /* attempt records the dispatcher queued */
@@ -580,10 +848,17 @@ out:
 	http_server_stop(srv);
 	metrics_set_gauges(NULL, NULL);
 	store_close(st);
+	runner_free(runner);
 	api_free(api);
 	if (fan_ready)
 		fanout_release(&fan);
 	free(dir);
+	free(tls_cert);
+	if (tls_key)
+		OPENSSL_cleanse(tls_key, strlen(tls_key));
+	free(tls_key);
+	free(tls_ca);
+	crypt_clear_keys();
 	if (code == 0)
 		log_info("stopped");
 	return code;

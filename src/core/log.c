@@ -45,6 +45,9 @@ static size_t json_escape_into(char *out, size_t cap, const char *s)
 }
 
 static void log_emit(enum log_level level, int errnum, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_emit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char msg[2048], line[4608], ts[40];
 	int n;

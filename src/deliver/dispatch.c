@@ -33,6 +33,7 @@
 #include "core/metrics.h"
 #include "deliver/dispatch_int.h"
 #include "deliver/format.h"
+#include "deliver/opsevent.h"
 #include "deliver/outcome.h"
 
 #define RECOVER_BATCH 1000
@@ -245,6 +246,11 @@ void dispatch_config_changed(struct dispatch *d)
 	atomic_fetch_add(&d->gen, 1);
 }
 
+struct health *dispatch_health(struct dispatch *d)
+{
+	return &d->health;
+}
+
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)
 {
 	out->attempts = atomic_load(&d->attempts);
@@ -270,12 +276,13 @@ static void dep_unload(struct dep *dep)
 	dep->nsecrets = 0;
 	curl_slist_free_all(dep->headers);
 	dep->headers = NULL;
+	dep->xf_code = NULL;
 }
 
 /* dep_load reads the endpoint's document into dep (on a cache miss or after a change) */
 static void dep_load(struct dispatch *d, struct dep *dep)
 {
-	json_t *doc = NULL, *k, *headers, *v;
+	json_t *doc = NULL, *k, *headers, *v, *xf;
 	const char *name;
 	size_t i;
 	int64_t now = clock_now_ms();
@@ -305,6 +312,12 @@ static void dep_load(struct dispatch *d, struct dep *dep)
 		struct curl_slist *n = curl_slist_append(dep->headers, line);
 		if (n)
 			dep->headers = n;
+	}
+	xf = json_object_get(doc, "_transformation");
+	if (json_is_true(json_object_get(xf, "enabled")) && json_str(xf, "code")) {
+		dep->xf_code = json_str(xf, "code");
+		snprintf(dep->xf_key, sizeof(dep->xf_key), "%s#%lld", dep->id,
+			 (long long)json_integer_value(json_object_get(xf, "version")));
 	}
 	dep->format = format_parse(json_str(doc, "format"));
 	if (dep->format < 0)
@@ -383,6 +396,9 @@ static void disable_endpoint(struct dispatch *d, struct dep *dep, const char *wh
 		return;
 	}
 	log_warnx("endpoint '%s' disabled: %s", dep->id, why);
+	opsevent_emit("endpoint.disabled", dep->app,
+		      json_pack("{s:s,s:s,s:s?,s:s}", "appId", dep->app, "endpointId", dep->id,
+				"endpointUid", json_str(dep->doc, "uid"), "reason", why));
 	dep->disabled = true;
 	clock_format_ms(clock_now_ms(), now, sizeof(now));
 	json_object_set_new(doc, "disabled", json_true());
@@ -416,7 +432,7 @@ static void record_attempt(struct dispatch *d, struct dreq *rq, int code, const 
 	snprintf(a->msg, sizeof(a->msg), "%s", rq->job->msg->id);
 	snprintf(a->endpoint, sizeof(a->endpoint), "%s", rq->job->endpoint);
 	snprintf(a->app, sizeof(a->app), "%s", rq->job->msg->app);
-	a->url = strdup(rq->dep->url ? rq->dep->url : "");
+	a->url = strdup(rq->xf.url ? rq->xf.url : rq->dep->url ? rq->dep->url : "");
 	a->response = error ? strdup(error) : buf_detach(&rq->resp, NULL);
 	a->status = o->attempt_status;
 	a->code = code;
@@ -435,6 +451,34 @@ static void record_attempt(struct dispatch *d, struct dreq *rq, int code, const 
 
 static void pump(struct dispatch *d, struct dep *dep);
 
+/*
+ * announce sends the operational webhooks an attempt calls for: failing
+ * after the OPSEVENT_FAILING_AFTER-th failure, exhausted when no attempt is
+ * left, recovered on a success after failing was announced.
+ */
+static void announce(struct dispatch *d, struct dreq *rq, const struct outcome *o, int64_t now)
+{
+	const struct djob *j = rq->job;
+	const char *type = NULL;
+	char ts[40];
+	(void)d;
+
+	if (o->delivery_status == MSG_FAIL)
+		type = "message.attempt.exhausted";
+	else if (o->delivery_status == MSG_PENDING && j->attempts == OPSEVENT_FAILING_AFTER)
+		type = "message.attempt.failing";
+	else if (o->delivery_status == MSG_SUCCESS && j->attempts > OPSEVENT_FAILING_AFTER)
+		type = "message.attempt.recovered";
+	if (!type)
+		return;
+	clock_format_ms(now, ts, sizeof(ts));
+	opsevent_emit(type, j->msg->app,
+		      json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:s,s:s}}", "appId", j->msg->app, "msgId",
+				j->msg->id, "endpointId", j->endpoint, "lastAttempt", "id", rq->attempt_id,
+				"responseStatusCode", rq->last_code, "timestamp", ts, "url",
+				rq->dep->url ? rq->dep->url : ""));
+}
+
 void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char *error)
 {
 	struct djob *j = rq->job;
@@ -444,8 +488,11 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 	double r = (double)(rand() % 10000) / 10000.0;
 
 	j->attempts++;
+	rq->last_code = code;
 	outcome_decide(code, rq->retry_after[0] ? rq->retry_after : NULL, dep->accept_3xx, j->attempts,
 		       &d->cfg.schedule, now, r, &o);
+	if (rq->canceled) /* the transformation said not to send: settled, not failed */
+		o = (struct outcome){.attempt_status = MSG_CANCELED, .delivery_status = MSG_CANCELED};
 	record_attempt(d, rq, code, error, &o, now);
 	if (bus_active()) {
 		char ts[40];
@@ -457,12 +504,13 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 				      "responseStatusCode", code, "error", error, "timestamp", ts));
 	}
 	atomic_fetch_add(&d->attempts, 1);
-	if (rq->easy) {
-		dep->inflight--;
-		atomic_fetch_sub(&d->inflight, 1);
-	}
+	/* every request pump admitted took a slot, sent or not */
+	dep->inflight--;
+	atomic_fetch_sub(&d->inflight, 1);
 	enum breaker_state before = breaker_state(&dep->breaker);
-	if (o.counts_as_failure)
+	if (!rq->easy)
+		breaker_release(&dep->breaker); /* never sent: says nothing about the endpoint */
+	else if (o.counts_as_failure)
 		breaker_failure(&dep->breaker, now);
 	else
 		breaker_success(&dep->breaker, now);
@@ -470,22 +518,29 @@ void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char
 		atomic_fetch_sub(&d->circuit[before], 1);
 		atomic_fetch_add(&d->circuit[breaker_state(&dep->breaker)], 1);
 	}
+	if (rq->easy)
+		health_record(&d->health, dep->id, dep->app, dep->url, !o.counts_as_failure, code, error,
+			      breaker_state_name(breaker_state(&dep->breaker)), now);
 	metrics_attempt(code,
 			o.delivery_status == MSG_SUCCESS ? OUTCOME_SUCCEEDED
-			: o.delivery_status == MSG_PENDING ? OUTCOME_RETRYING
-							   : OUTCOME_FAILED,
+			: o.delivery_status == MSG_PENDING  ? OUTCOME_RETRYING
+			: o.delivery_status == MSG_CANCELED ? OUTCOME_CANCELED
+							    : OUTCOME_FAILED,
 			now - id_time_ms(j->msg->id), (clock_mono_us() - rq->start_us) / 1000);
 	if (o.disable)
 		disable_endpoint(d, dep, "the endpoint answered 410 Gone");
-	else if (o.counts_as_failure && breaker_failing_for(&dep->breaker, now) > d->cfg.disable_after_ms)
+	else if (rq->easy && o.counts_as_failure &&
+		 breaker_failing_for(&dep->breaker, now) > d->cfg.disable_after_ms)
 		disable_endpoint(d, dep, "failing continuously past the disable period");
+	announce(d, rq, &o, now);
 	req_free(rq);
 	if (o.delivery_status == MSG_PENDING) {
 		atomic_fetch_add(&d->retried, 1);
 		j->due = o.next_at;
 		schedule(d, j);
 	} else {
-		atomic_fetch_add(o.delivery_status == MSG_SUCCESS ? &d->succeeded : &d->failed, 1);
+		if (o.delivery_status != MSG_CANCELED)
+			atomic_fetch_add(o.delivery_status == MSG_SUCCESS ? &d->succeeded : &d->failed, 1);
 		job_free(j);
 	}
 	pump(d, dep);
@@ -733,6 +788,7 @@ int dispatch_start(const struct dispatch_config *cfg, struct dispatch **out)
 		d->cfg.user_agent = "hookd";
 	pthread_mutex_init(&d->mu, NULL);
 	heap_init(&d->retries, offsetof(struct djob, due), offsetof(struct djob, heap_pos));
+	health_init(&d->health);
 	map_init(&d->deps);
 	atomic_init(&d->gen, 1);
 	atomic_init(&d->nodes, 1);
@@ -742,10 +798,13 @@ int dispatch_start(const struct dispatch_config *cfg, struct dispatch **out)
 	uv_timer_init(&d->loop, &d->retry_timer);
 	d->retry_timer.data = d;
 	rc = req_multi_init(d);
+	if (rc == 0)
+		rc = transform_cache_new(NULL, 0, &d->xf);
 	if (rc == 0 && pthread_create(&d->thread, NULL, loop_main, d) != 0)
 		rc = HK_ENOMEM;
 	if (rc < 0) {
 		req_multi_release(d);
+		transform_cache_free(d->xf);
 		uv_loop_close(&d->loop);
 		free(d);
 		return rc;
@@ -800,6 +859,8 @@ void dispatch_stop(struct dispatch *d)
 		d->grants = g->next;
 		free(g);
 	}
+	health_release(&d->health);
+	transform_cache_free(d->xf);
 	pthread_mutex_destroy(&d->mu);
 	free(d);
 }

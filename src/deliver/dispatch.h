@@ -98,4 +98,7 @@ struct dispatch_stats {
 };
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
 
+/* dispatch_health is the endpoint health this node has seen (see health.h) */
+struct health *dispatch_health(struct dispatch *d);
+
 #endif

@@ -17,6 +17,8 @@
 #include "deliver/breaker.h"
 #include "deliver/bucket.h"
 #include "deliver/dispatch.h"
+#include "deliver/health.h"
+#include "transform/transform.h"
 
 /* a message's bytes, shared by its deliveries */
 struct dmsg {
@@ -51,6 +53,8 @@ struct dep {
 	const char *secrets[12];
 	int nsecrets;
 	struct curl_slist *headers; /* custom headers, "Name: value" */
+	const char *xf_code;    /* the enabled transformation (inside doc), or NULL */
+	char xf_key[ID_MAX + 24]; /* "<endpoint id>#<version>": its cache key */
 	int format;
 	bool svix_headers, accept_3xx;
 	int max_inflight;
@@ -86,6 +90,10 @@ struct dreq {
 	char *url;              /* owned when the format rewrote the URL */
 	char attempt_id[ID_MAX];
 	int64_t start_us;
+	int last_code;          /* the HTTP status this attempt got (0: none) */
+	struct transform_out xf;        /* what the transformation made of the job */
+	struct curl_slist *xf_headers;  /* its headers, replacing the message's and endpoint's */
+	bool transformed, canceled;
 	bool denied;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -107,7 +115,9 @@ struct dispatch {
 	atomic_int nodes;          /* live nodes sharing in-flight caps (1 alone) */
 
 	struct heap retries;       /* jobs waiting for their due time */
+	struct health health;      /* what the API shows of each endpoint */
 	struct map deps;           /* endpoint id -> struct dep */
+	struct transform_cache *xf; /* compiled transformations, loop thread only */
 	atomic_uint_fast64_t gen;  /* endpoint configuration generation */
 
 	atomic_uint_fast64_t attempts, succeeded, failed, retried;
@@ -123,6 +133,13 @@ void req_multi_release(struct dispatch *d);
 void req_start(struct dispatch *d, struct dep *dep, struct djob *job);
 /* req_free releases a finished request (not its job) */
 void req_free(struct dreq *rq);
+
+/*
+ * xform.c: xform_apply runs the endpoint's transformation on rq's job
+ * (before its body is built), filling rq->xf and setting rq->transformed,
+ * or rq->canceled; 0, or a negative code with the reason in err.
+ */
+int xform_apply(struct dispatch *d, struct dreq *rq, char *err, size_t errlen);
 
 /* dispatch.c: request.c reports a finished request here (code 0: no answer) */
 void dispatch_finished(struct dispatch *d, struct dreq *rq, int code, const char *error);

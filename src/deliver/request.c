@@ -219,17 +219,17 @@ static int build_body(struct dreq *rq, const char **url, const char **body, size
 	struct buf b;
 	int rc;
 
-	*url = dep->url;
-	*body = m->payload;
-	*len = m->len;
+	*url = rq->transformed ? rq->xf.url : dep->url;
+	*body = rq->transformed ? rq->xf.payload : m->payload;
+	*len = rq->transformed ? rq->xf.len : m->len;
 	*get = false;
 	if (dep->format == FORMAT_JSON)
 		return 0;
-	payload = json_loadb(m->payload, m->len, 0, NULL);
+	payload = json_loadb(*body, *len, 0, NULL);
 	if (!payload)
 		return HK_EPARSE;
 	buf_init(&b, 4u << 20);
-	rc = dep->format == FORMAT_XML ? format_xml(payload, &b) : format_query_url(dep->url, payload, &b);
+	rc = dep->format == FORMAT_XML ? format_xml(payload, &b) : format_query_url(*url, payload, &b);
 	json_decref(payload);
 	if (rc < 0) {
 		buf_release(&b);
@@ -272,14 +272,16 @@ static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml
 	snprintf(name, sizeof(name), "%ssignature", pre);
 	if (rc == 0)
 		rc = add_header(&rq->hdrs, name, sig);
-	for (struct curl_slist *h = rq->job->msg->headers; h && rc == 0; h = h->next) {
+	/* a transformation's headers replace the message's and the endpoint's */
+	for (struct curl_slist *h = rq->transformed ? rq->xf_headers : rq->job->msg->headers; h && rc == 0;
+	     h = h->next) {
 		struct curl_slist *n = curl_slist_append(rq->hdrs, h->data);
 		if (!n)
 			rc = HK_ENOMEM;
 		else
 			rq->hdrs = n;
 	}
-	for (struct curl_slist *h = dep->headers; h && rc == 0; h = h->next) {
+	for (struct curl_slist *h = rq->transformed ? NULL : dep->headers; h && rc == 0; h = h->next) {
 		struct curl_slist *n = curl_slist_append(rq->hdrs, h->data);
 		if (!n)
 			rc = HK_ENOMEM;
@@ -336,6 +338,14 @@ void req_start(struct dispatch *d, struct dep *dep, struct djob *job)
 		dispatch_finished(d, rq, 0, "the message's payload was expunged");
 		return;
 	}
+	if (dep->xf_code) {
+		char err[640];
+		rc = xform_apply(d, rq, err, sizeof(err));
+		if (rc < 0 || rq->canceled) {
+			dispatch_finished(d, rq, 0, rc < 0 ? err : "canceled by the transformation");
+			return;
+		}
+	}
 	rc = build_body(rq, &url, &body, &len, &get);
 	if (rc == 0)
 		rc = build_headers(rq, body, len, dep->format == FORMAT_XML);
@@ -353,6 +363,8 @@ void req_start(struct dispatch *d, struct dep *dep, struct djob *job)
 	} else {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		if (rq->transformed && strcmp(rq->xf.method, "POST") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, rq->xf.method);
 	}
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)d->cfg.timeout_ms);
@@ -383,6 +395,8 @@ void req_free(struct dreq *rq)
 		curl_easy_cleanup(rq->easy);
 	curl_slist_free_all(rq->hdrs);
 	buf_release(&rq->resp);
+	transform_out_release(&rq->xf);
+	curl_slist_free_all(rq->xf_headers);
 	free(rq->body);
 	free(rq->url);
 	free(rq);

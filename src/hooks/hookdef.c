@@ -393,7 +393,7 @@ static int read_hook(struct hookdef *d, const json_t *j, char *err, size_t errle
 	rc = scalar_string(v, "id", &d->id, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (!*d->id || strchr(d->id, '/'))
+	if (!*d->id)
 		return ferr(err, errlen, "invalid id '%s'", d->id);
 	json_object_foreach ((json_t *)j, k, v) {
 		rc = read_key(d, k, v, err, errlen);

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -155,6 +156,22 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	size_t *n = cls;
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/* header_bytes measures the request line and headers as they arrived */
+static size_t header_bytes(struct http_req *req)
+{
+	size_t n = strlen(req->method) + strlen(req->raw_uri) + 12;
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &n);
+	return n;
+}
+
 static void fill_remote(struct http_req *req, struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -162,12 +179,15 @@ static void fill_remote(struct http_req *req, struct MHD_Connection *conn)
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	snprintf(req->remote_addr, sizeof(req->remote_addr), "unknown");
-	if (sa && sa->sa_family == AF_INET)
+	if (sa && sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->remote_addr,
 			  sizeof(req->remote_addr));
-	else if (sa && sa->sa_family == AF_INET6)
+		req->remote_port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa && sa->sa_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->remote_addr,
 			  sizeof(req->remote_addr));
+		req->remote_port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
 }
 
 /* ---- streams ---- */
@@ -285,6 +305,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 			req->body_limit = srv->cfg.body_limit_for(method, url, srv->cfg.arg);
 		buf_init(&req->body, req->body_limit + 1);
 		fill_remote(req, conn);
+		if (header_bytes(req) > (srv->cfg.header_limit ? srv->cfg.header_limit : 16384)) {
+			static const char body[] = "{\"code\":\"header_fields_too_large\","
+						   "\"detail\":\"the request line and headers exceed the limit\"}";
+			set_state(req, REQ_HANDLING);
+			http_respond(req, 431, "application/json", body, sizeof(body) - 1);
+			return queue_answer(req, conn);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -348,12 +375,23 @@ int http_server_start(const struct http_config *cfg, struct http_server **out)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 2;
 	}
+	struct MHD_OptionItem tls[4] = {{MHD_OPTION_END, 0, NULL}};
+	if (cfg->tls_cert && cfg->tls_key) {
+		int n = 0;
+		flags |= MHD_USE_TLS;
+		tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert};
+		tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key};
+		if (cfg->tls_client_ca)
+			tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)cfg->tls_client_ca};
+		tls[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	}
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-		cfg->conn_timeout ? cfg->conn_timeout : 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)64 * 1024, MHD_OPTION_CONNECTION_LIMIT, 10000u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+		cfg->conn_timeout ? cfg->conn_timeout : 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)(cfg->header_limit ? cfg->header_limit : 16384) + 16384, MHD_OPTION_CONNECTION_LIMIT, 10000u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
 		1024u, MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_warn("cannot listen on '%s'", cfg->listen);
@@ -364,6 +402,35 @@ int http_server_start(const struct http_config *cfg, struct http_server **out)
 	srv->port = di ? di->port : 0;
 	*out = srv;
 	return 0;
+}
+
+bool http_is_tls(struct http_req *req)
+{
+	return req->srv->cfg.tls_cert != NULL;
+}
+
+bool http_client_cert_ok(struct http_req *req, const char **why)
+{
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t session;
+	unsigned int status = 0, n = 0;
+
+	*why = "no client certificate";
+	if (!http_is_tls(req) || !req->srv->cfg.tls_client_ca) {
+		*why = "this listener does not take client certificates (see --tls-client-ca)";
+		return false;
+	}
+	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	session = (gnutls_session_t)ci->tls_session;
+	if (!gnutls_certificate_get_peers(session, &n) || n == 0)
+		return false;
+	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0) {
+		*why = "the client certificate does not verify against the client CA";
+		return false;
+	}
+	return true;
 }
 
 unsigned http_server_port(const struct http_server *srv)

@@ -46,6 +46,7 @@ struct http_req {
 	char *raw_uri;         /* path and query exactly as received */
 	struct buf body;
 	char remote_addr[64];  /* "127.0.0.1" or "::1" */
+	unsigned remote_port;  /* the client's port, 0 when unknown */
 	int64_t start_us;      /* monotonic, when the request line arrived */
 
 	/* answer */
@@ -74,9 +75,13 @@ struct http_config {
 	const char *listen;    /* "127.0.0.1:8071", "[::1]:8071", ":8071" */
 	unsigned threads;      /* 0: one per core */
 	size_t body_limit;     /* default request body cap */
-	unsigned conn_timeout; /* seconds a client may idle, 0: 10 */
+	unsigned conn_timeout; /* seconds a client may stay silent, 0: 10 (slow clients are cut off) */
+	size_t header_limit;   /* request line and headers in all; past it 431; 0: 16 KiB */
 	http_handler_fn handler;
 	void *arg;
+	/* TLS (PEM text; NULL for plain HTTP). With client_ca set, clients may
+	 * present certificates, checked by http_client_cert_ok. */
+	const char *tls_cert, *tls_key, *tls_client_ca;
 	/* optional: choose a per-request body cap from method and path */
 	size_t (*body_limit_for)(const char *method, const char *path, void *arg);
 };
@@ -102,6 +107,14 @@ void http_respond(struct http_req *req, int status, const char *type, const char
 /* http_respond_take takes ownership of a malloc'd body. */
 void http_respond_take(struct http_req *req, int status, const char *type, char *body, size_t len);
 void http_add_header(struct http_req *req, const char *name, const char *value);
+
+/*
+ * http_client_cert_ok reports whether the connection presented a client
+ * certificate that verifies against the server's client CA; why gets a
+ * reason when it does not.
+ */
+bool http_client_cert_ok(struct http_req *req, const char **why);
+bool http_is_tls(struct http_req *req);
 
 /*
  * Streaming answers (server-sent events). read() copies up to max bytes of

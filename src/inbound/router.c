@@ -1,6 +1,7 @@
 /*
  * router.c - routing accepted inbound events into applications (router.h).
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "deliver/publish.h"
 #include "inbound/filter.h"
 #include "inbound/router.h"
+#include "transform/transform.h"
 
 #define ROUTER_QUEUE_MAX 100000
 #define ROUTES_MAX 32
@@ -31,6 +33,7 @@ struct inbound_router {
 	struct rjob *head, *tail;
 	size_t n;
 	bool stopping, started;
+	struct transform_cache *xf; /* routes' scripts, router thread only */
 };
 
 /* ---- one event ---- */
@@ -82,27 +85,78 @@ static void routed_done(struct store_write *w, int rc, void *arg)
 	free(c);
 }
 
+/*
+ * route_transform runs a route's "transform" script on the event before
+ * fan-out: its payload and eventType become the message's. 1 when the
+ * script cancelled the route, 0 when it ran, or a negative code (logged).
+ */
+static int route_transform(struct inbound_router *r, const json_t *route, size_t index,
+			   const struct store_inbound_raw *ev, json_t *headers, struct publish_in *in,
+			   struct transform_out *xo, json_t *log)
+{
+	json_t *lower = json_object(), *v;
+	struct transform_in ti = {in->event_type, ev->body, ev->body_len, NULL, ev->method, lower, true};
+	char key[ID_MAX + 24], err[640];
+	const char *name;
+	int rc;
+
+	json_object_foreach(headers, name, v) { /* names in lower case: one spelling for scripts */
+		char low[257];
+		size_t n = strlen(name);
+		if (n >= sizeof(low))
+			continue;
+		for (size_t k = 0; k <= n; k++)
+			low[k] = (char)tolower((unsigned char)name[k]);
+		json_object_set(lower, low, v);
+	}
+	snprintf(key, sizeof(key), "%s#%zu", ev->source, index);
+	rc = transform_run(r->xf, NULL, key, json_str(route, "transform"), &ti, xo, err, sizeof(err));
+	json_decref(lower);
+	if (rc < 0) {
+		json_array_append_new(log, json_pack("{s:s,s:s}", "app", json_str(route, "app"), "error", err));
+		return rc;
+	}
+	if (xo->cancel) {
+		json_array_append_new(log, json_pack("{s:s,s:b}", "app", json_str(route, "app"), "canceled", 1));
+		return 1;
+	}
+	in->event_type = xo->event_type;
+	in->payload = xo->payload;
+	in->len = xo->len;
+	return 0;
+}
+
 /* route_to_app adds one route's message to w; returns 0 or why not */
-static int route_to_app(struct inbound_router *r, const json_t *route, const struct store_inbound_raw *ev,
-			json_t *headers, struct store_write *w, struct routed_ctx *c, json_t *log)
+static int route_to_app(struct inbound_router *r, const json_t *route, size_t index,
+			const struct store_inbound_raw *ev, json_t *headers, struct store_write *w,
+			struct routed_ctx *c, json_t *log)
 {
 	const char *app_key = json_str(route, "app");
 	const char *type = json_str(route, "eventType");
 	json_t *app = NULL, *extra;
 	struct publish_in in = {0};
 	struct publish_out out;
+	struct transform_out xo = {0};
 	int rc = store_doc_get(r->cfg.store, "app", "", app_key, &app);
 
 	if (rc < 0) {
 		json_array_append_new(log, json_pack("{s:s,s:s}", "app", app_key, "error", "application not found"));
 		return rc;
 	}
-	extra = pass_headers(route, headers);
 	in.app_id = json_str(app, "id");
 	in.event_type = type ? type : ev->event_type ? ev->event_type : "inbound.event";
 	in.payload = ev->body;
 	in.len = ev->body_len;
 	in.retention_days = 90;
+	if (json_str(route, "transform")) {
+		rc = route_transform(r, route, index, ev, headers, &in, &xo, log);
+		if (rc != 0) {
+			transform_out_release(&xo);
+			json_decref(app);
+			return rc > 0 ? 0 : rc;
+		}
+	}
+	extra = pass_headers(route, headers);
 	in.headers = extra;
 	rc = publish_prepare(&in, r->cfg.fanout, r->cfg.dispatch, w, &out, &c->afters[c->n]);
 	if (rc == 0) {
@@ -112,6 +166,7 @@ static int route_to_app(struct inbound_router *r, const json_t *route, const str
 	}
 	json_decref(extra);
 	json_decref(app);
+	transform_out_release(&xo);
 	return rc;
 }
 
@@ -166,7 +221,7 @@ static void route_one(struct inbound_router *r, const struct rjob *job)
 				failed |= hrc < 0;
 			}
 			if (json_str(route, "app"))
-				failed |= route_to_app(r, route, &ev, headers, w, c, log) < 0;
+				failed |= route_to_app(r, route, i, &ev, headers, w, c, log) < 0;
 		}
 	}
 	op = store_write_add(w, SOP_INBOUND_ROUTED);
@@ -286,9 +341,14 @@ int router_start(const struct router_config *cfg, struct inbound_router **out)
 	if (!r)
 		return HK_ENOMEM;
 	r->cfg = *cfg;
+	if (transform_cache_new(NULL, 0, &r->xf) < 0) {
+		free(r);
+		return HK_ENOMEM;
+	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	if (pthread_create(&r->thread, NULL, router_main, r) != 0) {
+		transform_cache_free(r->xf);
 		free(r);
 		return HK_ENOMEM;
 	}
@@ -313,5 +373,6 @@ void router_stop(struct inbound_router *r)
 	}
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
+	transform_cache_free(r->xf);
 	free(r);
 }

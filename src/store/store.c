@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/crypt.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -110,6 +111,11 @@ static void op_release(struct store_op *op)
 	case SOP_INBOUND_ROUTED:
 		free(op->u.routed.routed);
 		break;
+	case SOP_HOOK_RUN_INSERT:
+	case SOP_HOOK_RUN_UPDATE:
+		free(op->u.run.output);
+		free(op->u.run.error);
+		break;
 	case SOP_SOURCE_COUNT:
 	case SOP_RETAIN:
 	case SOP_IDEM_PRUNE:
@@ -147,11 +153,13 @@ static int apply_write(struct store *st, struct store_write *w)
 	return st->ops->release(st->be);
 }
 
+static void finish_batch(struct store_write *batch, int rc);
+
 static void run_batch(struct store *st, struct store_write *batch, size_t n)
 {
 	int64_t t0 = clock_mono_us();
 	int rc = st->ops->begin(st->be);
-	struct store_write *w, *next;
+	struct store_write *w;
 
 	for (w = batch; w && rc == 0; w = w->next)
 		w->rc = apply_write(st, w);
@@ -167,14 +175,67 @@ static void run_batch(struct store *st, struct store_write *batch, size_t n)
 	st->stats.writes += n;
 	if (n > st->stats.batch_max)
 		st->stats.batch_max = n;
+	for (w = batch; w; w = w->next)
+		if (rc < 0)
+			w->rc = rc;
+	if (st->syncer_started) {
+		/* hand the batch to the syncer: its waiters wake once it is on disk */
+		struct store_write *last = batch;
+		while (last->next)
+			last = last->next;
+		pthread_mutex_lock(&st->mu);
+		if (st->sync_tail)
+			st->sync_tail->next = batch;
+		else
+			st->sync_head = batch;
+		st->sync_tail = last;
+		pthread_cond_signal(&st->sync_cv);
+		pthread_mutex_unlock(&st->mu);
+		return;
+	}
+	finish_batch(batch, 0);
+}
+
+/* finish_batch wakes each write's waiter and frees it; rc overrides on failure */
+static void finish_batch(struct store_write *batch, int rc)
+{
+	struct store_write *w, *next;
+
 	for (w = batch; w; w = next) {
 		next = w->next;
-		if (rc < 0)
+		if (rc < 0 && w->rc == 0)
 			w->rc = rc;
 		if (w->done)
 			w->done(w, w->rc, w->arg);
 		store_write_free(w);
 	}
+}
+
+/* syncer_main makes committed batches durable, one disk sync for all that wait */
+static void *syncer_main(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		while (!st->sync_head && !st->sync_stopping)
+			pthread_cond_wait(&st->sync_cv, &st->mu);
+		if (!st->sync_head)
+			break;
+		struct store_write *batch = st->sync_head;
+		st->sync_head = st->sync_tail = NULL;
+		st->syncing = true;
+		pthread_mutex_unlock(&st->mu);
+		int rc = st->ops->sync(st->be);
+		if (rc < 0)
+			log_error("store sync failed: %s", hk_strerror(rc));
+		finish_batch(batch, rc);
+		pthread_mutex_lock(&st->mu);
+		st->syncing = false;
+		pthread_cond_broadcast(&st->idle);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -213,8 +274,43 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * seal_write encrypts what a write would store in clear: the secret members
+ * of documents (a sealed copy, so the caller's document is untouched) and
+ * remembered API answers. A no-op without a master key.
+ */
+static int seal_write(struct store_write *w)
+{
+	if (!crypt_enabled())
+		return 0;
+	for (size_t i = 0; i < w->nops; i++) {
+		struct store_op *op = &w->ops[i];
+		if ((op->kind == SOP_DOC_INSERT || op->kind == SOP_DOC_UPDATE) && op->u.doc.body) {
+			json_t *copy = json_deep_copy(op->u.doc.body);
+			if (!copy || crypt_seal_doc(copy) < 0) {
+				json_decref(copy);
+				return HK_ENOMEM;
+			}
+			json_decref(op->u.doc.body);
+			op->u.doc.body = copy;
+		} else if (op->kind == SOP_IDEM_PUT && op->u.idem.body) {
+			char *sealed = crypt_seal(op->u.idem.body, op->u.idem.len);
+			if (!sealed)
+				return HK_ENOMEM;
+			free(op->u.idem.body);
+			op->u.idem.body = sealed;
+			op->u.idem.len = strlen(sealed);
+		}
+	}
+	return 0;
+}
+
 int store_submit(struct store *st, struct store_write *w)
 {
+	int rc = seal_write(w);
+
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&st->mu);
 	if (st->stopping || st->queued >= st->max_queued) {
 		int closed = st->stopping;
@@ -292,6 +388,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	pthread_cond_init(&st->idle, NULL);
+	pthread_cond_init(&st->sync_cv, NULL);
 	rc = ops->open(location, &st->be, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -301,6 +398,8 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 		goto fail;
 	}
 	st->started = true;
+	if (ops->sync && pthread_create(&st->syncer, NULL, syncer_main, st) == 0)
+		st->syncer_started = true;
 	*out = st;
 	return 0;
 fail:
@@ -309,6 +408,7 @@ fail:
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	pthread_cond_destroy(&st->idle);
+	pthread_cond_destroy(&st->sync_cv);
 	free(st);
 	return rc;
 }
@@ -325,7 +425,7 @@ size_t store_queued(struct store *st)
 void store_drain(struct store *st)
 {
 	pthread_mutex_lock(&st->mu);
-	while (st->head || st->busy)
+	while (st->head || st->busy || st->sync_head || st->syncing)
 		pthread_cond_wait(&st->idle, &st->mu);
 	pthread_mutex_unlock(&st->mu);
 }
@@ -341,10 +441,18 @@ void store_close(struct store *st)
 		pthread_mutex_unlock(&st->mu);
 		pthread_join(st->writer, NULL);
 	}
+	if (st->syncer_started) {
+		pthread_mutex_lock(&st->mu);
+		st->sync_stopping = true;
+		pthread_cond_signal(&st->sync_cv);
+		pthread_mutex_unlock(&st->mu);
+		pthread_join(st->syncer, NULL);
+	}
 	st->ops->close(st->be);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	pthread_cond_destroy(&st->idle);
+	pthread_cond_destroy(&st->sync_cv);
 	free(st);
 }
 
@@ -352,19 +460,40 @@ void store_close(struct store *st)
 
 int store_doc_get(struct store *st, const char *kind, const char *parent, const char *key, json_t **out)
 {
+	int rc;
+
 	*out = NULL;
 	if (!key || !*key)
 		return HK_ENOTFOUND;
-	return st->ops->doc_get(st->be, kind, parent ? parent : "", key, out);
+	rc = st->ops->doc_get(st->be, kind, parent ? parent : "", key, out);
+	if (rc == 0 && crypt_open_doc(*out) < 0) {
+		log_error("cannot decrypt the secrets of %s '%s': wrong master key?", kind, key);
+		json_decref(*out);
+		*out = NULL;
+		rc = HK_EVERIFY;
+	}
+	return rc;
 }
 
 int store_doc_list(struct store *st, const char *kind, const char *parent, const struct store_page *pg,
 		   struct store_list *out)
 {
+	size_t i;
+	json_t *item;
+	int rc;
+
 	memset(out, 0, sizeof(*out));
 	if (pg->limit < 1 || pg->limit > 250)
 		return HK_EINVAL;
-	return st->ops->doc_list(st->be, kind, parent ? parent : "", pg, out);
+	rc = st->ops->doc_list(st->be, kind, parent ? parent : "", pg, out);
+	json_array_foreach(rc == 0 ? out->items : NULL, i, item) {
+		if (crypt_open_doc(item) < 0) {
+			log_error("cannot decrypt the secrets of a %s: wrong master key?", kind);
+			store_list_release(out);
+			return HK_EVERIFY;
+		}
+	}
+	return rc;
 }
 
 void store_list_release(struct store_list *l)
@@ -395,7 +524,15 @@ void store_list_set_iterators(struct store_list *l, bool backwards)
 
 int store_idem_get(struct store *st, const char *key, int *status, char **body, size_t *len)
 {
-	return st->ops->idem_get(st->be, key, clock_now_ms(), status, body, len);
+	char *plain;
+	int rc = st->ops->idem_get(st->be, key, clock_now_ms(), status, body, len);
+
+	if (rc == 0 && crypt_is_sealed(*body)) {
+		rc = crypt_open(*body, &plain, len);
+		free(*body);
+		*body = rc == 0 ? plain : NULL;
+	}
+	return rc;
 }
 
 int store_meta_get(struct store *st, const char *key, char **value)
@@ -481,6 +618,7 @@ void store_inbound_raw_release(struct store_inbound_raw *r)
 	free(r->headers);
 	free(r->event_type);
 	free(r->body);
+	free(r->remote);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -571,4 +709,34 @@ int store_try_lock(struct store *st, int64_t key)
 void store_unlock(struct store *st, int64_t key)
 {
 	st->ops->unlock(st->be, key);
+}
+
+/* ---- command-hook runs ---- */
+
+const char *hook_run_status_text(int status)
+{
+	static const char *const names[] = {"queued", "running", "succeeded", "failed",
+					    "timed_out", "interrupted", "coalesced"};
+	return status >= 0 && status <= 6 ? names[status] : "unknown";
+}
+
+int store_hook_run_list(struct store *st, const char *hook, const struct store_page *pg,
+			struct store_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (pg->limit < 1 || pg->limit > 250)
+		return HK_EINVAL;
+	return st->ops->hook_run_list(st->be, hook, pg, out);
+}
+
+int store_hook_run_get(struct store *st, const char *hook, const char *id, json_t **out)
+{
+	*out = NULL;
+	return st->ops->hook_run_get(st->be, hook, id, out);
+}
+
+int store_hook_run_open_scan(struct store *st, const char *after, int limit, store_hook_run_fn fn,
+			     void *arg)
+{
+	return st->ops->hook_run_open_scan(st->be, after ? after : "", limit, fn, arg);
 }

@@ -49,6 +49,8 @@ enum store_op_kind {
 	SOP_INBOUND_ROUTED, /* record what routing an inbound event produced */
 	SOP_SOURCE_COUNT,   /* add to a source's rejected / duplicate counters */
 	SOP_RETAIN,         /* one batch of retention: old attempts, messages, journal; expired payloads */
+	SOP_HOOK_RUN_INSERT, /* a new command-hook run (struct store_hook_run); a duplicate id: HK_ECONFLICT */
+	SOP_HOOK_RUN_UPDATE, /* a run's new state and result; HK_ENOTFOUND if the id is unknown */
 };
 
 /* delivery and attempt statuses, as the Svix API numbers them */
@@ -121,6 +123,59 @@ struct store_source_count {
 	int rejected, duplicates;
 };
 
+/*
+ * Command-hook runs (src/hooks/runner.c). A run is one execution of a hook's
+ * command for one stored trigger event (an id of the inbound journal). Its
+ * status only moves forward:
+ *
+ *   queued -> running -> succeeded | failed | timed_out
+ *   queued -> coalesced            (a newer trigger of the same hook ran instead)
+ *   queued | running -> interrupted (found unfinished at start-up; a new run
+ *                                    is queued for the same event, retry_of)
+ *
+ * SOP_HOOK_RUN_INSERT writes every field; SOP_HOOK_RUN_UPDATE sets status,
+ * started, ended, exit_code, signal, duration_ms, output, truncated, error
+ * and coalesced_into (NULL strings and 0 times leave a column as it was),
+ * and always sets updated.
+ */
+enum hook_run_status {
+	HOOK_RUN_QUEUED = 0,
+	HOOK_RUN_RUNNING = 1,
+	HOOK_RUN_SUCCEEDED = 2,
+	HOOK_RUN_FAILED = 3,
+	HOOK_RUN_TIMED_OUT = 4,
+	HOOK_RUN_INTERRUPTED = 5,
+	HOOK_RUN_COALESCED = 6,
+};
+
+const char *hook_run_status_text(int status);
+
+struct store_hook_run {
+	char id[ID_MAX];        /* run_... */
+	char hook[256];         /* the hook's id (adnanh ids may hold '/') */
+	char event[ID_MAX];     /* the inbound journal event that triggered it */
+	char trigger[16];       /* "http", "route", "rerun", "requeue" */
+	char retry_of[ID_MAX];  /* "" or the run this one repeats */
+	char coalesced_into[ID_MAX]; /* "" or the run that ran instead */
+	int status;             /* enum hook_run_status */
+	int exit_code;          /* -1: none (not run, killed by a signal, spawn failure) */
+	int signal;             /* the signal that ended it, 0: none */
+	int64_t duration_ms;
+	char *output;           /* owned, may be NULL: stdout and stderr interleaved, capped */
+	size_t output_len;
+	bool truncated;         /* output was cut at the hook's output-limit */
+	char *error;            /* owned, may be NULL: why it failed to start, timed out, ... */
+	int64_t created, started, ended;
+};
+
+/* an unfinished run, as the start-up scan reads it back */
+struct store_hook_run_ref {
+	char id[ID_MAX], hook[256], event[ID_MAX];
+	int status;
+};
+
+typedef int (*store_hook_run_fn)(const struct store_hook_run_ref *run, void *arg);
+
 struct store_delivery_set {
 	char msg[ID_MAX];
 	char endpoint[ID_MAX];
@@ -175,6 +230,7 @@ struct store_op {
 		struct store_inbound_routed routed;
 		struct store_source_count count;
 		struct store_retain retain;
+		struct store_hook_run run;
 	} u;
 };
 
@@ -239,10 +295,11 @@ struct store_source_stats {
 	int64_t received, verified, rejected, duplicates;
 };
 
-/* an inbound event read back whole, for routing and replay */
+/* an inbound event read back whole, for routing, replay and command hooks */
 struct store_inbound_raw {
 	char id[ID_MAX], source[ID_MAX];
 	char *method, *path, *query, *headers, *event_type, *body; /* owned */
+	char *remote;      /* owned: the sender's address as journaled ("ip" or "ip:port") */
 	size_t body_len;
 	int status;
 };
@@ -276,6 +333,13 @@ struct store_ops {
 	int (*release)(void *be);
 	void (*rollback_to)(void *be);
 	int (*apply)(void *be, const struct store_op *op);
+	/*
+	 * sync (optional) makes every committed transaction durable. A backend
+	 * that has it commits without waiting for the disk; the front-end then
+	 * syncs on a second thread while the writer runs the next batch, and
+	 * wakes a batch's waiters only after its sync (pipelined group commit).
+	 */
+	int (*sync)(void *be);
 	/* reads, any thread */
 	int (*doc_get)(void *be, const char *kind, const char *parent, const char *key, json_t **out);
 	int (*doc_list)(void *be, const char *kind, const char *parent, const struct store_page *pg,
@@ -326,6 +390,10 @@ struct store_ops {
 			   int64_t *valid_ms);
 	int (*try_lock)(void *be, int64_t key);
 	void (*unlock)(void *be, int64_t key);
+	/* command-hook runs: list (newest first unless asked), get (with output), unfinished scan */
+	int (*hook_run_list)(void *be, const char *hook, const struct store_page *pg, struct store_list *out);
+	int (*hook_run_get)(void *be, const char *hook, const char *id, json_t **out);
+	int (*hook_run_open_scan)(void *be, const char *after, int limit, store_hook_run_fn fn, void *arg);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -343,8 +411,12 @@ struct store {
 	pthread_t writer;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;      /* the writer waits for work */
-	pthread_cond_t idle;    /* store_flush waits for an empty queue */
+	pthread_cond_t idle;    /* store_drain waits for an empty queue */
 	struct store_write *head, *tail;
+	pthread_t syncer;       /* only with ops->sync */
+	pthread_cond_t sync_cv;
+	struct store_write *sync_head, *sync_tail; /* committed, waiting for the disk */
+	bool syncing, sync_stopping, syncer_started;
 	size_t queued, max_queued;
 	bool busy, stopping, started;
 	struct store_stats stats;
@@ -490,5 +562,23 @@ int store_retention_start(struct store *st, int days, int64_t interval_ms, struc
 /* store_retention_run runs one whole pass now (for tests and tools); returns rows removed */
 int64_t store_retention_run(struct store *st, int days);
 void store_retention_stop(struct store_retention *r);
+
+/*
+ * Command-hook runs. list: API-shaped run documents without output, in
+ * id order (pg->desc: newest first), paged by run id; get: one run of this
+ * hook with its output ("output", and "outputEncoding" "base64" when it is
+ * not UTF-8); open_scan: runs still queued or running with an id after
+ * `after`, in id order, at most limit, each passed to fn (a negative return
+ * stops the scan); returns how many were passed or an error.
+ *
+ * Run document: {id, hookId, eventId, status, trigger, retryOf, coalescedInto,
+ * exitCode, signal, durationMs, outputTruncated, error, createdAt, startedAt,
+ * endedAt} with null for absent values.
+ */
+int store_hook_run_list(struct store *st, const char *hook, const struct store_page *pg,
+			struct store_list *out);
+int store_hook_run_get(struct store *st, const char *hook, const char *id, json_t **out);
+int store_hook_run_open_scan(struct store *st, const char *after, int limit, store_hook_run_fn fn,
+			     void *arg);
 
 #endif

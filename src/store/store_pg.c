@@ -100,6 +100,16 @@ static const char *const migrations[] = {
 	"CREATE TABLE source_stat (source TEXT COLLATE \"C\" PRIMARY KEY,"
 	"  received BIGINT NOT NULL DEFAULT 0, verified BIGINT NOT NULL DEFAULT 0,"
 	"  rejected BIGINT NOT NULL DEFAULT 0, duplicates BIGINT NOT NULL DEFAULT 0);",
+	/* 4: command-hook runs; their trigger events live in the inbound journal */
+	"CREATE TABLE hook_run ("
+	"  id TEXT COLLATE \"C\" PRIMARY KEY, hook TEXT COLLATE \"C\" NOT NULL, event TEXT NOT NULL,"
+	"  \"trigger\" TEXT NOT NULL, retry_of TEXT, coalesced_into TEXT, status INTEGER NOT NULL,"
+	"  exit_code INTEGER NOT NULL DEFAULT -1, signal INTEGER NOT NULL DEFAULT 0,"
+	"  duration BIGINT NOT NULL DEFAULT 0, output BYTEA, truncated INTEGER NOT NULL DEFAULT 0, error TEXT,"
+	"  created BIGINT NOT NULL, started BIGINT NOT NULL DEFAULT 0, ended BIGINT NOT NULL DEFAULT 0,"
+	"  updated BIGINT NOT NULL);"
+	"CREATE INDEX hook_run_hook ON hook_run(hook, id);"
+	"CREATE INDEX hook_run_open ON hook_run(id) WHERE status IN (0, 1);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -146,6 +156,15 @@ static const char *const wsql[PW__COUNT] = {
 			    " duplicates=t.duplicates+excluded.duplicates",
 	[PW_NOTIFY_CONFIG] = "SELECT pg_notify('hookd_config', '')",
 	[PW_NOTIFY_WORK] = "SELECT pg_notify('hookd_work', '')",
+	[PW_HR_INSERT] = "INSERT INTO hook_run(id,hook,event,\"trigger\",retry_of,coalesced_into,status,exit_code,"
+			 "signal,duration,output,truncated,error,created,started,ended,updated)"
+			 " VALUES($1,$2,$3,$4,NULLIF($5::text,''),NULLIF($6::text,''),$7,$8,$9,$10,$11::bytea,$12,"
+			 "$13::text,$14,$15,$16,$17)",
+	/* only what an update knows: NULL texts and zero times keep the stored values */
+	[PW_HR_UPDATE] = "UPDATE hook_run SET status=$3, exit_code=$4, signal=$5, duration=$6,"
+			 " output=COALESCE($7::bytea, output), truncated=$8, error=COALESCE($9::text, error),"
+			 " started=COALESCE(NULLIF($10::bigint,0), started), ended=COALESCE(NULLIF($11::bigint,0), ended),"
+			 " coalesced_into=COALESCE(NULLIF($2::text,''), coalesced_into), updated=$12 WHERE id=$1",
 };
 
 static const char *const rsql[PR__COUNT] = {
@@ -562,6 +581,9 @@ static int pg_apply(void *arg, const struct store_op *op)
 		return pg_inbound_apply(be, op);
 	case SOP_RETAIN:
 		return pg_retain(be, &op->u.retain);
+	case SOP_HOOK_RUN_INSERT:
+	case SOP_HOOK_RUN_UPDATE:
+		return pg_hook_run_apply(be, op);
 	}
 	return HK_EINVAL;
 }
@@ -800,4 +822,7 @@ const struct store_ops store_pg_ops = {
 	.take_tokens = pg_take_tokens,
 	.try_lock = pg_try_lock,
 	.unlock = pg_unlock,
+	.hook_run_list = pg_hook_run_list,
+	.hook_run_get = pg_hook_run_get,
+	.hook_run_open_scan = pg_hook_run_open_scan,
 };

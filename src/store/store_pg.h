@@ -20,6 +20,7 @@ enum pg_wstmt {
 	PW_DOC_INSERT, PW_DOC_UPDATE, PW_DOC_DELETE, PW_IDEM_PUT, PW_IDEM_PRUNE, PW_META_PUT,
 	PW_MSG_INSERT, PW_ATTEMPT, PW_DELIVERY_SET, PW_DELIVERY_SET_RESET, PW_MSG_EXPUNGE,
 	PW_IN_CLAIM, PW_IN_INSERT, PW_IN_ROUTED, PW_SOURCE_COUNT, PW_NOTIFY_CONFIG, PW_NOTIFY_WORK,
+	PW_HR_INSERT, PW_HR_UPDATE,
 	PW__COUNT
 };
 
@@ -145,6 +146,12 @@ int pg_inbound_get(void *be, const char *source, const char *id, json_t **out);
 int pg_inbound_raw(void *be, const char *id, struct store_inbound_raw *out);
 int pg_source_stats(void *be, const char *source, struct store_source_stats *out);
 int pg_inbound_unrouted_scan(void *be, const char *after, int limit, store_inbound_fn fn, void *arg);
+
+/* ---- store_pg_hooks.c ---- */
+int pg_hook_run_apply(struct pg_be *be, const struct store_op *op);
+int pg_hook_run_list(void *be, const char *hook, const struct store_page *pg, struct store_list *out);
+int pg_hook_run_get(void *be, const char *hook, const char *id, json_t **out);
+int pg_hook_run_open_scan(void *be, const char *after, int limit, store_hook_run_fn fn, void *arg);
 
 /* ---- store_pg_node.c ---- */
 int pg_node_start(void *be, const char *node, int64_t lease_ms, char *err, size_t errlen);

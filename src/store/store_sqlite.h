@@ -30,10 +30,12 @@ struct sqlite_reader {
 struct sqlite_be {
 	char *path;
 	int lock_fd;
+	int wal_fd;     /* the -wal file, for the pipelined sync; -1 until first used */
 	sqlite3 *wdb;
 	sqlite3_stmt *w[16];
 	sqlite3_stmt *m[M__COUNT];
 	sqlite3_stmt *ib[I__COUNT]; /* inbound writes, prepared on first use */
+	sqlite3_stmt *hr[2];        /* hook run insert / update, prepared on first use */
 	pthread_mutex_t pool_mu;
 	struct sqlite_reader *pool;
 	/* the claim loop's state (store_sqlite_node.c) */
@@ -124,5 +126,11 @@ int sq_take_tokens(void *be, const char *endpoint, int rate, int want, int *gran
 int sq_try_lock(void *be, int64_t key);
 void sq_unlock(void *be, int64_t key);
 int sq_retain(struct sqlite_be *be, const struct store_retain *rt);
+/* store_sqlite_hooks.c */
+int sq_hook_run_apply(struct sqlite_be *be, const struct store_op *op);
+void sq_hook_run_finalize(struct sqlite_be *be);
+int sq_hook_run_list(void *be, const char *hook, const struct store_page *pg, struct store_list *out);
+int sq_hook_run_get(void *be, const char *hook, const char *id, json_t **out);
+int sq_hook_run_open_scan(void *be, const char *after, int limit, store_hook_run_fn fn, void *arg);
 
 #endif

@@ -256,7 +256,7 @@ int sq_inbound_raw(void *arg, const char *id, struct store_inbound_raw *out)
 	if (!r)
 		return HK_EDB;
 	if (sqlite3_prepare_v2(r->db,
-			       "SELECT id, source, method, path, query, headers, event_type, body, status"
+			       "SELECT id, source, method, path, query, headers, event_type, body, status, remote"
 			       " FROM inbound WHERE id=?",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = HK_EDB;
@@ -274,11 +274,15 @@ int sq_inbound_raw(void *arg, const char *id, struct store_inbound_raw *out)
 		out->body_len = (size_t)sqlite3_column_bytes(st, 7);
 		out->body = malloc(out->body_len + 1);
 		if (out->body) {
-			memcpy(out->body, sqlite3_column_blob(st, 7), out->body_len);
+			if (out->body_len)
+				memcpy(out->body, sqlite3_column_blob(st, 7), out->body_len);
 			out->body[out->body_len] = '\0';
 		}
 		out->status = sqlite3_column_int(st, 8);
-		rc = out->method && out->path && out->query && out->headers && out->body ? 0 : HK_ENOMEM;
+		out->remote = dup_col(st, 9);
+		rc = out->method && out->path && out->query && out->headers && out->body && out->remote
+			     ? 0
+			     : HK_ENOMEM;
 		if (rc < 0)
 			store_inbound_raw_release(out);
 	}

@@ -226,7 +226,8 @@ int sq_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char
 			*len = (size_t)sqlite3_column_bytes(st, 0);
 			*payload = malloc(*len + 1);
 			if (*payload) {
-				memcpy(*payload, sqlite3_column_blob(st, 0), *len);
+				if (*len)
+					memcpy(*payload, sqlite3_column_blob(st, 0), *len);
 				(*payload)[*len] = '\0';
 			}
 		}

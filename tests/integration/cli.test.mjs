@@ -386,7 +386,7 @@ test('make install puts the binary and the man pages under PREFIX', async () => 
   const prefix = mkdtempSync(join(tmpdir(), 'hookd-install-'));
   try {
     const env = { ...process.env };
-    for (const k of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL']) delete env[k];
+    for (const k of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'BUILD', 'HOOKD_BIN', 'HOOKD_OUT', 'CC', 'OPT', 'LDFLAGS']) delete env[k];
     const r = await new Promise((resolve) => {
       const c = spawn('make', ['-C', ROOT, '--no-print-directory', 'install', `PREFIX=${prefix}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';

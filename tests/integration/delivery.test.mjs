@@ -127,12 +127,17 @@ test('a delivery that runs out of attempts is failed and stays listed; recover r
     const list = await svix.messageAttempt.listAttemptedMessages(app.id, ep.id);
     assert.equal(list.data[0].id, msg.id);
     assert.equal(list.data[0].status, 2);
+    const epNow = await api(h, 'GET', `/api/v1/app/${app.id}/endpoint/${ep.id}`);
+    assert.ok(epNow.json.health.consecutiveFailures >= 4);
+    assert.equal(epNow.json.health.lastError, 'HTTP 500');
+    const stats = await api(h, 'GET', '/api/v1/stats');
+    assert.ok(stats.json.failingEndpoints.some((f) => f.endpoint === ep.id && f.failures >= 4));
     healthy = true;
     const r = await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/recover`, { body: { since: since.toISOString() } });
     assert.equal(r.status, 202);
     await rx.waitFor((q) => q.length >= 5);
-    const stats = await api(h, 'GET', `/api/v1/app/${app.id}/endpoint/${ep.id}/stats`);
-    assert.equal(stats.status, 200);
+    const epStats = await api(h, 'GET', `/api/v1/app/${app.id}/endpoint/${ep.id}/stats`);
+    assert.equal(epStats.status, 200);
   } finally { await rx.close(); }
 });
 

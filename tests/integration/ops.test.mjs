@@ -57,3 +57,43 @@ test('/metrics needs the admin token, parses, and counts deliveries', async () =
     assert.ok('due' in stats.json.queue);
   } finally { await h.stop(); h.cleanup(); await rx.close(); }
 });
+
+test('every API answer carries a request id; a sent x-request-id is kept', async () => {
+  const h = await startHookd();
+  try {
+    const a = await api(h, 'GET', '/api/v1/app');
+    assert.match(a.headers.get('x-request-id'), /^req_/);
+    const b = await api(h, 'GET', '/api/v1/nope', { headers: { 'x-request-id': 'trace-42' } });
+    assert.equal(b.headers.get('x-request-id'), 'trace-42');
+    assert.equal(b.status, 404);
+  } finally { await h.stop(); h.cleanup(); }
+});
+
+test('operational webhooks: endpoint changes and exactly one message.attempt.exhausted', async () => {
+  const operator = await startReceiver();
+  const failing = await startReceiver({ respond: () => ({ status: 500 }) });
+  const h = await startHookd({ args: ['--allow-private', '--retry-schedule', '100ms,100ms,100ms,100ms', '--operational-webhook-url', operator.url] });
+  try {
+    const svix = new Svix(h.token, { serverUrl: h.url });
+    const app = await svix.application.create({ name: 'Ops' });
+    const ep = await svix.endpoint.create(app.id, { url: failing.url });
+    const msg = await svix.message.create(app.id, { eventType: 'o.p', payload: {} });
+    await failing.waitFor((r) => r.length >= 5, 10000);
+    const types = () => operator.requests.map((r) => JSON.parse(r.body).type);
+    await operator.waitFor(() => types().includes('message.attempt.exhausted'), 10000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(types().includes('endpoint.created'));
+    assert.equal(types().filter((t) => t === 'message.attempt.failing').length, 1);
+    assert.equal(types().filter((t) => t === 'message.attempt.exhausted').length, 1);
+    const ex = operator.requests.map((r) => JSON.parse(r.body)).find((b) => b.type === 'message.attempt.exhausted');
+    assert.equal(ex.data.msgId, msg.id);
+    assert.equal(ex.data.endpointId, ep.id);
+    assert.equal(ex.data.lastAttempt.responseStatusCode, 500);
+    // signed like any delivery, with the operational endpoint's secret
+    const opApp = await svix.application.get('hookd-operational');
+    const opEp = (await svix.endpoint.list(opApp.id)).data[0];
+    const { key } = await svix.endpoint.getSecret(opApp.id, opEp.id);
+    const { Webhook } = await import('standardwebhooks');
+    new Webhook(key.replace('whsec_', '')).verify(operator.requests[0].body, operator.requests[0].headers);
+  } finally { await h.stop(); h.cleanup(); await operator.close(); await failing.close(); }
+});

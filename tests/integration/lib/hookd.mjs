@@ -8,6 +8,8 @@ import { join } from 'node:path';
 
 export const BIN = process.env.HOOKD_BIN || new URL('../../../hookd', import.meta.url).pathname;
 export const PG = process.env.HOOKD_TEST_DB || '';
+// every node of a test shares one master key (64 hex characters), as nodes of a cluster must
+const TEST_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 export const backend = PG ? 'postgres' : 'sqlite';
 // skipOn('postgres', why) is a test option: { skip } on that backend, {} elsewhere.
 export const skipOn = (name, why) => (backend === name ? { skip: `${name}: ${why}` } : {});
@@ -32,7 +34,7 @@ function dbFor(dir) {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const url = newDatabase();
   writeFileSync(file, url);
-  writeFileSync(join(dir, 'master.key'), 'test-master-key-0123456789abcdef\n');
+  writeFileSync(join(dir, 'master.key'), `${TEST_KEY}\n`);
   return url;
 }
 
@@ -43,7 +45,7 @@ export async function startHookd({ dir, args = [], env = {}, token = 'test-admin
   db = db || dbFor(dir);
   const pgArgs = db.startsWith('postgres') ? ['--master-key-file', join(dir, 'master.key'),
     ...(args.includes('--lease-seconds') ? [] : ['--lease-seconds', '2'])] : [];
-  if (pgArgs.length && !existsSync(join(dir, 'master.key'))) writeFileSync(join(dir, 'master.key'), 'test-master-key\n');
+  if (pgArgs.length && !existsSync(join(dir, 'master.key'))) writeFileSync(join(dir, 'master.key'), `${TEST_KEY}\n`);
   const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--db', db, ...(token ? ['--token', token] : []), ...pgArgs, ...args];
   const child = spawn(BIN, fullArgs, { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
@@ -52,7 +54,7 @@ export async function startHookd({ dir, args = [], env = {}, token = 'test-admin
     const timer = setTimeout(() => reject(new Error(`hookd did not start: ${err}`)), 10000);
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      const m = out.match(/listening on (https?:\/\/[\d.]+:\d+)/);
       if (m && out.includes('admin token:') && out.trimEnd().split('\n').length >= 3) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -1,0 +1,193 @@
+/*
+ * store_sqlite_hooks.c - command-hook runs in SQLite (store.h describes the
+ * record and its states). One row per run in hook_run; the request that
+ * triggered it stays in the inbound journal, referenced by event id.
+ *
+ * An update binds only what it knows: NULL strings and zero times keep the
+ * stored value (COALESCE / NULLIF in the statement), so the writer can send
+ * "running" with a start time and later the result without re-sending
+ * everything.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "store/store_sqlite.h"
+
+enum { HR_INSERT, HR_UPDATE };
+
+static const char *const hrsql[2] = {
+	[HR_INSERT] = "INSERT INTO hook_run(id,hook,event,trigger,retry_of,coalesced_into,status,exit_code,"
+		      "signal,duration,output,truncated,error,created,started,ended,updated)"
+		      " VALUES(?1,?2,?3,?4,NULLIF(?5,''),NULLIF(?6,''),?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+	[HR_UPDATE] = "UPDATE hook_run SET status=?7, exit_code=?8, signal=?9, duration=?10,"
+		      " output=COALESCE(?11, output), truncated=?12, error=COALESCE(?13, error),"
+		      " started=COALESCE(NULLIF(?15,0), started), ended=COALESCE(NULLIF(?16,0), ended),"
+		      " coalesced_into=COALESCE(NULLIF(?6,''), coalesced_into), updated=?17 WHERE id=?1",
+};
+
+static sqlite3_stmt *hrstmt(struct sqlite_be *be, int which)
+{
+	if (!be->hr[which] &&
+	    sqlite3_prepare_v3(be->wdb, hrsql[which], -1, SQLITE_PREPARE_PERSISTENT, &be->hr[which],
+			       NULL) != SQLITE_OK)
+		return NULL;
+	return be->hr[which];
+}
+
+void sq_hook_run_finalize(struct sqlite_be *be)
+{
+	for (int i = 0; i < 2; i++) {
+		sqlite3_finalize(be->hr[i]);
+		be->hr[i] = NULL;
+	}
+}
+
+int sq_hook_run_apply(struct sqlite_be *be, const struct store_op *op)
+{
+	const struct store_hook_run *h = &op->u.run;
+	bool insert = op->kind == SOP_HOOK_RUN_INSERT;
+	sqlite3_stmt *st = hrstmt(be, insert ? HR_INSERT : HR_UPDATE);
+	int rc;
+
+	if (!st)
+		return HK_EDB;
+	sqlite3_bind_text(st, 1, h->id, -1, SQLITE_STATIC);
+	if (insert) {
+		sqlite3_bind_text(st, 2, h->hook, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, h->event, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, h->trigger, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, h->retry_of, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 14, h->created);
+	}
+	sqlite3_bind_text(st, 6, h->coalesced_into, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, h->status);
+	sqlite3_bind_int(st, 8, h->exit_code);
+	sqlite3_bind_int(st, 9, h->signal);
+	sqlite3_bind_int64(st, 10, h->duration_ms);
+	if (h->output)
+		sqlite3_bind_blob(st, 11, h->output, (int)h->output_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 12, h->truncated);
+	if (h->error)
+		sqlite3_bind_text(st, 13, h->error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 15, h->started);
+	sqlite3_bind_int64(st, 16, h->ended);
+	sqlite3_bind_int64(st, 17, clock_now_ms());
+	rc = sq_step_done(be, st, insert ? "hook run insert" : "hook run update");
+	if (rc == 0 && !insert && sqlite3_changes(be->wdb) == 0)
+		rc = HK_ENOTFOUND;
+	return rc;
+}
+
+/* ---- reads ---- */
+
+#define RUN_COLS                                                                                  \
+	"id, hook, event, trigger, retry_of, coalesced_into, status, exit_code, signal, duration, " \
+	"truncated, error, created, started, ended"
+
+static json_t *opt_ts(sqlite3_stmt *st, int col)
+{
+	int64_t v = sqlite3_column_int64(st, col);
+	return v ? ts_json(v) : json_null();
+}
+
+static json_t *run_row(sqlite3_stmt *st)
+{
+	int status = sqlite3_column_int(st, 6);
+	bool ran = status == HOOK_RUN_SUCCEEDED || status == HOOK_RUN_FAILED || status == HOOK_RUN_TIMED_OUT;
+	int code = sqlite3_column_int(st, 7), sig = sqlite3_column_int(st, 8);
+
+	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:o,s:o,s:o,s:b,s:s?,s:o,s:o,s:o}", "id",
+			 col_text(st, 0), "hookId", col_text(st, 1), "eventId", col_text(st, 2),
+			 "trigger", col_text(st, 3), "retryOf", col_text(st, 4), "coalescedInto",
+			 col_text(st, 5), "status", hook_run_status_text(status), "exitCode",
+			 ran && code >= 0 ? json_integer(code) : json_null(), "signal",
+			 sig ? json_integer(sig) : json_null(), "durationMs",
+			 ran ? json_integer(sqlite3_column_int64(st, 9)) : json_null(), "outputTruncated",
+			 sqlite3_column_int(st, 10), "error", col_text(st, 11), "createdAt",
+			 ts_json(sqlite3_column_int64(st, 12)), "startedAt", opt_ts(st, 13), "endedAt",
+			 opt_ts(st, 14));
+}
+
+static json_t *run_row_whole(sqlite3_stmt *st)
+{
+	json_t *run = run_row(st);
+	const char *out = sqlite3_column_blob(st, 15);
+	size_t n = (size_t)sqlite3_column_bytes(st, 15);
+	json_t *text;
+
+	if (!run)
+		return NULL;
+	text = json_stringn(out ? out : "", out ? n : 0);
+	if (!text) {
+		/* not UTF-8: show base64 */
+		char *b64 = malloc(base64_enc_len(n));
+		if (b64) {
+			base64_encode(out, n, b64);
+			text = json_string(b64);
+			free(b64);
+		}
+		json_object_set_new(run, "outputEncoding", json_string("base64"));
+	} else {
+		json_object_set_new(run, "outputEncoding", json_string("utf8"));
+	}
+	json_object_set_new(run, "output", text ? text : json_string(""));
+	return run;
+}
+
+int sq_hook_run_list(void *arg, const char *hook, const struct store_page *pg, struct store_list *out)
+{
+	struct qb q;
+	bool back;
+
+	qb_init(&q, "SELECT " RUN_COLS " FROM hook_run WHERE");
+	qb_s(&q, " hook = ?", hook);
+	back = qb_page(&q, "id", pg);
+	return run_list(arg, &q, pg, back, run_row, out);
+}
+
+int sq_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
+{
+	struct qb q;
+
+	qb_init(&q, "SELECT " RUN_COLS ", output FROM hook_run WHERE");
+	qb_s(&q, " hook = ?", hook);
+	qb_s(&q, " AND id = ?", id);
+	return single(arg, &q, run_row_whole, out);
+}
+
+int sq_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_run_fn fn, void *fnarg)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st = NULL;
+	int rc = 0, n = 0;
+
+	if (!r)
+		return HK_EDB;
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT id, hook, event, status FROM hook_run WHERE status IN (0, 1) AND id > ?"
+			       " ORDER BY id LIMIT ?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = HK_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit);
+	while (rc >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct store_hook_run_ref ref;
+		snprintf(ref.id, sizeof(ref.id), "%s", col_text(st, 0));
+		snprintf(ref.hook, sizeof(ref.hook), "%s", col_text(st, 1));
+		snprintf(ref.event, sizeof(ref.event), "%s", col_text(st, 2));
+		ref.status = sqlite3_column_int(st, 3);
+		n++;
+		rc = fn(&ref, fnarg);
+	}
+out:
+	sqlite3_finalize(st);
+	sq_reader_give(be, r);
+	return rc < 0 ? rc : n;
+}
