@@ -43,7 +43,8 @@ function dbFor(dir) {
 export async function startHookd({ dir, args = [], env = {}, token = 'test-admin-token', db } = {}) {
   dir = dir || mkdtempSync(join(tmpdir(), 'hookd-it-'));
   db = db || dbFor(dir);
-  const pgArgs = db.startsWith('postgres') ? ['--master-key-file', join(dir, 'master.key'),
+  const pgArgs = db.startsWith('postgres') ? [
+    ...(args.includes('--master-key-file') ? [] : ['--master-key-file', join(dir, 'master.key')]),
     ...(args.includes('--lease-seconds') ? [] : ['--lease-seconds', '2'])] : [];
   if (pgArgs.length && !existsSync(join(dir, 'master.key'))) writeFileSync(join(dir, 'master.key'), `${TEST_KEY}\n`);
   const fullArgs = ['serve', '--listen', '127.0.0.1:0', '--db', db, ...(token ? ['--token', token] : []), ...pgArgs, ...args];
