@@ -31,7 +31,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 FUZZ_TIME ?= 10
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*_fuzz.c))
 
-.PHONY: all deps run test unit unit-bins integration check clean install bench fuzz fuzz-bins bench-bins
+.PHONY: all deps run test unit unit-bins integration check clean install bench fuzz fuzz-bins bench-bins docs
 all: $(HOOKD_OUT)
 
 deps:
@@ -112,11 +112,17 @@ $(BUILD)/bench/%: bench/%.c
 
 # make install: the binary and its man pages under $(DESTDIR)$(PREFIX)
 MANDIR   ?= $(PREFIX)/share/man
-install: hookd
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+install: $(HOOKD_OUT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
-	install -m 0755 hookd $(DESTDIR)$(PREFIX)/bin/hookd
+	install -m 0755 $(HOOKD_OUT) $(DESTDIR)$(PREFIX)/bin/hookd
 	install -m 0644 docs/man/hookd.1 $(DESTDIR)$(MANDIR)/man1/hookd.1
 	install -m 0644 docs/man/hookd-serve.8 $(DESTDIR)$(MANDIR)/man8/hookd-serve.8
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/hookd.service.in > $(DESTDIR)$(UNITDIR)/hookd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/hookd.service
+	install -m 0644 contrib/hookd.sysusers $(DESTDIR)$(SYSUSERSDIR)/hookd.conf
 
 # make fuzz: every libFuzzer target for FUZZ_TIME seconds, on a copy of its committed corpus
 fuzz-bins: $(FUZZ_SRC:%.c=$(BUILD)/%)
@@ -126,6 +132,11 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 		OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" fuzz-bins
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_TIME)
+
+# make docs: docs/config.md, printed by the binary from its own option tables
+# (tests/integration/docs.test.mjs fails when the committed file differs)
+docs: $(HOOKD_OUT)
+	$(abspath $(HOOKD_OUT)) help --markdown > docs/config.md
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz hookd

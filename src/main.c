@@ -13,7 +13,7 @@ static const struct {
 	{"serve", cmd_serve},   {"listen", cmd_listen},       {"send", cmd_send},
 	{"tail", cmd_tail},     {"sign", cmd_sign},           {"verify", cmd_verify},
 	{"replay", cmd_replay}, {"endpoints", cmd_endpoints}, {"apps", cmd_apps},
-	{"login", cmd_login},
+	{"login", cmd_login},   {"backup", cmd_backup},
 };
 
 int main(int argc, char **argv)
@@ -28,6 +28,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		/* the configuration reference, docs/config.md (make docs) */
+		if (argc > 2 && strcmp(argv[2], "--markdown") == 0) {
+			cmd_markdown(stdout);
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
 		/* "hookd help send" is "hookd send --help" */
 		if (argc > 2)
 			for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

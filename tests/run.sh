@@ -99,6 +99,20 @@ suite_e2e() {
   [ -z "${p:-}" ] && failed=$((failed + 1))
 }
 
+suite_faults() {
+  local out p f
+  out=$(cd tests/faults && HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap 2>&1)
+  [ $? -ne 0 ] && status=1
+  mkdir -p tests/out && printf '%s\n' "$out" > tests/out/faults.tap
+  printf '%s\n' "$out" | grep -E '^ *(not )?ok ' | sed 's/^/  /' | head -100
+  printf '%s\n' "$out" | awk '/^ *not ok/{bad=1} bad{print} /^ *ok/{bad=0}' | head -80
+  p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
+  f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  [ -z "${p:-}" ] && failed=$((failed + 1))
+}
+
 run() {
   local name=$1 t0=$SECONDS
   echo "== $name"
@@ -110,8 +124,9 @@ case "$what" in
   unit) run unit ;;
   integration) run integration; run e2e ;;
   e2e) run e2e ;;
-  all) run unit; run integration; run e2e ;;
-  *) echo "usage: tests/run.sh [unit|integration|e2e|all]" >&2; exit 2 ;;
+  faults) run faults ;;
+  all) run unit; run integration; run e2e; run faults ;;
+  *) echo "usage: tests/run.sh [unit|integration|e2e|faults|all]" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -34,6 +34,7 @@ struct idem_flight {
 struct api {
 	struct api_config cfg;
 	struct api_route *routes;
+	struct router router;      /* routes, compiled once */
 	size_t nroutes;
 	pthread_mutex_t idem_mu;
 	struct idem_flight *flights;
@@ -189,6 +190,12 @@ void api_fail(struct api_req *r, int rc, const char *what)
 		http_add_header(r->http, "Retry-After", "1");
 		api_error(r, 503, "unavailable", "the server is shutting down");
 		break;
+	case HK_EIO:
+	case HK_EDB:
+		/* the store cannot write now (a full disk, a failing device): nothing was accepted */
+		http_add_header(r->http, "Retry-After", "5");
+		api_error(r, 503, "storage_unavailable", "%s could not be stored: %s", what, hk_strerror(rc));
+		break;
 	default:
 		api_error(r, 500, "internal", "%s: %s", what, hk_strerror(rc));
 	}
@@ -212,7 +219,8 @@ static bool touches_config(const struct store_write *w)
 	for (size_t i = 0; i < w->nops; i++) {
 		const struct store_op *op = &w->ops[i];
 		if ((op->kind == SOP_DOC_INSERT || op->kind == SOP_DOC_UPDATE || op->kind == SOP_DOC_DELETE) &&
-		    (strcmp(op->u.doc.kind, "endpoint") == 0 || strcmp(op->u.doc.kind, "app") == 0))
+		    (strcmp(op->u.doc.kind, "endpoint") == 0 || strcmp(op->u.doc.kind, "app") == 0 ||
+		     strcmp(op->u.doc.kind, "source") == 0))
 			return true;
 	}
 	return false;
@@ -277,7 +285,7 @@ void api_commit_then(struct api_req *r, struct store_write *w, int status, json_
 	c->body = doc ? json_dump_compact(doc, &c->len) : NULL;
 	if (doc && !c->body)
 		goto fail;
-	if (r->idem_owner && status != 204) {
+	if (r->idem_owner) {
 		struct store_op *op = store_write_add(w, SOP_IDEM_PUT);
 		if (!op)
 			goto fail;
@@ -286,7 +294,10 @@ void api_commit_then(struct api_req *r, struct store_write *w, int status, json_
 		op->u.idem.body = malloc(c->len + 1);
 		if (!op->u.idem.key || !op->u.idem.body)
 			goto fail;
-		memcpy(op->u.idem.body, c->body, c->len + 1);
+		if (c->body)
+			memcpy(op->u.idem.body, c->body, c->len + 1);
+		else
+			op->u.idem.body[0] = '\0'; /* a 204: remembered with no body */
 		op->u.idem.len = c->len;
 		op->u.idem.expires = clock_now_ms() + IDEM_TTL_MS;
 	}
@@ -358,7 +369,7 @@ static bool idem_begin(struct api_req *r, const char *token, const char *key)
 	}
 	if (store_idem_get(r->store, r->idem_key, &status, &body, &len) == 0) {
 		pthread_mutex_unlock(&api->idem_mu);
-		http_respond_take(r->http, status, "application/json", body, len);
+		http_respond_take(r->http, status, status == 204 ? NULL : "application/json", body, len);
 		return true;
 	}
 	f = calloc(1, sizeof(*f));
@@ -473,7 +484,7 @@ static bool authorize(struct api_req *r, const struct api_route *rt)
 
 	if (rt->flags & RF_PUBLIC)
 		return true;
-	if (r->read_only && strcmp(r->http->method, "GET") != 0) {
+	if (r->read_only && strcmp(r->http->method, "GET") != 0 && !(rt->flags & RF_ANY_TOKEN)) {
 		api_error(r, 403, "forbidden", "this token is read-only");
 		return false;
 	}
@@ -488,9 +499,15 @@ static bool authorize(struct api_req *r, const struct api_route *rt)
 	same = store_doc_get(r->store, "app", "", app, &doc) == 0 &&
 	       strcmp(json_str(doc, "id"), r->scope_app) == 0;
 	json_decref(doc);
-	if (!same)
+	if (!same) {
 		api_error(r, 404, "not_found", "application not found");
-	return same;
+		return false;
+	}
+	if (rt->flags & RF_ADMIN_WRITE && strcmp(r->http->method, "GET") != 0) {
+		api_error(r, 403, "forbidden", "an application token cannot change its application");
+		return false;
+	}
+	return true;
 }
 
 static bool decode_body(struct api_req *r)
@@ -562,11 +579,6 @@ void api_handle(struct http_req *req, void *arg)
 	req->ctx = r;
 	req->ctx_free = api_req_free;
 	set_request_id(req);
-	if (hook_id(api, req->path)) {
-		api_hook_receive(r, hook_id(api, req->path));
-		return;
-	}
-
 	if (api->cfg.require_client_cert) {
 		const char *why;
 		if (!http_client_cert_ok(req, &why)) {
@@ -574,8 +586,11 @@ void api_handle(struct http_req *req, void *arg)
 			return;
 		}
 	}
-	res = router_match(api->routes, api->nroutes, sizeof(*api->routes), req->method, req->path,
-			   &base, &r->params);
+	if (hook_id(api, req->path)) {
+		api_hook_receive(r, hook_id(api, req->path));
+		return;
+	}
+	res = router_find(&api->router, req->method, req->path, &base, &r->params);
 	rt = (const struct api_route *)base;
 	if (res == ROUTE_NO_PATH) {
 		api_error(r, 404, "not_found", "no route for '%s %s'", req->method, req->path);
@@ -627,7 +642,8 @@ size_t api_body_limit(const char *method, const char *path, void *arg)
 		if (n < sizeof(key)) {
 			memcpy(key, path + 3, n);
 			key[n] = '\0';
-			if (store_doc_get(api->cfg.store, "source", "", key, &src) == 0) {
+			if ((api->cfg.fanout ? fanout_doc(api->cfg.fanout, "source", key, &src)
+					     : store_doc_get(api->cfg.store, "source", "", key, &src)) == 0) {
 				json_int_t v = json_integer_value(json_object_get(src, "maxBodyBytes"));
 				if (v > 0)
 					limit = (size_t)v;
@@ -693,6 +709,8 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_poll_routes, api_poll_nroutes);
 	if (rc == 0 && api->cfg.runner)
 		rc = add_routes(api, api_hook_routes, api_hook_nroutes);
+	if (rc == 0 && router_init(&api->router, api->routes, api->nroutes, sizeof(*api->routes)) < 0)
+		rc = HK_ENOMEM;
 	if (rc < 0) {
 		api_free(api);
 		return rc;
@@ -711,6 +729,7 @@ void api_free(struct api *api)
 		free(f);
 	}
 	pthread_mutex_destroy(&api->idem_mu);
+	router_release(&api->router);
 	free(api->routes);
 	free(api);
 }

@@ -39,6 +39,8 @@ enum api_route_flag {
 	RF_RAW = 2,    /* the body is not JSON for the API: no decoding, no idempotency */
 	RF_QUERY_TOKEN = 4, /* the token may come as ?access_token= (EventSource cannot set headers) */
 	RF_APP_READ = 8,    /* outside any app, but open to app tokens (event type reads, stream) */
+	RF_ANY_TOKEN = 16,  /* open to read-only tokens whatever the method (logout) */
+	RF_ADMIN_WRITE = 32, /* inside an app, but only an admin token may change it (the app itself) */
 };
 
 struct api_route {

@@ -206,8 +206,8 @@ const struct api_route api_app_routes[] = {
 	{{"POST", "/api/v1/app"}, app_create, 0},
 	{{"GET", "/api/v1/app"}, app_list, 0},
 	{{"GET", "/api/v1/app/{app}"}, app_get, 0},
-	{{"PUT", "/api/v1/app/{app}"}, app_put, 0},
-	{{"PATCH", "/api/v1/app/{app}"}, app_patch, 0},
-	{{"DELETE", "/api/v1/app/{app}"}, app_delete, 0},
+	{{"PUT", "/api/v1/app/{app}"}, app_put, RF_ADMIN_WRITE},
+	{{"PATCH", "/api/v1/app/{app}"}, app_patch, RF_ADMIN_WRITE},
+	{{"DELETE", "/api/v1/app/{app}"}, app_delete, RF_ADMIN_WRITE},
 };
 const size_t api_app_nroutes = sizeof(api_app_routes) / sizeof(api_app_routes[0]);

@@ -54,7 +54,8 @@ static json_t *portal_answer(struct api_req *r, const char *id, const char *toke
 	(void)id;
 
 	buf_init(&b, 4096);
-	buf_printf(&b, "http://%s/#/portal?app=%s&token=%s", host ? host : "127.0.0.1:8071", app, token);
+	buf_printf(&b, "%s://%s/#/portal?app=%s&token=%s", http_is_tls(r->http) ? "https" : "http",
+		   host ? host : "127.0.0.1:8071", app, token);
 	out = json_pack("{s:s,s:s}", "url", buf_cstr(&b), "token", token);
 	buf_release(&b);
 	return out;
@@ -156,6 +157,6 @@ const struct api_route api_auth_routes[] = {
 	{{"POST", "/api/v1/auth/app-portal-access/{app}"}, app_portal_access, 0},
 	{{"POST", "/api/v1/auth/token"}, token_create, 0},
 	{{"DELETE", "/api/v1/auth/token/{token}"}, token_delete, 0},
-	{{"POST", "/api/v1/auth/logout"}, logout, RF_APP_READ},
+	{{"POST", "/api/v1/auth/logout"}, logout, RF_APP_READ | RF_ANY_TOKEN},
 };
 const size_t api_auth_nroutes = sizeof(api_auth_routes) / sizeof(api_auth_routes[0]);

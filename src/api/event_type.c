@@ -66,7 +66,7 @@ static void et_create(struct api_req *r)
 	json_t *doc;
 
 	if (name && !valid_name(name, 256))
-		api_field_error(r, "body", "name", "name may only contain letters, digits, '.', '_' and '-'");
+		api_field_error(r, "body", "name", "name may only contain letters, digits and . _ - : / *");
 	doc = et_new_doc(name ? name : "");
 	et_fields(r, doc, false);
 	if (json_array_size(r->errors)) {

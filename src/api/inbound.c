@@ -21,6 +21,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "deliver/fanout.h"
 #include "inbound/provider.h"
 #include "inbound/router.h"
 
@@ -69,6 +70,7 @@ struct journal_ctx {
 	char *dedupe_key;
 	char *event_type;
 	bool verified;
+	bool route;     /* the source has routes: hand the event to the router */
 };
 
 static void journal_done(struct store_write *w, int rc, void *arg)
@@ -79,6 +81,8 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 
 	if (rc == 0) {
 		metrics_inbound(VERDICT_ACCEPTED);
+		if (c->route)
+			router_route(api_router(c->r), c->id, false);
 		if (bus_active()) {
 			char ts[40];
 			clock_format_ms(clock_now_ms(), ts, sizeof(ts));
@@ -86,7 +90,6 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 				    json_pack("{s:s,s:s,s:s?,s:b,s:s}", "id", c->id, "source", c->source,
 					      "eventType", c->event_type, "verified", c->verified, "timestamp", ts));
 		}
-		router_route(api_router(c->r), c->id, false);
 		api_json(c->r, 200, json_pack("{s:s}", "id", c->id));
 	} else if (rc == HK_ECONFLICT &&
 		   store_inbound_dedupe_get(c->r->store, c->source, c->dedupe_key, first) == 0) {
@@ -147,6 +150,9 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	memcpy(in->body, buf_cstr(&r->http->body), r->http->body.len);
 	in->body_len = r->http->body.len;
 	in->verified = reason == NULL;
+	/* a source without routes has nothing to do after the journal */
+	c->route = json_array_size(json_object_get(src, "routes")) > 0;
+	in->status = c->route ? INBOUND_RECEIVED : INBOUND_ROUTED;
 	in->created = clock_now_ms();
 	in->dedupe_expires = in->created + json_integer_value(json_object_get(src, "dedupeWindowSeconds")) * 1000;
 	c->r = r;
@@ -190,11 +196,11 @@ static void receive(struct api_req *r)
 	const char *list[16];
 	struct provider_cfg pc = {0};
 	struct provider_req pr = {0};
-	char reason[INBOUND_REASON_MAX] = "", key[512], first[ID_MAX], *url = NULL;
+	char reason[INBOUND_REASON_MAX] = "", key[512], *url = NULL;
 	size_t n = 0, i;
 	json_t *s;
 
-	if (store_doc_get(r->store, "source", "", api_param(r, "source"), &src) < 0 ||
+	if (fanout_doc(api_fanout(r), "source", api_param(r, "source"), &src) < 0 ||
 	    json_is_true(json_object_get(src, "disabled"))) {
 		api_error(r, 404, "not_found", "no such source");
 		goto out;
@@ -247,10 +253,7 @@ static void receive(struct api_req *r)
 		sha256_hex(pr.body, pr.body_len, hex);
 		snprintf(key, sizeof(key), "sha256:%s", hex);
 	}
-	if (store_inbound_dedupe_get(r->store, json_str(src, "id"), key, first) == 0) {
-		answer_duplicate(r, json_str(src, "id"), first);
-		goto out;
-	}
+	/* no read for duplicates here: the journal's claim on the key finds them in the same commit */
 	journal(r, src, p, &pc, &pr, key, strcmp(p->name, "none") == 0 ? "unverified" : NULL);
 out:
 	free(url);

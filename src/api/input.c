@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "deliver/fanout.h"
 
 void api_field_error(struct api_req *r, const char *loc0, const char *field, const char *msg)
 {
@@ -175,7 +176,8 @@ void api_list(struct api_req *r, struct store_list *l)
 json_t *api_load_app(struct api_req *r)
 {
 	json_t *app = NULL;
-	int rc = store_doc_get(r->store, "app", "", api_param(r, "app"), &app);
+	int rc = api_fanout(r) ? fanout_app(api_fanout(r), api_param(r, "app"), &app)
+			       : store_doc_get(r->store, "app", "", api_param(r, "app"), &app);
 	if (rc < 0) {
 		api_fail(r, rc, "application");
 		return NULL;
@@ -210,7 +212,7 @@ json_t *api_query_names(struct api_req *r, const char *name)
 			if (valid_name(item, 256))
 				json_array_append_new(out, json_string(item));
 			else
-				api_field_error(r, "query", name, "names may only contain letters, digits, '.', '_' and '-'");
+				api_field_error(r, "query", name, "names may only contain letters, digits and . _ - : / *");
 		}
 		s += n;
 		if (*s == ',')

@@ -64,7 +64,7 @@ static void msg_create(struct api_req *r)
 		return;
 	event_type = api_in_str(r, "eventType", true, 256);
 	if (event_type && !valid_name(event_type, 256))
-		api_field_error(r, "body", "eventType", "event type names may only contain letters, digits, '.', '_' and '-'");
+		api_field_error(r, "body", "eventType", "event type names may only contain letters, digits and . _ - : / *");
 	payload = json_object_get(r->body, "payload");
 	if (!json_is_object(payload))
 		api_field_error(r, "body", "payload", payload ? "must be an object" : "field required");

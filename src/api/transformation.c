@@ -182,7 +182,7 @@ static int simulate_input(struct api_req *r, const json_t *ep, char **event_type
 		api_field_error(r, "body", "payload", "field required");
 	}
 	if (type && !valid_name(type, 256))
-		api_field_error(r, "body", "eventType", "event type names may only contain letters, digits, '.', '_' and '-'");
+		api_field_error(r, "body", "eventType", "event type names may only contain letters, digits and . _ - : / *");
 	if (json_array_size(r->errors)) {
 		json_decref(doc);
 		return HK_EINVAL;

@@ -25,7 +25,7 @@ static const struct cli_opt apps_opts[] = {
 	SERVER_OPTS,
 };
 
-static const struct cmd_spec apps_spec = {
+const struct cmd_spec cmd_apps_spec = {
 	"apps", "apps", "List the applications.", apps_opts, sizeof(apps_opts) / sizeof(apps_opts[0]),
 	0, 0,
 };
@@ -35,7 +35,7 @@ static const struct cli_opt endpoints_opts[] = {
 	SERVER_OPTS,
 };
 
-static const struct cmd_spec endpoints_spec = {
+const struct cmd_spec cmd_endpoints_spec = {
 	"endpoints", "endpoints APP", "List an application's endpoints.", endpoints_opts,
 	sizeof(endpoints_opts) / sizeof(endpoints_opts[0]), 1, 1,
 };
@@ -46,7 +46,7 @@ static const struct cli_opt replay_opts[] = {
 	SERVER_OPTS,
 };
 
-static const struct cmd_spec replay_spec = {
+const struct cmd_spec cmd_replay_spec = {
 	"replay", "replay MSG_ID", "Resend a message to one endpoint or to every endpoint it went to.",
 	replay_opts, sizeof(replay_opts) / sizeof(replay_opts[0]), 1, 1,
 };
@@ -95,10 +95,10 @@ int cmd_apps(int argc, char **argv)
 	size_t i;
 	int code, rc;
 
-	code = cmd_args(&apps_spec, argc, argv, &v);
+	code = cmd_args(&cmd_apps_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
-	code = list(&apps_spec, &v, "/api/v1/app", &items);
+	code = list(&cmd_apps_spec, &v, "/api/v1/app", &items);
 	if (code >= 0)
 		return code;
 	if (cli_flag(&v, "json")) {
@@ -118,7 +118,7 @@ int cmd_apps(int argc, char **argv)
 		rc = print_table(&t);
 	else
 		table_release(&t);
-	return rc < 0 ? cmd_fail(&apps_spec, "%s", hk_strerror(rc)) : CMD_OK;
+	return rc < 0 ? cmd_fail(&cmd_apps_spec, "%s", hk_strerror(rc)) : CMD_OK;
 }
 
 /* join_names writes a JSON array of strings as "a,b", or dflt when it is null or empty */
@@ -148,15 +148,15 @@ int cmd_endpoints(int argc, char **argv)
 	size_t i;
 	int code, rc;
 
-	code = cmd_args(&endpoints_spec, argc, argv, &v);
+	code = cmd_args(&cmd_endpoints_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
 	app = client_escape(v.args[0]);
 	if (!app)
-		return cmd_fail(&endpoints_spec, "out of memory");
+		return cmd_fail(&cmd_endpoints_spec, "out of memory");
 	snprintf(path, sizeof(path), "/api/v1/app/%s/endpoint", app);
 	free(app);
-	code = list(&endpoints_spec, &v, path, &items);
+	code = list(&cmd_endpoints_spec, &v, path, &items);
 	if (code >= 0)
 		return code;
 	if (cli_flag(&v, "json")) {
@@ -180,7 +180,7 @@ int cmd_endpoints(int argc, char **argv)
 		rc = print_table(&t);
 	else
 		table_release(&t);
-	return rc < 0 ? cmd_fail(&endpoints_spec, "%s", hk_strerror(rc)) : CMD_OK;
+	return rc < 0 ? cmd_fail(&cmd_endpoints_spec, "%s", hk_strerror(rc)) : CMD_OK;
 }
 
 /* ---- replay ---- */
@@ -223,17 +223,17 @@ int cmd_replay(int argc, char **argv)
 	char *app = NULL, *msg = NULL;
 	int code, failed;
 
-	code = cmd_args(&replay_spec, argc, argv, &v);
+	code = cmd_args(&cmd_replay_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
 	if (!cli_get(&v, "app"))
-		return cmd_usage_error(&replay_spec, "--app is required");
+		return cmd_usage_error(&cmd_replay_spec, "--app is required");
 	if (client_resolve(cli_get(&v, "server"), cli_get(&v, "token"), &conf, err, sizeof(err)) < 0)
-		return cmd_fail(&replay_spec, "%s", err);
+		return cmd_fail(&cmd_replay_spec, "%s", err);
 	app = client_escape(cli_get(&v, "app"));
 	msg = client_escape(v.args[0]);
 	if (!app || !msg || table_init(&t, 2, header) < 0) {
-		code = cmd_fail(&replay_spec, "out of memory");
+		code = cmd_fail(&cmd_replay_spec, "out of memory");
 		goto out;
 	}
 	if (cli_get(&v, "endpoint")) {
@@ -241,17 +241,17 @@ int cmd_replay(int argc, char **argv)
 	} else {
 		snprintf(path, sizeof(path), "/api/v1/app/%s/msg/%s/endpoint", app, msg);
 		if (client_list_all(&conf, path, &endpoints, err, sizeof(err)) < 0) {
-			code = cmd_fail(&replay_spec, "%s", err);
+			code = cmd_fail(&cmd_replay_spec, "%s", err);
 			goto out;
 		}
 		if (json_array_size(endpoints) == 0) {
-			code = cmd_fail(&replay_spec, "message '%s' went to no endpoint", v.args[0]);
+			code = cmd_fail(&cmd_replay_spec, "message '%s' went to no endpoint", v.args[0]);
 			goto out;
 		}
 	}
 	failed = resend_each(&conf, app, msg, endpoints, &t);
 	if (failed < 0) {
-		code = cmd_fail(&replay_spec, "%s", hk_strerror(failed));
+		code = cmd_fail(&cmd_replay_spec, "%s", hk_strerror(failed));
 		goto out;
 	}
 	print_table(&t);

@@ -46,7 +46,7 @@ static const struct cli_opt listen_opts[] = {
 	{"json", NULL, NULL, NULL, CLI_FLAG, "print one JSON object per request and line"},
 };
 
-static const struct cmd_spec listen_spec = {
+const struct cmd_spec cmd_listen_spec = {
 	"listen", "listen", "Receive webhooks locally: print and verify each one, optionally forward it.",
 	listen_opts, sizeof(listen_opts) / sizeof(listen_opts[0]), 0, 0,
 };
@@ -368,22 +368,22 @@ int cmd_listen(int argc, char **argv)
 	sigset_t sigs;
 	int code, sig;
 
-	code = cmd_args(&listen_spec, argc, argv, &v);
+	code = cmd_args(&cmd_listen_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
 	if (parse_uint(cli_get(&v, "port"), 0, 65535, &port) < 0)
-		return cmd_usage_error(&listen_spec, "--port needs a number from 0 to 65535");
+		return cmd_usage_error(&cmd_listen_spec, "--port needs a number from 0 to 65535");
 	if (parse_uint(cli_get(&v, "status"), 100, 599, &status) < 0)
-		return cmd_usage_error(&listen_spec, "--status needs an HTTP status from 100 to 599");
+		return cmd_usage_error(&cmd_listen_spec, "--status needs an HTTP status from 100 to 599");
 	l.secret = cli_get(&v, "secret");
 	if (cli_get(&v, "provider")) {
 		l.provider = provider_find(cli_get(&v, "provider"));
 		if (!l.provider)
-			return cmd_usage_error(&listen_spec, "unknown provider '%s'", cli_get(&v, "provider"));
+			return cmd_usage_error(&cmd_listen_spec, "unknown provider '%s'", cli_get(&v, "provider"));
 	} else if (l.secret) {
 		struct sign_secret parsed;
 		if (sign_secret_parse(l.secret, &parsed) < 0)
-			return cmd_usage_error(&listen_spec, "--secret is not a Standard Webhooks secret (whsec_...)");
+			return cmd_usage_error(&cmd_listen_spec, "--secret is not a Standard Webhooks secret (whsec_...)");
 	}
 	l.forward = cli_get(&v, "forward");
 	l.status = (int)status;
@@ -406,7 +406,7 @@ int cmd_listen(int argc, char **argv)
 	hc.handler = handle;
 	hc.arg = &l;
 	if (http_server_start(&hc, &srv) < 0) {
-		code = cmd_fail(&listen_spec, "cannot listen on '%s'", addr);
+		code = cmd_fail(&cmd_listen_spec, "cannot listen on '%s'", addr);
 		goto out;
 	}
 	{

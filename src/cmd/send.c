@@ -40,7 +40,7 @@ static const struct cli_opt send_opts[] = {
 	{"token", "HOOKD_TOKEN", NULL, "TOKEN", CLI_VALUE, "API token (default: the config file's)"},
 };
 
-static const struct cmd_spec send_spec = {
+const struct cmd_spec cmd_send_spec = {
 	"send", "send", "Publish a message through a running hookd and print its id.",
 	send_opts, sizeof(send_opts) / sizeof(send_opts[0]), 0, 0,
 };
@@ -54,33 +54,33 @@ static int read_payload(const struct cli_vals *v, json_t **payload)
 	int rc = 0;
 
 	if (data && file)
-		return cmd_usage_error(&send_spec, "give --data or --file, not both");
+		return cmd_usage_error(&cmd_send_spec, "give --data or --file, not both");
 	buf_init(&text, SEND_BODY_MAX);
 	if (data) {
 		rc = buf_appends(&text, data);
 	} else {
 		if (!file && isatty(STDIN_FILENO)) {
 			buf_release(&text);
-			return cmd_usage_error(&send_spec, "give the payload with --data, --file or on stdin");
+			return cmd_usage_error(&cmd_send_spec, "give the payload with --data, --file or on stdin");
 		}
 		f = !file || strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
 		if (!f) {
 			buf_release(&text);
-			return cmd_fail(&send_spec, "cannot open '%s': %s", file, strerror(errno));
+			return cmd_fail(&cmd_send_spec, "cannot open '%s': %s", file, strerror(errno));
 		}
 		rc = cmd_read_all(f, &text);
 		if (f != stdin)
 			fclose(f);
 		if (rc < 0) {
 			buf_release(&text);
-			return cmd_fail(&send_spec, "cannot read the payload: %s", hk_strerror(rc));
+			return cmd_fail(&cmd_send_spec, "cannot read the payload: %s", hk_strerror(rc));
 		}
 	}
 	rc = rc < 0 ? rc : json_parse_bounded(buf_cstr(&text), text.len, JSON_DEPTH_MAX, payload, err, sizeof(err));
 	buf_release(&text);
 	if (rc < 0)
-		return data ? cmd_usage_error(&send_spec, "--data is not JSON: %s", err)
-			    : cmd_fail(&send_spec, "the payload is not JSON: %s", err);
+		return data ? cmd_usage_error(&cmd_send_spec, "--data is not JSON: %s", err)
+			    : cmd_fail(&cmd_send_spec, "the payload is not JSON: %s", err);
 	return -1;
 }
 
@@ -158,7 +158,7 @@ static int wait_deliveries(const struct client_conf *conf, const char *app, cons
 		if (client_list_all(conf, path, &items, err, sizeof(err)) < 0) {
 			if (tty)
 				fputs("\r\033[K", stderr);
-			cmd_fail(&send_spec, "%s", err);
+			cmd_fail(&cmd_send_spec, "%s", err);
 			goto out;
 		}
 		count(items, &p);
@@ -180,9 +180,9 @@ static int wait_deliveries(const struct client_conf *conf, const char *app, cons
 	}
 	print_destinations(items);
 	if (p.pending)
-		cmd_fail(&send_spec, "timed out with %zu of %zu deliveries pending", p.pending, p.total);
+		cmd_fail(&cmd_send_spec, "timed out with %zu of %zu deliveries pending", p.pending, p.total);
 	else if (p.failed)
-		cmd_fail(&send_spec, "%zu of %zu deliveries failed", p.failed, p.total);
+		cmd_fail(&cmd_send_spec, "%zu of %zu deliveries failed", p.failed, p.total);
 	else
 		code = CMD_OK;
 out:
@@ -202,23 +202,23 @@ int cmd_send(int argc, char **argv)
 	long timeout = 0;
 	int code, nch;
 
-	code = cmd_args(&send_spec, argc, argv, &v);
+	code = cmd_args(&cmd_send_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
 	if (!cli_get(&v, "app") || !cli_get(&v, "type"))
-		return cmd_usage_error(&send_spec, "--%s is required", cli_get(&v, "app") ? "type" : "app");
+		return cmd_usage_error(&cmd_send_spec, "--%s is required", cli_get(&v, "app") ? "type" : "app");
 	{
 		char *end;
 		errno = 0;
 		timeout = strtol(cli_get(&v, "timeout"), &end, 10);
 		if (errno || *end || timeout < 1)
-			return cmd_usage_error(&send_spec, "--timeout needs a number of seconds");
+			return cmd_usage_error(&cmd_send_spec, "--timeout needs a number of seconds");
 	}
 	code = read_payload(&v, &payload);
 	if (code >= 0)
 		return code;
 	if (client_resolve(cli_get(&v, "server"), cli_get(&v, "token"), &conf, err, sizeof(err)) < 0) {
-		code = cmd_fail(&send_spec, "%s", err);
+		code = cmd_fail(&cmd_send_spec, "%s", err);
 		goto out;
 	}
 	body = json_pack("{s:s,s:O}", "eventType", cli_get(&v, "type"), "payload", payload);
@@ -233,16 +233,16 @@ int cmd_send(int argc, char **argv)
 		json_object_set_new(body, "eventId", json_string(cli_get(&v, "event-id")));
 	eapp = client_escape(cli_get(&v, "app"));
 	if (!body || !eapp) {
-		code = cmd_fail(&send_spec, "out of memory");
+		code = cmd_fail(&cmd_send_spec, "out of memory");
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/api/v1/app/%s/msg", eapp);
 	if (client_call(&conf, "POST", path, body, NULL, &answer, err, sizeof(err)) < 0) {
-		code = cmd_fail(&send_spec, "%s", err);
+		code = cmd_fail(&cmd_send_spec, "%s", err);
 		goto out;
 	}
 	if (!json_str(answer, "id")) {
-		code = cmd_fail(&send_spec, "the server's answer has no message id");
+		code = cmd_fail(&cmd_send_spec, "the server's answer has no message id");
 		goto out;
 	}
 	printf("%s\n", json_str(answer, "id"));

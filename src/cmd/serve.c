@@ -28,6 +28,7 @@
 #include "core/id.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/notify.h"
 #include "deliver/claim.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
@@ -64,6 +65,10 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "requests in flight per endpoint, unless the endpoint sets maxInFlight"},
 	{"disable-after", "HOOKD_DISABLE_AFTER", "5d", "DURATION", CLI_VALUE,
 	 "disable an endpoint that has failed continuously this long"},
+	{"circuit-failures", "HOOKD_CIRCUIT_FAILURES", "5", "N", CLI_VALUE,
+	 "consecutive failures that open an endpoint's circuit"},
+	{"circuit-cooldown", "HOOKD_CIRCUIT_COOLDOWN", "5s", "DURATION", CLI_VALUE,
+	 "first wait before probing an open circuit; it doubles while probes fail, up to 10m"},
 	{"allow-private", "HOOKD_ALLOW_PRIVATE", NULL, NULL, CLI_FLAG,
 	 "allow endpoints on loopback, private and other non-public addresses"},
 	{"allow-cidr", "HOOKD_ALLOW_CIDR", NULL, "CIDR", CLI_LIST,
@@ -99,7 +104,7 @@ const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts
 
 #define RETENTION_INTERVAL_MS (10LL * 60 * 1000)
 
-static const char serve_summary[] = "Run the hookd server: API, delivery and inbound gateway.";
+const char cmd_serve_summary[] = "Run the hookd server: API, delivery and inbound gateway.";
 
 static bool is_postgres(const char *db)
 {
@@ -430,6 +435,19 @@ static int delivery_config(const struct cli_vals *v, struct dispatch_config *dc,
 		return HK_EINVAL;
 	}
 	dc->max_inflight = (int)inflight;
+	{
+		size_t failures = 0;
+		int64_t cooldown = 0;
+		if (parse_size(cli_get(v, "circuit-failures"), &failures) < 0 || failures < 1 || failures > 1000 ||
+		    parse_duration_ms(cli_get(v, "circuit-cooldown"), &cooldown) < 0 || cooldown < 1 ||
+		    cooldown > 600000) {
+			snprintf(err, errlen, "--circuit-failures must be 1..1000 and --circuit-cooldown at most 10m");
+			return HK_EINVAL;
+		}
+		dc->breaker.failure_threshold = (int)failures;
+		dc->breaker.cooldown_min_ms = cooldown;
+		dc->breaker.cooldown_max_ms = 600000;
+	}
 	addr_policy_init(&dc->policy, cli_flag(v, "allow-private"));
 	n = cli_list(v, "allow-cidr", &cidrs);
 	for (int i = 0; i < n; i++) {
@@ -602,14 +620,14 @@ int cmd_serve(int argc, char **argv)
 
 	rc = cli_parse(cmd_serve_opts, cmd_serve_nopts, argc, argv, &v, err, sizeof(err));
 	if (rc == 1) {
-		cli_usage(stdout, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
+		cli_usage(stdout, "serve", cmd_serve_summary, cmd_serve_opts, cmd_serve_nopts);
 		return 0;
 	}
 	if (rc < 0 || parse_size(cli_get(&v, "max-body"), &ac.body_limit) < 0 ||
 	    parse_size(cli_get(&v, "threads"), &threads) < 0 ||
 	    parse_size(cli_get(&v, "hooks-max-body"), &hooks_body) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", rc < 0 ? err : "bad number");
-		cli_usage(stderr, "serve", serve_summary, cmd_serve_opts, cmd_serve_nopts);
+		cli_usage(stderr, "serve", cmd_serve_summary, cmd_serve_opts, cmd_serve_nopts);
 		return 2;
 	}
 	role = cli_get(&v, "role");
@@ -635,8 +653,19 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
 	}
-	log_init(strcmp(cli_get(&v, "log-format"), "json") == 0 ? LOG_JSON : LOG_TEXT,
-		 strcmp(cli_get(&v, "log-level"), "debug") == 0 ? LOG_DEBUG : LOG_INFO);
+	{
+		static const char *const levels[] = {"debug", "info", "warn", "error"};
+		const char *fmt = cli_get(&v, "log-format"), *lvl = cli_get(&v, "log-level");
+		int level = -1;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(lvl, levels[i]) == 0)
+				level = i;
+		if (level < 0 || (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)) {
+			fprintf(stderr, "hookd serve: --log-format is text or json, --log-level debug, info, warn or error\n");
+			return 2;
+		}
+		log_init(strcmp(fmt, "json") == 0 ? LOG_JSON : LOG_TEXT, (enum log_level)level);
+	}
 
 	/* signals are taken synchronously by this thread; every thread started below inherits the mask */
 	sigemptyset(&sigs);
@@ -645,6 +674,7 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (answered 503), not death */
 
 	rc = store_open(cli_get(&v, "db"), &st, err, sizeof(err));
 	if (rc < 0) {
@@ -820,8 +850,10 @@ int cmd_serve(int argc, char **argv)
 		db_shown(cli_get(&v, "db"), shown, sizeof(shown));
 		log_info("started, role '%s', database '%s'", role, shown);
 	}
+	notify_send("READY=1");
 	sig = wait_signals(&sigs, runner);
 	log_info("stopping on signal %d", sig);
+	notify_send("STOPPING=1");
 	http_server_quiesce(srv);
 	code = 0;
 out:

@@ -29,7 +29,7 @@ static const struct cli_opt sign_opts[] = {
 	{"timestamp", NULL, NULL, "SECONDS", CLI_VALUE, "Unix timestamp (default: now)"},
 };
 
-static const struct cmd_spec sign_spec = {
+const struct cmd_spec cmd_sign_spec = {
 	"sign", "sign", "Print the Standard Webhooks headers for the body on stdin.",
 	sign_opts, sizeof(sign_opts) / sizeof(sign_opts[0]), 0, 0,
 };
@@ -49,7 +49,7 @@ static const struct cli_opt verify_opts[] = {
 	 "accepted clock difference; 0 or -1 turns the time check off"},
 };
 
-static const struct cmd_spec verify_spec = {
+const struct cmd_spec cmd_verify_spec = {
 	"verify", "verify", "Check the signature of the body on stdin; exit 0 when it verifies, 1 when not.",
 	verify_opts, sizeof(verify_opts) / sizeof(verify_opts[0]), 0, 0,
 };
@@ -76,30 +76,30 @@ int cmd_sign(int argc, char **argv)
 	int64_t ts = (int64_t)time(NULL);
 	int code, rc;
 
-	code = cmd_args(&sign_spec, argc, argv, &v);
+	code = cmd_args(&cmd_sign_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
 	secret = cli_get(&v, "secret");
 	if (!secret)
-		return cmd_usage_error(&sign_spec, "--secret is required");
+		return cmd_usage_error(&cmd_sign_spec, "--secret is required");
 	if (cli_get(&v, "timestamp") && parse_int64(cli_get(&v, "timestamp"), &ts) < 0)
-		return cmd_usage_error(&sign_spec, "--timestamp needs Unix seconds");
+		return cmd_usage_error(&cmd_sign_spec, "--timestamp needs Unix seconds");
 	if (cli_get(&v, "id"))
 		snprintf(id, sizeof(id), "%s", cli_get(&v, "id"));
 	else
 		id_new("msg_", id);
 	if (cli_get(&v, "id") && strlen(cli_get(&v, "id")) >= sizeof(id))
-		return cmd_usage_error(&sign_spec, "--id is too long");
+		return cmd_usage_error(&cmd_sign_spec, "--id is too long");
 
 	buf_init(&body, SIGN_BODY_MAX);
 	if (cmd_read_all(stdin, &body) < 0) {
 		buf_release(&body);
-		return cmd_fail(&sign_spec, "cannot read the body from stdin");
+		return cmd_fail(&cmd_sign_spec, "cannot read the body from stdin");
 	}
 	rc = sign_payload(secret, id, ts, buf_cstr(&body), body.len, sig, sizeof(sig));
 	buf_release(&body);
 	if (rc < 0)
-		return cmd_usage_error(&sign_spec, "--secret cannot sign: expected whsec_... or whsk_...");
+		return cmd_usage_error(&cmd_sign_spec, "--secret cannot sign: expected whsec_... or whsk_...");
 	printf("webhook-id: %s\nwebhook-timestamp: %" PRId64 "\nwebhook-signature: %s\n", id, ts, sig);
 	return CMD_OK;
 }
@@ -156,7 +156,7 @@ static int verify_std(const struct cli_vals *v, struct headers *h, const char *s
 	int rc = HK_EINVAL;
 
 	if (!id || !ts || !sig) {
-		cmd_usage_error(&verify_spec, "missing %s: give --id, --timestamp and --signature (or --header)",
+		cmd_usage_error(&cmd_verify_spec, "missing %s: give --id, --timestamp and --signature (or --header)",
 				!id ? "the message id" : !ts ? "the timestamp" : "the signature");
 		goto out;
 	}
@@ -182,7 +182,7 @@ static int verify_provider(const struct cli_vals *v, struct headers *h, const ch
 		buf_init(&names, 4096);
 		for (int i = 0; all[i]; i++)
 			buf_printf(&names, "%s%s", i ? ", " : "", all[i]->name);
-		cmd_usage_error(&verify_spec, "unknown provider '%s' (known: %s)", cli_get(v, "provider"),
+		cmd_usage_error(&cmd_verify_spec, "unknown provider '%s' (known: %s)", cli_get(v, "provider"),
 				buf_cstr(&names));
 		buf_release(&names);
 		return HK_EINVAL;
@@ -212,23 +212,23 @@ int cmd_verify(int argc, char **argv)
 	int64_t tol;
 	int code, rc;
 
-	code = cmd_args(&verify_spec, argc, argv, &v);
+	code = cmd_args(&cmd_verify_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
 	secret = cli_get(&v, "secret");
 	if (!secret)
-		return cmd_usage_error(&verify_spec, "--secret is required");
+		return cmd_usage_error(&cmd_verify_spec, "--secret is required");
 	if (parse_int64(cli_get(&v, "tolerance"), &tol) < 0 || tol < -1 || tol > 100L * 365 * 86400)
-		return cmd_usage_error(&verify_spec, "--tolerance needs seconds, or -1");
+		return cmd_usage_error(&cmd_verify_spec, "--tolerance needs seconds, or -1");
 	h.n = cli_list(&v, "header", &h.lines);
 	for (int i = 0; i < h.n; i++)
 		if (!strchr(h.lines[i], ':'))
-			return cmd_usage_error(&verify_spec, "--header needs 'Name: value', not '%s'", h.lines[i]);
+			return cmd_usage_error(&cmd_verify_spec, "--header needs 'Name: value', not '%s'", h.lines[i]);
 
 	buf_init(&body, SIGN_BODY_MAX);
 	if (cmd_read_all(stdin, &body) < 0) {
 		buf_release(&body);
-		return cmd_fail(&verify_spec, "cannot read the body from stdin");
+		return cmd_fail(&cmd_verify_spec, "cannot read the body from stdin");
 	}
 	/* the signing code reads 0 as "its default"; -1 turns the check off */
 	if (cli_get(&v, "provider")) {
@@ -241,7 +241,7 @@ int cmd_verify(int argc, char **argv)
 	if (rc == HK_EINVAL)
 		return CMD_USAGE; /* already explained */
 	if (rc < 0)
-		return cmd_fail(&verify_spec, "not verified: %s", reason ? reason : hk_strerror(rc));
+		return cmd_fail(&cmd_verify_spec, "not verified: %s", reason ? reason : hk_strerror(rc));
 	printf("verified\n");
 	return CMD_OK;
 }

@@ -39,7 +39,7 @@ static const struct cli_opt tail_opts[] = {
 	{"token", "HOOKD_TOKEN", NULL, "TOKEN", CLI_VALUE, "API token (default: the config file's)"},
 };
 
-static const struct cmd_spec tail_spec = {
+const struct cmd_spec cmd_tail_spec = {
 	"tail", "tail", "Follow messages, delivery attempts and inbound events as they happen.",
 	tail_opts, sizeof(tail_opts) / sizeof(tail_opts[0]), 0, 0,
 };
@@ -232,11 +232,11 @@ int cmd_tail(int argc, char **argv)
 	bool connected = false;
 	int code;
 
-	code = cmd_args(&tail_spec, argc, argv, &v);
+	code = cmd_args(&cmd_tail_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
 	if (client_resolve(cli_get(&v, "server"), cli_get(&v, "token"), &conf, err, sizeof(err)) < 0)
-		return cmd_fail(&tail_spec, "%s", err);
+		return cmd_fail(&cmd_tail_spec, "%s", err);
 	t.json = cli_flag(&v, "json");
 	t.st = term_style_get(!t.json && term_colour(stdout));
 	sse_init(&t.sse, on_event, &t);
@@ -244,7 +244,7 @@ int cmd_tail(int argc, char **argv)
 	buf_init(&url, CLIENT_URL_MAX * 2);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (build_url(&v, &conf, &url) < 0) {
-		code = cmd_fail(&tail_spec, "out of memory");
+		code = cmd_fail(&cmd_tail_spec, "out of memory");
 		goto out;
 	}
 	for (;;) {
@@ -255,14 +255,14 @@ int cmd_tail(int argc, char **argv)
 			char detail[400];
 			snprintf(detail, sizeof(detail), "%.*s", (int)t.errbody.len, buf_cstr(&t.errbody));
 			detail[strcspn(detail, "\r\n")] = '\0';
-			code = cmd_fail(&tail_spec, "server answered %ld%s%s", t.status,
+			code = cmd_fail(&cmd_tail_spec, "server answered %ld%s%s", t.status,
 					detail[0] ? ": " : "", detail);
 			goto out;
 		}
 		if (t.status >= 200 && t.status < 300)
 			connected = true;
 		if (!connected) {
-			code = cmd_fail(&tail_spec, "cannot follow '%s': %s", conf.server,
+			code = cmd_fail(&cmd_tail_spec, "cannot follow '%s': %s", conf.server,
 					cc != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(cc))
 						       : "the server answered with an error");
 			goto out;

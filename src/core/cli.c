@@ -123,15 +123,33 @@ void cli_usage(FILE *out, const char *cmd, const char *summary, const struct cli
 	fprintf(out, "  %-28s %s\n", "--help", "show this help");
 }
 
+/* md_cell writes s into a Markdown table cell: a '|' would end the cell */
+static void md_cell(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
 void cli_markdown(FILE *out, const char *cmd, const char *summary, const struct cli_opt *opts, int nopts)
 {
 	fprintf(out, "## hookd %s\n\n%s\n\n| option | environment | default | meaning |\n|---|---|---|---|\n",
 		cmd, summary);
-	for (int i = 0; i < nopts; i++)
-		fprintf(out, "| `--%s%s%s` | %s%s%s | %s%s%s | %s |\n", opts[i].name,
-			opts[i].metavar ? " " : "", opts[i].metavar ? opts[i].metavar : "",
-			opts[i].env ? "`" : "", opts[i].env ? opts[i].env : "", opts[i].env ? "`" : "",
-			opts[i].dflt ? "`" : "", opts[i].dflt ? opts[i].dflt : "", opts[i].dflt ? "`" : "",
-			opts[i].help);
+	for (int i = 0; i < nopts; i++) {
+		fprintf(out, "| `--%s%s", opts[i].name, opts[i].metavar ? " " : "");
+		md_cell(out, opts[i].metavar);
+		fprintf(out, "` | %s%s%s | ", opts[i].env ? "`" : "", opts[i].env ? opts[i].env : "",
+			opts[i].env ? "`" : "");
+		if (opts[i].dflt) {
+			fputc('`', out);
+			md_cell(out, opts[i].dflt);
+			fputc('`', out);
+		}
+		fputs(" | ", out);
+		md_cell(out, opts[i].help);
+		fputs(" |\n", out);
+	}
 	fputc('\n', out);
 }

@@ -24,6 +24,24 @@ void rand_bytes(void *p, size_t n)
 	}
 }
 
+/*
+ * id_random fills an id's random bytes from a per-thread pool refilled 4 KiB
+ * at a time: ids are made on hot paths (every attempt has one) and need to
+ * be unpredictable, not secret, so one RAND_bytes call serves ~400 ids.
+ */
+static void id_random(unsigned char *p, size_t n)
+{
+	static _Thread_local unsigned char pool[4096];
+	static _Thread_local size_t left;
+
+	if (left < n) {
+		rand_bytes(pool, sizeof(pool));
+		left = sizeof(pool);
+	}
+	memcpy(p, pool + sizeof(pool) - left, n);
+	left -= n;
+}
+
 /* base62 of a 160-bit big-endian number, left-padded to 27 digits. */
 static void ksuid_encode(const unsigned char in[KSUID_BYTES], char out[ID_KSUID_LEN + 1])
 {
@@ -67,7 +85,7 @@ void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX])
 	raw[7] = seq >> 16 & 0xff;
 	raw[8] = seq >> 8 & 0xff;
 	raw[9] = seq & 0xff;
-	rand_bytes(raw + 10, KSUID_BYTES - 10);
+	id_random(raw + 10, KSUID_BYTES - 10);
 	if (plen > ID_MAX - ID_KSUID_LEN - 1)
 		plen = ID_MAX - ID_KSUID_LEN - 1;
 	memcpy(out, prefix, plen);

@@ -346,7 +346,7 @@ static struct dep *dep_get(struct dispatch *d, const char *endpoint, const char 
 		snprintf(dep->id, sizeof(dep->id), "%s", endpoint);
 		snprintf(dep->app, sizeof(dep->app), "%s", app);
 		bucket_init(&dep->bucket, 0, clock_now_ms());
-		breaker_init(&dep->breaker, endpoint, NULL);
+		breaker_init(&dep->breaker, endpoint, d->cfg.breaker.failure_threshold ? &d->cfg.breaker : NULL);
 		atomic_fetch_add(&d->circuit[BREAKER_CLOSED], 1);
 		uv_timer_init(&d->loop, &dep->pump);
 		dep->pump.data = dep;

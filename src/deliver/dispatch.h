@@ -27,6 +27,7 @@
 
 #include "core/id.h"
 #include "deliver/addr.h"
+#include "deliver/breaker.h"
 #include "deliver/retry.h"
 #include "store/store.h"
 
@@ -41,6 +42,7 @@ struct dispatch_config {
 	int64_t disable_after_ms; /* failing continuously this long disables an endpoint; default 5 days */
 	size_t response_max;      /* bytes of a response body kept; default 20 KiB */
 	const char *user_agent;   /* "hookd/<version>" */
+	struct breaker_config breaker; /* zeros: the breaker's defaults */
 	/* called (on the loop thread) after the dispatcher changes an endpoint document */
 	void (*endpoint_changed)(void *arg);
 	void *arg;

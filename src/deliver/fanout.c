@@ -1,6 +1,7 @@
 /*
  * fanout.c - endpoint matching and the per-application endpoint cache.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,12 +61,14 @@ void fanout_init(struct fanout *f, struct store *store)
 	f->store = store;
 	pthread_mutex_init(&f->mu, NULL);
 	map_init(&f->apps);
+	map_init(&f->app_docs);
 	atomic_init(&f->gen, 1);
 }
 
 void fanout_release(struct fanout *f)
 {
 	map_release(&f->apps, entry_free);
+	map_release(&f->app_docs, entry_free);
 	pthread_mutex_destroy(&f->mu);
 }
 
@@ -133,4 +136,47 @@ int fanout_endpoints(struct fanout *f, const char *app_id, json_t **out)
 	pthread_mutex_unlock(&f->mu);
 	entry_free(old);
 	return 0;
+}
+
+int fanout_app(struct fanout *f, const char *key, json_t **out)
+{
+	return fanout_doc(f, "app", key, out);
+}
+
+int fanout_doc(struct fanout *f, const char *kind, const char *key, json_t **out)
+{
+	uint_fast64_t gen = atomic_load(&f->gen);
+	struct fanout_entry *e, *fresh;
+	void *old = NULL;
+	json_t *doc = NULL;
+	char ckey[300];
+	int rc;
+
+	snprintf(ckey, sizeof(ckey), "%s/%s", kind, key);
+	pthread_mutex_lock(&f->mu);
+	e = map_get(&f->app_docs, ckey);
+	if (e && e->gen == gen) {
+		*out = json_deep_copy(e->endpoints);
+		pthread_mutex_unlock(&f->mu);
+		return *out ? 0 : HK_ENOMEM;
+	}
+	pthread_mutex_unlock(&f->mu);
+	rc = store_doc_get(f->store, kind, "", key, &doc);
+	if (rc < 0)
+		return rc;
+	fresh = calloc(1, sizeof(*fresh));
+	if (fresh) {
+		fresh->gen = gen;
+		fresh->endpoints = json_incref(doc);
+		pthread_mutex_lock(&f->mu);
+		if (f->app_docs.len > 100000) /* bounded: start over rather than grow without end */
+			map_release(&f->app_docs, entry_free);
+		if (map_put(&f->app_docs, ckey, fresh, &old) < 0)
+			old = fresh;
+		pthread_mutex_unlock(&f->mu);
+		entry_free(old);
+	}
+	*out = json_deep_copy(doc);
+	json_decref(doc);
+	return *out ? 0 : HK_ENOMEM;
 }

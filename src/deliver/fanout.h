@@ -8,7 +8,7 @@
  * match an endpoint that has some.
  *
  * The cache is invalidated as a whole by fanout_invalidate(), which the API
- * calls after any endpoint or application write commits; entries are then
+ * calls after any endpoint, application or source write commits; entries are then
  * reloaded on their next use. Thread-safe.
  */
 #ifndef HK_FANOUT_H
@@ -28,6 +28,7 @@ struct fanout {
 	struct store *store;
 	pthread_mutex_t mu;
 	struct map apps;        /* app id -> struct fanout_entry */
+	struct map app_docs;    /* "kind/id-or-uid" -> struct fanout_entry holding the document */
 	atomic_uint_fast64_t gen;
 };
 
@@ -39,5 +40,13 @@ void fanout_invalidate(struct fanout *f);
  * endpoint documents, from the cache or the store.
  */
 int fanout_endpoints(struct fanout *f, const char *app_id, json_t **out);
+
+/*
+ * fanout_app finds an application by id or uid through the same cache (a
+ * publish reads its application on every call); *out is the caller's copy.
+ */
+int fanout_app(struct fanout *f, const char *key, json_t **out);
+/* fanout_doc does the same for any top-level document kind ("app", "source") */
+int fanout_doc(struct fanout *f, const char *kind, const char *key, json_t **out);
 
 #endif

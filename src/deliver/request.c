@@ -26,6 +26,7 @@ struct sock_ctx {
 	uv_poll_t poll;
 	curl_socket_t fd;
 	struct dispatch *d;
+	int events; /* what uv_poll watches now */
 };
 
 /* ---- multi on libuv ---- */
@@ -107,7 +108,10 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)
 		events |= UV_WRITABLE;
-	uv_poll_start(&c->poll, events, poll_cb);
+	if (events != c->events) { /* an unchanged interest costs no epoll_ctl */
+		c->events = events;
+		uv_poll_start(&c->poll, events, poll_cb);
+	}
 	return 0;
 }
 

@@ -41,6 +41,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "hooks/runner_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -256,6 +257,8 @@ static void set_state(struct runner_job *j, int to, const char *coalesced_into)
 	log_debug("run '%s' of hook '%s': %s -> %s", j->id, j->def->id, hook_run_status_text(j->state),
 		  hook_run_status_text(to));
 	j->state = to;
+	if (to == HOOK_RUN_SUCCEEDED || to == HOOK_RUN_FAILED || to == HOOK_RUN_TIMED_OUT)
+		metrics_hook_run(hook_run_status_text(to));
 	record(j, coalesced_into);
 }
 

@@ -41,6 +41,22 @@ enum router_result { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 enum router_result router_match(const void *routes, size_t n, size_t stride, const char *method,
 				const char *path, const struct route **out, struct route_params *params);
 
+/*
+ * A compiled router splits every pattern once, so matching a request costs
+ * one split of its path and segment compares, however many routes there are.
+ * It keeps pointers into routes, which must outlive it.
+ */
+struct router {
+	const void *routes;
+	size_t n, stride;
+	struct router_segs *segs; /* one per route */
+};
+
+int router_init(struct router *rt, const void *routes, size_t n, size_t stride);
+void router_release(struct router *rt);
+enum router_result router_find(const struct router *rt, const char *method, const char *path,
+			       const struct route **out, struct route_params *params);
+
 /* route_param returns the capture called name, or NULL. */
 const char *route_param(const struct route_params *p, const char *name);
 

@@ -740,3 +740,12 @@ int store_hook_run_open_scan(struct store *st, const char *after, int limit, sto
 {
 	return st->ops->hook_run_open_scan(st->be, after ? after : "", limit, fn, arg);
 }
+
+int store_backup(const char *url, const char *dest, char *err, size_t errlen)
+{
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+		snprintf(err, errlen, "use pg_dump to back up a PostgreSQL database");
+		return HK_EUNSUPPORTED;
+	}
+	return sqlite_backup(strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url, dest, err, errlen);
+}

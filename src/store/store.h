@@ -106,6 +106,7 @@ struct store_inbound {
 	char *body;        /* owned */
 	size_t body_len;
 	bool verified;
+	int status;        /* INBOUND_RECEIVED, or INBOUND_ROUTED when there is nothing to route */
 	int64_t created;
 	int64_t dedupe_expires;
 };
@@ -398,6 +399,7 @@ struct store_ops {
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
+int sqlite_backup(const char *path, const char *dest, char *err, size_t errlen);
 
 struct store_stats {
 	uint64_t commits, writes, failed_commits;
@@ -431,6 +433,12 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen);
 size_t store_queued(struct store *st);
 /* store_drain waits until every queued write has been committed and answered. */
 void store_drain(struct store *st);
+/*
+ * store_backup copies the database at url to dest, consistently, while a
+ * server may be writing it (SQLite); HK_EUNSUPPORTED for backends with
+ * their own tools (PostgreSQL: pg_dump).
+ */
+int store_backup(const char *url, const char *dest, char *err, size_t errlen);
 /* store_close drains the writer queue, stops it and closes the database. */
 void store_close(struct store *st);
 

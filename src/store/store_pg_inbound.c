@@ -46,6 +46,7 @@ static int inbound_insert(struct pg_be *be, const struct store_inbound *in)
 	pgp_s(&p, in->reason);
 	pgp_s(&p, in->event_type);
 	pgp_i(&p, in->created);
+	pgp_i(&p, in->status);
 	return pg_wexec(be, PW_IN_INSERT, &p, NULL);
 }
 

@@ -87,7 +87,8 @@ static const char *const migrations[] = {
 
 enum wstmt {
 	W_DOC_INSERT, W_DOC_UPDATE, W_DOC_DELETE, W_DOC_DELETE_CHILDREN,
-	W_IDEM_PUT, W_IDEM_PRUNE, W_META_PUT, W__COUNT
+	W_IDEM_PUT, W_IDEM_PRUNE, W_META_PUT, W_BEGIN, W_COMMIT, W_SAVEPOINT, W_RELEASE, W_ROLLBACK_TO,
+	W__COUNT
 };
 
 static const char *const wsql[W__COUNT] = {
@@ -98,6 +99,12 @@ static const char *const wsql[W__COUNT] = {
 	[W_IDEM_PUT] = "INSERT OR REPLACE INTO idem(key,status,body,expires) VALUES(?,?,?,?)",
 	[W_IDEM_PRUNE] = "DELETE FROM idem WHERE expires < ?",
 	[W_META_PUT] = "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)",
+	/* transaction control, prepared once too: every write opens and closes a savepoint */
+	[W_BEGIN] = "BEGIN IMMEDIATE",
+	[W_COMMIT] = "COMMIT",
+	[W_SAVEPOINT] = "SAVEPOINT w",
+	[W_RELEASE] = "RELEASE w",
+	[W_ROLLBACK_TO] = "ROLLBACK TO w",
 };
 
 static void reader_free_all(struct sqlite_be *be);
@@ -111,6 +118,10 @@ int sq_db_err(sqlite3 *db, int src, const char *what)
 		return HK_ECONFLICT;
 	if (primary == SQLITE_FULL)
 		return HK_ENOSPACE;
+	if (primary == SQLITE_IOERR) {
+		log_error("sqlite %s failed: %s", what, sqlite3_errmsg(db));
+		return HK_EIO;
+	}
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return HK_EBUSY;
 	log_error("sqlite %s failed: %s", what, sqlite3_errmsg(db));
@@ -287,16 +298,19 @@ static int sqlite_sync(void *arg)
 
 /* ---- transactions ---- */
 
+static int run_stmt(struct sqlite_be *be, enum wstmt which, const char *what)
+{
+	return sq_step_done(be, be->w[which], what);
+}
+
 static int sqlite_begin(void *arg)
 {
-	struct sqlite_be *be = arg;
-	return sq_exec(be->wdb, "BEGIN IMMEDIATE");
+	return run_stmt(arg, W_BEGIN, "begin");
 }
 
 static int sqlite_commit(void *arg)
 {
-	struct sqlite_be *be = arg;
-	return sq_exec(be->wdb, "COMMIT");
+	return run_stmt(arg, W_COMMIT, "commit");
 }
 
 static void sqlite_rollback(void *arg)
@@ -308,20 +322,18 @@ static void sqlite_rollback(void *arg)
 
 static int sqlite_savepoint(void *arg)
 {
-	struct sqlite_be *be = arg;
-	return sq_exec(be->wdb, "SAVEPOINT w");
+	return run_stmt(arg, W_SAVEPOINT, "savepoint");
 }
 
 static int sqlite_release(void *arg)
 {
-	struct sqlite_be *be = arg;
-	return sq_exec(be->wdb, "RELEASE w");
+	return run_stmt(arg, W_RELEASE, "release");
 }
 
 static void sqlite_rollback_to(void *arg)
 {
-	struct sqlite_be *be = arg;
-	sq_exec(be->wdb, "ROLLBACK TO w; RELEASE w");
+	if (run_stmt(arg, W_ROLLBACK_TO, "rollback to") == 0)
+		run_stmt(arg, W_RELEASE, "release");
 }
 
 /* ---- writes ---- */
@@ -658,6 +670,51 @@ static int sqlite_meta_get(void *arg, const char *key, char **value)
 	sq_stmt_done(st);
 out:
 	sq_reader_give(be, r);
+	return rc;
+}
+
+/*
+ * sqlite_backup copies path to dest page by page from one read snapshot:
+ * the server's writer goes on meanwhile (WAL), and the copy holds exactly
+ * what was committed when the backup began.
+ */
+int sqlite_backup(const char *path, const char *dest, char *err, size_t errlen)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *b = NULL;
+	int src_rc, rc = HK_EDB;
+
+	if (access(dest, F_OK) == 0) {
+		snprintf(err, errlen, "'%s' exists: hookd does not overwrite a backup", dest);
+		return HK_ECONFLICT;
+	}
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open '%s' or '%s': %s", path, dest,
+			 sqlite3_errmsg(dst ? dst : src));
+		goto out;
+	}
+	sqlite3_busy_timeout(src, 5000);
+	b = sqlite3_backup_init(dst, "main", src, "main");
+	if (!b) {
+		snprintf(err, errlen, "cannot back up '%s': %s", path, sqlite3_errmsg(dst));
+		goto out;
+	}
+	/* one step: the copy comes from a single read transaction, so it is consistent */
+	src_rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (src_rc != SQLITE_DONE) {
+		snprintf(err, errlen, "backup of '%s' failed: %s", path, sqlite3_errstr(src_rc));
+		goto out;
+	}
+	rc = sq_exec(dst, "PRAGMA journal_mode=DELETE");
+	if (rc < 0)
+		snprintf(err, errlen, "cannot finish '%s'", dest);
+out:
+	sqlite3_close(src);
+	sqlite3_close(dst);
+	if (rc < 0)
+		unlink(dest);
 	return rc;
 }
 

@@ -24,7 +24,7 @@ static const char *const isql[I__COUNT] = {
 		    " WHERE inbound_dedupe.expires < ?5",
 	[I_INSERT] = "INSERT INTO inbound(id,source,dedupe_key,method,path,query,headers,body,remote,"
 		     "verified,reason,event_type,status,routed,created,updated)"
-		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,NULL,?13,?13)",
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?14,NULL,?13,?13)",
 	[I_STAT] = "INSERT INTO source_stat(source,received,verified) VALUES(?1,1,?2)"
 		   " ON CONFLICT(source) DO UPDATE SET received=received+1, verified=verified+?2",
 	[I_ROUTED] = "UPDATE inbound SET status=?2, routed=?3, updated=?4 WHERE id=?1",
@@ -85,6 +85,7 @@ static int inbound_insert(struct sqlite_be *be, const struct store_inbound *in)
 	if (in->event_type)
 		sqlite3_bind_text(st, 12, in->event_type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 13, in->created);
+	sqlite3_bind_int(st, 14, in->status);
 	rc = sq_step_done(be, st, "inbound insert");
 	if (rc < 0)
 		return rc;

@@ -388,7 +388,7 @@ test('make install puts the binary and the man pages under PREFIX', async () => 
     const env = { ...process.env };
     for (const k of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'BUILD', 'HOOKD_BIN', 'HOOKD_OUT', 'CC', 'OPT', 'LDFLAGS']) delete env[k];
     const r = await new Promise((resolve) => {
-      const c = spawn('make', ['-C', ROOT, '--no-print-directory', 'install', `PREFIX=${prefix}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn('make', ['-C', ROOT, '--no-print-directory', '-o', BIN, 'install', `PREFIX=${prefix}`, `HOOKD_OUT=${BIN}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       c.stderr.on('data', (d) => { err += d; });
       c.on('close', (code) => resolve({ code, err }));

@@ -197,3 +197,15 @@ test('trailing slashes and unknown query parameters are ignored', async () => {
   assert.equal(r.status, 200);
   assert.ok(Array.isArray(r.json.data));
 });
+
+test('a rotation retried with the same idempotency key rotates once', async () => {
+  const app = await svix.application.create({ name: 'RotateOnce' });
+  const ep = await svix.endpoint.create(app.id, { url: 'https://example.com/r' });
+  const headers = { 'idempotency-key': 'rot-1' };
+  const a = await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/secret/rotate`, { body: {}, headers });
+  const k1 = (await svix.endpoint.getSecret(app.id, ep.id)).key;
+  const b = await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/secret/rotate`, { body: {}, headers });
+  assert.equal(a.status, 204);
+  assert.equal(b.status, 204);
+  assert.equal((await svix.endpoint.getSecret(app.id, ep.id)).key, k1);
+});

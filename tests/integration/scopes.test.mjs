@@ -24,6 +24,8 @@ test('an app-portal token manages its own app and sees nothing else', async () =
   await assert.rejects(app.application.create({ name: 'x' }), (e) => e.code === 403);
   await assert.rejects(app.eventType.create({ name: 'no.way', description: 'x' }), (e) => e.code === 403);
   assert.ok((await app.eventType.list()).data.length >= 1, 'event types can be read');
+  await assert.rejects(app.application.delete(mine.id), (e) => e.code === 403);
+  await assert.rejects(app.application.patch(mine.id, { name: 'renamed' }), (e) => e.code === 403);
   for (const path of ['/api/v1/source', '/metrics', '/api/v1/stats']) {
     assert.equal((await api(h, 'GET', path, { token: access.token })).status, 403, path);
   }
@@ -41,6 +43,8 @@ test('read-only tokens may only read; logout ends a token', async () => {
   assert.equal((await api(h, 'GET', '/api/v1/app', { token: ro })).status, 200);
   const w = await api(h, 'POST', '/api/v1/app', { token: ro, body: { name: 'nope' } });
   assert.equal(w.status, 403);
+  assert.equal((await api(h, 'POST', '/api/v1/auth/logout', { token: ro })).status, 204, 'a read-only token can log out');
+  assert.equal((await api(h, 'GET', '/api/v1/app', { token: ro })).status, 401);
   const t = (await api(h, 'POST', '/api/v1/auth/token', { body: {} })).json.token;
   assert.equal((await api(h, 'GET', '/api/v1/app', { token: t })).status, 200);
   assert.equal((await api(h, 'POST', '/api/v1/auth/logout', { token: t })).status, 204);

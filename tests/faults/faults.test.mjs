@@ -1,0 +1,152 @@
+// Fault injection: misbehaving receivers, a full disk, and kill -9 at random moments under load.
+// Each check: nothing acknowledged is lost, nothing is duplicated beyond at-least-once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { startHookd, api } from '../integration/lib/hookd.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// a receiver on a raw socket: misbehave(n) decides what attempt n gets
+async function rawReceiver(misbehave) {
+  const seen = [];
+  const server = net.createServer((sock) => {
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d;
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const len = Number((buf.match(/content-length: (\d+)/i) || [])[1] || 0);
+      if (buf.length < end + 4 + len) return;
+      const id = (buf.match(/webhook-id: (\S+)/i) || [])[1];
+      buf = '';
+      seen.push(id);
+      const how = misbehave(seen.filter((x) => x === id).length);
+      const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+      switch (how) {
+        case 'ok': sock.write(ok); break;
+        case '500': sock.write('HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n'); break;
+        case 'hang': break;
+        case 'reset': sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart'); setTimeout(() => sock.resetAndDestroy(), 20); break;
+        case 'endless': {
+          sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+          const t = setInterval(() => { if (sock.destroyed) clearInterval(t); else sock.write('400\r\n' + 'x'.repeat(1024) + '\r\n'); }, 5);
+          sock.on('close', () => clearInterval(t));
+          break;
+        }
+        case 'slow-ok': setTimeout(() => sock.write(ok), 1500); break;
+        case 'close': sock.destroy(); break;
+      }
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => { server.close(r); server.unref(); }) };
+}
+
+test('receivers that fail in every way: deliveries retry until they land, each message at least once', async () => {
+  const kinds = ['500', 'hang', 'reset', 'endless', 'slow-ok', 'close'];
+  const h = await startHookd({ args: ['--allow-private', '--request-timeout', '2', '--retry-schedule', '200ms,200ms,200ms,200ms', '--circuit-cooldown', '200ms'] });
+  const rxs = {};
+  try {
+    await api(h, 'POST', '/api/v1/app', { body: { name: 'F', uid: 'f' } });
+    for (const k of kinds) {
+      rxs[k] = await rawReceiver((n) => (k === 'slow-ok' ? 'slow-ok' : n <= 2 ? k : 'ok'));
+      const r = await api(h, 'POST', '/api/v1/app/f/endpoint', { body: { url: rxs[k].url, uid: `ep-${k}` } });
+      assert.equal(r.status, 201);
+    }
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await api(h, 'POST', '/api/v1/app/f/msg', { body: { eventType: 'f.x', payload: { i } } })).json.id);
+    for (const k of kinds) {
+      let done = false;
+      for (let t = 0; t < 150 && !done; t++) {
+        const list = (await api(h, 'GET', `/api/v1/app/f/endpoint/ep-${k}/msg?limit=10`)).json.data;
+        done = list.length === 5 && list.every((m) => m.status === 0);
+        if (!done) await sleep(100);
+      }
+      assert.ok(done, `every message reached the '${k}' receiver`);
+      for (const id of ids) assert.ok(rxs[k].seen.includes(id), `${id} seen by '${k}'`);
+      const attempts = (await api(h, 'GET', `/api/v1/app/f/attempt/endpoint/ep-${k}?limit=100`)).json.data;
+      for (const id of ids) {
+        // exactly one success, and it is the last attempt: no redelivery after it landed
+        const mine = attempts.filter((a) => a.msgId === id).sort((x, y) => x.timestamp.localeCompare(y.timestamp));
+        assert.equal(mine.filter((a) => a.status === 0).length, 1, `'${k}': one success for ${id}`);
+        assert.equal(mine[mine.length - 1].status, 0, `'${k}': nothing after the success of ${id}`);
+      }
+    }
+  } finally {
+    await h.stop(); h.cleanup();
+    for (const r of Object.values(rxs)) await r.close();
+  }
+});
+
+test('a full disk answers 503 to publishers, loses nothing acknowledged, and recovers when space returns', async () => {
+  const h = await startHookd({ args: ['--role', 'api'] });
+  try {
+    await api(h, 'POST', '/api/v1/app', { body: { name: 'D', uid: 'd' } });
+    const pid = String(h.child.pid);
+    const size = (f) => { try { return statSync(`${h.dir}/${f}`).size; } catch { return 0; } };
+    // cap the file size hookd may write at what is there now: the next growth fails
+    const cap = Math.max(size('hookd.db'), size('hookd.db-wal')) + 4096;
+    execFileSync('prlimit', ['--pid', pid, `--fsize=${cap}:unlimited`]);
+    const acked = [];
+    let refused = 0;
+    for (let i = 0; i < 400; i++) {
+      const r = await api(h, 'POST', '/api/v1/app/d/msg', { body: { eventType: 'd.f', payload: { i, pad: 'x'.repeat(500) } } });
+      if (r.status === 202) acked.push(r.json.id);
+      else { assert.equal(r.status, 503, r.text); assert.ok(r.headers.get('retry-after')); refused++; }
+    }
+    assert.ok(refused > 0, 'the disk filled up');
+    execFileSync('prlimit', ['--pid', pid, '--fsize=unlimited:unlimited']);
+    let ok = 0;
+    for (let i = 0; i < 20; i++) {
+      const r = await api(h, 'POST', '/api/v1/app/d/msg', { body: { eventType: 'd.f', payload: { after: i } } });
+      if (r.status === 202) { acked.push(r.json.id); ok++; }
+      else await sleep(200);
+    }
+    assert.ok(ok > 0, 'publishing works again');
+    for (const id of acked) assert.equal((await api(h, 'GET', `/api/v1/app/d/msg/${id}`)).status, 200, `${id} kept`);
+  } finally { await h.stop(); h.cleanup(); }
+});
+
+test('kill -9 at random moments under load, 10 rounds: every acknowledged message is delivered', async () => {
+  const got = new Set();
+  const server = (await import('node:http')).createServer((req, res) => { got.add(req.headers['webhook-id']); req.resume(); res.end('ok'); });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const acked = new Set();
+  let h = await startHookd({ args: ['--allow-private', '--retry-schedule', '100ms,200ms,500ms'] });
+  const dir = h.dir;
+  try {
+    await api(h, 'POST', '/api/v1/app', { body: { name: 'K', uid: 'k' } });
+    await api(h, 'POST', '/api/v1/app/k/endpoint', { body: { url } });
+    for (let round = 0; round < 10; round++) {
+      if (round > 0) h = await startHookd({ dir, args: ['--allow-private', '--retry-schedule', '100ms,200ms,500ms'] });
+      let stop = false;
+      const cur = h;
+      const pub = async () => {
+        while (!stop) {
+          try {
+            const r = await api(cur, 'POST', '/api/v1/app/k/msg', { body: { eventType: 'k.r', payload: { round } } });
+            if (r.status === 202) acked.add(r.json.id);
+          } catch { return; }
+        }
+      };
+      const workers = [pub(), pub(), pub(), pub()];
+      await sleep(100 + Math.floor(Math.random() * 400));
+      h.child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      await h.stop();
+    }
+    h = await startHookd({ dir, args: ['--allow-private', '--retry-schedule', '100ms,200ms,500ms'] });
+    for (let t = 0; t < 300 && [...acked].some((id) => !got.has(id)); t++) await sleep(100);
+    const missing = [...acked].filter((id) => !got.has(id));
+    assert.deepEqual(missing, [], `${acked.size} acknowledged`);
+  } finally {
+    await h.stop(); h.cleanup();
+    server.close();
+  }
+});
