@@ -142,6 +142,7 @@ static int apply_write(struct store *st, struct store_write *w)
 	int rc = st->ops->savepoint(st->be);
 	if (rc < 0)
 		return rc;
+	w->failed_op = -1;
 	for (size_t i = 0; i < w->nops; i++) {
 		rc = st->ops->apply(st->be, &w->ops[i]);
 		if (rc < 0) {
@@ -153,18 +154,52 @@ static int apply_write(struct store *st, struct store_write *w)
 	return st->ops->release(st->be);
 }
 
+#define BATCH_TRIES 4
+
+/*
+ * run_writes runs a batch in one transaction up to its commit. Where several
+ * nodes write (PostgreSQL), two batches can take the same keys in opposite
+ * orders (one idempotency key or eventId sent to two nodes at once); the
+ * server breaks the deadlock by failing a statement of one (HK_EBUSY). Then,
+ * unless this is the last try, the whole transaction is rolled back and run
+ * again (*again): with all of its locks gone the other batch commits, and
+ * the retry meets its rows (HK_ECONFLICT) instead of waiting on them. Nothing
+ * of a batch is visible before its commit, so running it again is safe.
+ */
+static int run_writes(struct store *st, struct store_write *batch, bool last, bool *again)
+{
+	int rc = st->ops->begin(st->be);
+	struct store_write *w;
+
+	*again = false;
+	for (w = batch; w && rc == 0; w = w->next) {
+		w->rc = apply_write(st, w);
+		if (w->rc == HK_EBUSY && store_clustered(st) && !last) {
+			*again = true;
+			return HK_EBUSY;
+		}
+	}
+	if (rc == 0)
+		rc = st->ops->commit(st->be);
+	return rc;
+}
+
 static void finish_batch(struct store_write *batch, int rc);
 
 static void run_batch(struct store *st, struct store_write *batch, size_t n)
 {
 	int64_t t0 = clock_mono_us();
-	int rc = st->ops->begin(st->be);
 	struct store_write *w;
+	bool again = false;
+	int rc;
 
-	for (w = batch; w && rc == 0; w = w->next)
-		w->rc = apply_write(st, w);
-	if (rc == 0)
-		rc = st->ops->commit(st->be);
+	for (int tries = 1;; tries++) {
+		rc = run_writes(st, batch, tries == BATCH_TRIES, &again);
+		if (!again)
+			break;
+		st->ops->rollback(st->be);
+		log_debug("a batch of %zu writes deadlocked with another node's; running it again", n);
+	}
 	if (rc < 0) {
 		st->ops->rollback(st->be);
 		st->stats.failed_commits++;
