@@ -105,24 +105,28 @@ static void token_create(struct api_req *r)
 	json_decref(app);
 }
 
-static void token_delete(struct api_req *r)
+/* end_token deletes a minted token's document and answers 204 after the commit */
+static void end_token(struct api_req *r, const json_t *doc)
 {
-	json_t *doc = NULL;
-	struct store_write *w;
-	int rc = store_doc_get(r->store, "token", "", api_param(r, "token"), &doc);
+	struct store_write *w = store_write_new(NULL, NULL);
 
-	if (rc < 0 || !json_str(doc, "id") || strncmp(json_str(doc, "id"), "tok_", 4) != 0) {
-		json_decref(doc);
-		api_fail(r, HK_ENOTFOUND, "token");
-		return;
-	}
-	w = store_write_new(NULL, NULL);
 	if (!w || store_write_doc(w, SOP_DOC_DELETE, "token", json_str(doc, "id"), "", NULL, NULL, 0, 0) < 0) {
 		store_write_free(w);
 		api_fail(r, HK_ENOMEM, "token");
-	} else {
-		api_commit(r, w, 204, NULL);
+		return;
 	}
+	api_commit(r, w, 204, NULL);
+}
+
+static void token_delete(struct api_req *r)
+{
+	json_t *doc = NULL;
+	int rc = store_doc_get(r->store, "token", "", api_param(r, "token"), &doc);
+
+	if (rc < 0 || !json_str(doc, "id") || strncmp(json_str(doc, "id"), "tok_", 4) != 0)
+		api_fail(r, HK_ENOTFOUND, "token");
+	else
+		end_token(r, doc);
 	json_decref(doc);
 }
 
@@ -132,7 +136,6 @@ static void logout(struct api_req *r)
 	const char *auth = http_header(r->http, "Authorization");
 	char hash[65];
 	json_t *doc = NULL;
-	struct store_write *w;
 
 	if (!auth || strlen(auth) < 8) {
 		api_error(r, 400, "bad_request", "no token to end");
@@ -143,13 +146,7 @@ static void logout(struct api_req *r)
 		api_error(r, 400, "bad_request", "the admin token cannot be logged out");
 		return;
 	}
-	w = store_write_new(NULL, NULL);
-	if (!w || store_write_doc(w, SOP_DOC_DELETE, "token", json_str(doc, "id"), "", NULL, NULL, 0, 0) < 0) {
-		store_write_free(w);
-		api_fail(r, HK_ENOMEM, "token");
-	} else {
-		api_commit(r, w, 204, NULL);
-	}
+	end_token(r, doc);
 	json_decref(doc);
 }
 

@@ -190,49 +190,48 @@ int crypt_open(const char *sealed, char **plain, size_t *len)
 	return 0;
 }
 
-/* walk seals or opens every string under v */
+/*
+ * convert seals or opens one string value; *out is the new string (NULL when
+ * the value stays as it is: already sealed under the current key)
+ */
+static int convert(const json_t *str, bool seal, json_t **out)
+{
+	char *text = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	*out = NULL;
+	if (seal && !crypt_sealed_with_current(json_string_value(str)))
+		text = crypt_seal(json_string_value(str), json_string_length(str));
+	else if (!seal)
+		rc = crypt_open(json_string_value(str), &text, &n);
+	if (text)
+		*out = json_string(text);
+	free(text);
+	return rc;
+}
+
+/* walk seals or opens every string under v (strings are replaced by their parent) */
 static int walk(json_t *v, bool seal)
 {
 	const char *key;
-	json_t *child;
+	json_t *child, *repl;
 	size_t i;
 	int rc = 0;
 
-	if (json_is_string(v))
-		return 0; /* strings are replaced by their parent */
 	json_object_foreach(v, key, child) {
-		if (json_is_string(child)) {
-			char *out = NULL;
-			size_t n = 0;
-			if (seal && !crypt_sealed_with_current(json_string_value(child)))
-				out = crypt_seal(json_string_value(child), json_string_length(child));
-			else if (!seal)
-				rc = crypt_open(json_string_value(child), &out, &n);
-			if (out)
-				json_object_set_new(v, key, json_string(out));
-			free(out);
-		} else {
-			rc = walk(child, seal);
-		}
+		rc = json_is_string(child) ? convert(child, seal, &repl) : walk(child, seal);
 		if (rc < 0)
 			return rc;
+		if (json_is_string(child) && repl)
+			json_object_set_new(v, key, repl);
 	}
 	json_array_foreach(v, i, child) {
-		if (json_is_string(child)) {
-			char *out = NULL;
-			size_t n = 0;
-			if (seal && !crypt_sealed_with_current(json_string_value(child)))
-				out = crypt_seal(json_string_value(child), json_string_length(child));
-			else if (!seal)
-				rc = crypt_open(json_string_value(child), &out, &n);
-			if (out)
-				json_array_set_new(v, i, json_string(out));
-			free(out);
-		} else {
-			rc = walk(child, seal);
-		}
+		rc = json_is_string(child) ? convert(child, seal, &repl) : walk(child, seal);
 		if (rc < 0)
 			return rc;
+		if (json_is_string(child) && repl)
+			json_array_set_new(v, i, repl);
 	}
 	return 0;
 }

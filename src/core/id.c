@@ -42,28 +42,27 @@ static void id_random(unsigned char *p, size_t n)
 	left -= n;
 }
 
-/* base62 of a 160-bit big-endian number, left-padded to 27 digits. */
+/*
+ * base62 of a 160-bit big-endian number, left-padded to 27 digits: long
+ * division by 62 over five 32-bit words, one digit per pass.
+ */
 static void ksuid_encode(const unsigned char in[KSUID_BYTES], char out[ID_KSUID_LEN + 1])
 {
-	unsigned char num[KSUID_BYTES];
-	int len = KSUID_BYTES, pos = ID_KSUID_LEN;
+	uint32_t w[5];
+	int pos = ID_KSUID_LEN;
 
-	memcpy(num, in, KSUID_BYTES);
-	while (len > 0 && pos > 0) {
-		unsigned rem = 0;
-		int nlen = 0;
-		for (int i = 0; i < len; i++) {
-			unsigned acc = rem << 8 | num[i];
-			unsigned q = acc / 62;
+	for (int i = 0; i < 5; i++)
+		w[i] = (uint32_t)in[4 * i] << 24 | (uint32_t)in[4 * i + 1] << 16 | (uint32_t)in[4 * i + 2] << 8 |
+		       in[4 * i + 3];
+	while (pos > 0) {
+		uint64_t rem = 0;
+		for (int i = 0; i < 5; i++) {
+			uint64_t acc = rem << 32 | w[i];
+			w[i] = (uint32_t)(acc / 62);
 			rem = acc % 62;
-			if (nlen || q)
-				num[nlen++] = (unsigned char)q;
 		}
 		out[--pos] = b62[rem];
-		len = nlen;
 	}
-	while (pos > 0)
-		out[--pos] = '0';
 	out[ID_KSUID_LEN] = '\0';
 }
 

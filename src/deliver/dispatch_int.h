@@ -106,6 +106,8 @@ struct dispatch {
 	uv_timer_t retry_timer;
 	uv_timer_t curl_timer;
 	CURLM *multi;
+	CURL *easy_pool[256];      /* finished handles kept for reuse (loop thread) */
+	int neasy;
 	bool stopping;
 
 	pthread_mutex_t mu;        /* guards incoming and grants */

@@ -152,12 +152,33 @@ int req_multi_init(struct dispatch *d)
 
 void req_multi_release(struct dispatch *d)
 {
+	while (d->neasy > 0)
+		curl_easy_cleanup(d->easy_pool[--d->neasy]);
 	if (d->multi)
 		curl_multi_cleanup(d->multi);
 	d->multi = NULL;
 }
 
 /* ---- one request ---- */
+
+/* easy_get reuses a finished handle (its options reset) rather than make one per attempt */
+static CURL *easy_get(struct dispatch *d)
+{
+	if (d->neasy > 0) {
+		CURL *e = d->easy_pool[--d->neasy];
+		curl_easy_reset(e);
+		return e;
+	}
+	return curl_easy_init();
+}
+
+static void easy_put(struct dispatch *d, CURL *e)
+{
+	if (d->neasy < (int)(sizeof(d->easy_pool) / sizeof(d->easy_pool[0])))
+		d->easy_pool[d->neasy++] = e;
+	else
+		curl_easy_cleanup(e);
+}
 
 static size_t write_cb(char *p, size_t size, size_t n, void *arg)
 {
@@ -353,7 +374,7 @@ void req_start(struct dispatch *d, struct dep *dep, struct djob *job)
 	rc = build_body(rq, &url, &body, &len, &get);
 	if (rc == 0)
 		rc = build_headers(rq, body, len, dep->format == FORMAT_XML);
-	rq->easy = rc == 0 ? curl_easy_init() : NULL;
+	rq->easy = rc == 0 ? easy_get(d) : NULL;
 	if (!rq->easy) {
 		dispatch_finished(d, rq, 0, rc < 0 ? hk_strerror(rc) : "cannot create a request");
 		return;
@@ -396,7 +417,7 @@ void req_free(struct dreq *rq)
 	if (!rq)
 		return;
 	if (rq->easy)
-		curl_easy_cleanup(rq->easy);
+		easy_put(rq->dep->d, rq->easy);
 	curl_slist_free_all(rq->hdrs);
 	buf_release(&rq->resp);
 	transform_out_release(&rq->xf);

@@ -243,7 +243,7 @@ static int sqlite_open(const char *path, void **out, char *err, size_t errlen)
 	}
 	/* commits skip the disk sync: the store's syncer thread makes each batch durable (sqlite_sync) */
 	rc = sq_exec(be->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			   "PRAGMA foreign_keys=OFF; PRAGMA auto_vacuum=INCREMENTAL;");
+			   "PRAGMA foreign_keys=OFF; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA temp_store=MEMORY;");
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot set up database '%s'", path);
 		goto fail;
