@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Run hookd's test suites and end with one line "N passed, N failed".
+# Run hookd's test suites and end with one line "N passed, N failed, N skipped".
 # Usage: tests/run.sh [unit|integration|e2e|all]   (integration includes e2e)   (BUILD selects the build folder)
+# The integration suite runs twice: on SQLite, then on a private PostgreSQL server
+# (tests/pg.sh) started here and stopped on exit. HOOKD_TEST_BACKENDS="sqlite" (or
+# "postgres") runs one of the two.
 set -u
 cd "$(dirname "$0")/.."
 what=${1:-all}
 build=${BUILD:-build}
+backends=${HOOKD_TEST_BACKENDS:-sqlite postgres}
 passed=0
 failed=0
+skipped=0
 status=0
+pg_dir=""
+
+stop_pg() { [ -n "$pg_dir" ] && tests/pg.sh stop "$pg_dir"; pg_dir=""; }
+trap stop_pg EXIT
 
 suite_unit() {
   local bin out p f
@@ -26,20 +35,51 @@ suite_unit() {
   done
 }
 
+# integration_files: the test files, the heavy cluster tests last and on their own
+integration_batches() {
+  if [ -n "${INTEGRATION_FILES:-}" ]; then echo "$INTEGRATION_FILES"; return; fi
+  (cd tests/integration && ls *.test.mjs | grep -v '^cluster\.test\.mjs$' | tr '\n' ' '; echo)
+  [ -f tests/integration/cluster.test.mjs ] && echo cluster.test.mjs
+}
+
+# integration_run BACKEND DBURL: the node test files against hookd on one backend
+integration_run() {
+  local name=$1 db=$2 out files p f s n=0
+  echo "-- integration on $name"
+  while read -r files; do
+    [ -n "$files" ] || continue
+    n=$((n + 1))
+    out=$(cd tests/integration && HOOKD_TEST_DB="$db" HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap --test-concurrency=2 $files 2>&1)
+    [ $? -ne 0 ] && status=1
+    mkdir -p tests/out && printf '%s\n' "$out" > "tests/out/integration-$name-$n.tap"
+    printf '%s\n' "$out" | grep -E '^# Subtest|^not ok|^ok|# (cluster|throttle):' | grep -v '^# Subtest' | sed "s/^/  [$name] /" | head -400
+    printf '%s\n' "$out" | awk '/^not ok/{bad=1} bad{print} /^ok/{bad=0}' | head -80
+    p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
+    f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
+    s=$(printf '%s\n' "$out" | sed -n 's/^# skipped \([0-9]*\)/\1/p' | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    skipped=$((skipped + ${s:-0}))
+    [ -z "${p:-}" ] && failed=$((failed + 1))
+  done < <(integration_batches)
+}
+
 suite_integration() {
-  local out p f
+  local b env
   (cd tests/integration && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --silent --no-audit --no-fund >/dev/null; }) || {
     echo "integration: npm ci failed"; failed=$((failed + 1)); status=1; return; }
-  out=$(cd tests/integration && HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap --test-concurrency=2 ${INTEGRATION_FILES:-} 2>&1)
-  [ $? -ne 0 ] && status=1
-  mkdir -p tests/out && printf '%s\n' "$out" > tests/out/integration.tap
-  printf '%s\n' "$out" | grep -E '^# Subtest|^not ok|^ok' | grep -v '^# Subtest' | sed 's/^/  /' | head -400
-  printf '%s\n' "$out" | awk '/^not ok/{bad=1} bad{print} /^ok/{bad=0}' | head -80
-  p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
-  f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0}))
-  [ -z "${p:-}" ] && failed=$((failed + 1))
+  for b in $backends; do
+    case "$b" in
+      sqlite) integration_run sqlite "" ;;
+      postgres)
+        if ! env=$(tests/pg.sh start); then
+          echo "integration: cannot start PostgreSQL (tests/pg.sh start)"; failed=$((failed + 1)); status=1; continue
+        fi
+        pg_dir=$(printf '%s\n' "$env" | sed -n 's/^HOOKD_PG_DIR=//p')
+        integration_run postgres "$(printf '%s\n' "$env" | sed -n 's/^HOOKD_TEST_DB=//p')"
+        stop_pg ;;
+    esac
+  done
 }
 
 # the dashboard in headless chromium (tests/e2e), counted with the integration suite
@@ -89,5 +129,5 @@ case "$what" in
   *) echo "usage: tests/run.sh [unit|integration|e2e|faults|all]" >&2; exit 2 ;;
 esac
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

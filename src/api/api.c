@@ -241,6 +241,19 @@ static void commit_done(struct store_write *w, int rc, void *arg)
 		c->then(c->arg);
 	if (c->free_arg)
 		c->free_arg(c->arg);
+	if (rc == HK_ECONFLICT && r->idem_owner && w->failed_op >= 0 &&
+	    w->ops[w->failed_op].kind == SOP_IDEM_PUT) {
+		/* another node ran the same idempotency key first (shared database): its answer stands */
+		int status;
+		char *body = NULL;
+		size_t len = 0;
+		if (store_idem_get(r->store, r->idem_key, &status, &body, &len) == 0) {
+			free(c->body);
+			free(c);
+			finish(r, status, body, len);
+			return;
+		}
+	}
 	if (rc == 0) {
 		finish(r, c->status, c->body, c->len);
 		c->body = NULL;

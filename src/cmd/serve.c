@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/notify.h"
+#include "deliver/claim.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
 #include "deliver/opsevent.h"
@@ -42,7 +43,12 @@
 const struct cli_opt cmd_serve_opts[] = {
 	{"listen", "HOOKD_LISTEN", "127.0.0.1:8071", "ADDR", CLI_VALUE,
 	 "address and port for the API (port 0 picks a free one)"},
-	{"db", "HOOKD_DB", "sqlite:./hookd.db", "URL", CLI_VALUE, "database: sqlite:PATH"},
+	{"db", "HOOKD_DB", "sqlite:./hookd.db", "URL", CLI_VALUE,
+	 "database: sqlite:PATH, or postgres://user:pass@host:port/db for several nodes on one database"},
+	{"lease-seconds", "HOOKD_LEASE_SECONDS", "30", "SECONDS", CLI_VALUE,
+	 "PostgreSQL: how long a node's deliveries stay its own after its last heartbeat"},
+	{"retention-days", "HOOKD_RETENTION_DAYS", "30", "DAYS", CLI_VALUE,
+	 "delete attempts, settled messages and inbound events older than this (0: keep all)"},
 	{"token", "HOOKD_TOKEN", NULL, "TOKEN", CLI_VALUE,
 	 "admin bearer token; without one hookd generates one on first start into hookd.token"},
 	{"log-format", "HOOKD_LOG_FORMAT", "text", "text|json", CLI_VALUE, "log line format"},
@@ -89,24 +95,79 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "refuse every request without a verified client certificate (mTLS for the whole listener)"},
 	{"master-key-file", "HOOKD_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
 	 "file holding the master key (64 hex characters, as `openssl rand -hex 32` prints); "
-	 "without it (and without $HOOKD_MASTER_KEY) hookd makes hookd.key beside the SQLite database"},
+	 "without it (and without $HOOKD_MASTER_KEY) hookd makes hookd.key beside the SQLite database;"
+	 " required with PostgreSQL"},
 	{"previous-master-key-file", "HOOKD_PREVIOUS_MASTER_KEY_FILE", NULL, "PATH", CLI_VALUE,
 	 "the key being rotated out: secrets sealed under it are re-encrypted under the master key at start"},
 };
 const int cmd_serve_nopts = (int)(sizeof(cmd_serve_opts) / sizeof(cmd_serve_opts[0]));
 
+#define RETENTION_INTERVAL_MS (10LL * 60 * 1000)
+
 const char cmd_serve_summary[] = "Run the hookd server: API, delivery and inbound gateway.";
 
-/* db_dir returns the folder of a sqlite: URL's file (malloc'd). */
+static bool is_postgres(const char *db)
+{
+	return strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0;
+}
+
+/* db_dir returns the folder of a sqlite: URL's file, or "." for a server (malloc'd). */
 static char *db_dir(const char *db)
 {
 	const char *path = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
-	char *copy = strdup(path), *dir;
+	char *copy, *dir;
+
+	if (is_postgres(db))
+		return strdup(".");
+	copy = strdup(path);
 	if (!copy)
 		return NULL;
 	dir = strdup(dirname(copy));
 	free(copy);
 	return dir;
+}
+
+/* db_shown copies a database URL for logs, with a password replaced by "***" */
+static void db_shown(const char *db, char *out, size_t len)
+{
+	const char *scheme = strstr(db, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = scheme ? memchr(scheme + 3, ':', at ? (size_t)(at - scheme - 3) : 0) : NULL;
+
+	if (!colon) {
+		snprintf(out, len, "%s", db);
+		return;
+	}
+	snprintf(out, len, "%.*s:***%s", (int)(colon - db), db, at);
+}
+
+/*
+ * master_key_present checks that a master key is configured: a readable,
+ * non-empty --master-key-file, or HOOKD_MASTER_KEY (settle_master_key then
+ * checks its form). On PostgreSQL the key is required: several nodes must
+ * share one, and none may invent its own hookd.key.
+ */
+static int master_key_present(const char *file, char *err, size_t errlen)
+{
+	const char *env = getenv("HOOKD_MASTER_KEY");
+	FILE *f;
+	char c;
+
+	if (!file) {
+		if (env && *env)
+			return 0;
+		snprintf(err, errlen, "a PostgreSQL database needs a master key:"
+				      " --master-key-file PATH or HOOKD_MASTER_KEY");
+		return HK_EINVAL;
+	}
+	f = fopen(file, "r");
+	if (!f || fread(&c, 1, 1, f) != 1) {
+		snprintf(err, errlen, "cannot read the master key from '%s'", file);
+		if (f)
+			fclose(f);
+		return HK_EINVAL;
+	}
+	fclose(f);
+	return 0;
 }
 
 static int write_token_file(const char *path, const char *token)
@@ -398,10 +459,12 @@ static int delivery_config(const struct cli_vals *v, struct dispatch_config *dc,
 	return 0;
 }
 
-/* recovery re-queues what a previous run left pending, off the start-up path */
+/*
+ * recovery routes what a previous run left unrouted, off the start-up path;
+ * pending deliveries come back through the claim loop.
+ */
 struct recovery {
 	pthread_t thread;
-	struct dispatch *d;
 	struct inbound_router *router;
 	struct runner *runner;         /* re-queue unfinished command runs, or NULL */
 	bool started;
@@ -412,8 +475,6 @@ static void *recovery_main(void *arg)
 	struct recovery *rec = arg;
 	if (rec->runner)
 		runner_recover(rec->runner);
-	if (rec->d)
-		dispatch_recover(rec->d);
 	if (rec->router)
 		router_recover(rec->router);
 	return NULL;
@@ -474,6 +535,53 @@ static void fanout_changed(void *arg)
 	fanout_invalidate(arg);
 }
 
+/* what another node changed reaches this node's caches (claim loop thread) */
+struct caches {
+	struct fanout *fan;
+	struct dispatch *d;
+};
+
+static void caches_changed(void *arg)
+{
+	struct caches *c = arg;
+	fanout_invalidate(c->fan);
+	if (c->d)
+		dispatch_config_changed(c->d);
+}
+
+/* node_id names this process among the nodes sharing a database: host-pid-random */
+static void node_id(char *out, size_t len)
+{
+	char host[64] = "host";
+	unsigned char raw[4];
+	char hex[9];
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	rand_bytes(raw, sizeof(raw));
+	hex_encode(raw, sizeof(raw), hex);
+	snprintf(out, len, "%s-%ld-%s", host, (long)getpid(), hex);
+}
+
+/* cluster_config reads --lease-seconds and --retention-days */
+static int cluster_config(const struct cli_vals *v, int64_t *lease_ms, int *retention_days, char *err,
+			  size_t errlen)
+{
+	size_t lease = 0, days = 0;
+
+	if (parse_size(cli_get(v, "lease-seconds"), &lease) < 0 || lease < 1 || lease > 3600) {
+		snprintf(err, errlen, "--lease-seconds must be between 1 and 3600");
+		return HK_EINVAL;
+	}
+	if (parse_size(cli_get(v, "retention-days"), &days) < 0 || days > 36500) {
+		snprintf(err, errlen, "--retention-days must be a number of days (0: keep everything)");
+		return HK_EINVAL;
+	}
+	*lease_ms = (int64_t)lease * 1000;
+	*retention_days = (int)days;
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct cli_vals v;
@@ -488,6 +596,13 @@ int cmd_serve(int argc, char **argv)
 	struct dispatch *disp = NULL;
 	struct fanout fan;
 	struct recovery rec = {0};
+	struct claim *claim = NULL;
+	struct claim_config cc = {0};
+	struct caches caches = {0};
+	struct store_retention *retention = NULL;
+	char node[160];
+	int64_t lease_ms = 0;
+	int retention_days = 0;
 	struct inbound_router *router = NULL;
 	struct router_config rc_cfg = {0};
 	struct poller_config pc = {0};
@@ -529,7 +644,12 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "hookd serve: --urlprefix must be one path segment\n");
 		return 2;
 	}
-	if (delivery_config(&v, &dc, err, sizeof(err)) < 0) {
+	if (delivery_config(&v, &dc, err, sizeof(err)) < 0 ||
+	    cluster_config(&v, &lease_ms, &retention_days, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hookd serve: %s\n", err);
+		return 2;
+	}
+	if (is_postgres(cli_get(&v, "db")) && master_key_present(cli_get(&v, "master-key-file"), err, sizeof(err)) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
 	}
@@ -578,17 +698,46 @@ int cmd_serve(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	fanout_init(&fan, st);
 	fan_ready = true;
+	/* the claim loop: leases, recovery of pending work, shared limits, other nodes' changes */
+	if (deliver || store_clustered(st)) {
+		node_id(node, sizeof(node));
+		cc.store = st;
+		cc.deliver = deliver;
+		cc.node = node;
+		cc.lease_ms = lease_ms;
+		cc.config_changed = caches_changed;
+		cc.arg = &caches;
+		rc = claim_new(&cc, &claim);
+		if (rc < 0) {
+			log_error("cannot start the claim loop: %s", hk_strerror(rc));
+			goto out;
+		}
+	}
 	if (deliver) {
 		dc.store = st;
 		dc.user_agent = "hookd/" HOOKD_VERSION;
 		dc.endpoint_changed = fanout_changed;
 		dc.arg = &fan;
+		if (store_clustered(st)) {
+			dc.want_tokens = claim_want_tokens;
+			dc.tokens_arg = claim;
+		}
 		rc = dispatch_start(&dc, &disp);
 		if (rc < 0) {
 			log_error("cannot start the dispatcher: %s", hk_strerror(rc));
 			goto out;
 		}
 	}
+	caches.fan = &fan;
+	caches.d = disp;
+	rc = claim ? claim_run(claim, disp) : 0;
+	if (rc < 0) {
+		log_error("cannot start the claim loop: %s", hk_strerror(rc));
+		goto out;
+	}
+	if (retention_days > 0 &&
+	    store_retention_start(st, retention_days, RETENTION_INTERVAL_MS, &retention) < 0)
+		log_warnx("cannot start the retention job");
 	run_cfg.store = st;
 	run_cfg.nfiles = (size_t)cli_list(&v, "hooks", &hook_files);
 	run_cfg.files = hook_files;
@@ -620,7 +769,6 @@ int cmd_serve(int argc, char **argv)
 			goto out;
 		}
 	}
-	rec.d = disp;
 	rec.router = router;
 	rec.runner = strcmp(cli_get(&v, "hooks-requeue"), "on") == 0 ? runner : NULL;
 	rec.started = pthread_create(&rec.thread, NULL, recovery_main, &rec) == 0;
@@ -697,7 +845,11 @@ int cmd_serve(int argc, char **argv)
 			       http_server_port(msrv));
 		fflush(stdout);
 	}
-	log_info("started, role '%s', database '%s'", role, cli_get(&v, "db"));
+	{
+		char shown[512];
+		db_shown(cli_get(&v, "db"), shown, sizeof(shown));
+		log_info("started, role '%s', database '%s'", role, shown);
+	}
 	notify_send("READY=1");
 	sig = wait_signals(&sigs, runner);
 	log_info("stopping on signal %d", sig);
@@ -710,6 +862,8 @@ out:
 		store_drain(st);
 	if (rec.started)
 		pthread_join(rec.thread, NULL);
+	store_retention_stop(retention);
+	claim_stop(claim);   /* no more claims or grants reach the dispatcher */
 	poller_stop(poller); /* a poll in flight is dropped: its state is as before it */
 	opsevent_shutdown();
 	router_stop(router); /* what it had queued is still "received": routed at the next start */
@@ -717,6 +871,9 @@ out:
 	dispatch_stop(disp);
 	if (st)
 		store_drain(st); /* attempt records the dispatcher queued */
+	if (st && disp && store_node_stop(st) < 0) /* what is still pending goes to other nodes now */
+		log_warnx("cannot give pending deliveries back; other nodes take them when the lease ends");
+	claim_free(claim);
 	if (srv)
 		api_stream_stop();
 	http_server_stop(msrv);

@@ -14,6 +14,13 @@
  * A throttled or broken endpoint re-arms its own timer; its jobs keep their
  * place and use up no attempt. A slow endpoint holds only its own slots,
  * never a healthy endpoint's.
+ *
+ * Several nodes on one database (cfg.want_tokens set) change two things,
+ * and only those: a throttled endpoint spends tokens the database granted
+ * this node (asked for through the claim loop, which does the SQL off this
+ * thread, and handed back by dispatch_grant) instead of its own bucket, so
+ * the rate holds across nodes; and the in-flight cap is divided by the
+ * number of live nodes (dispatch_set_nodes), rounded up.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +218,27 @@ int dispatch_recover(struct dispatch *d)
 	if (c.n)
 		log_info("recovered %d pending deliveries", c.n);
 	return got < 0 ? got : c.n;
+}
+
+void dispatch_grant(struct dispatch *d, const char *endpoint, int n, int64_t valid_ms)
+{
+	struct dgrant *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return; /* the endpoint stays asking: its pump timer asks again */
+	snprintf(g->endpoint, sizeof(g->endpoint), "%s", endpoint);
+	g->n = n;
+	g->valid_ms = valid_ms;
+	pthread_mutex_lock(&d->mu);
+	g->next = d->grants;
+	d->grants = g;
+	pthread_mutex_unlock(&d->mu);
+	uv_async_send(&d->wake);
+}
+
+void dispatch_set_nodes(struct dispatch *d, int nodes)
+{
+	atomic_store(&d->nodes, nodes > 0 ? nodes : 1);
 }
 
 void dispatch_config_changed(struct dispatch *d)
@@ -527,9 +555,40 @@ static void arm_pump(struct dep *dep, int64_t at)
 	dep->pump_armed = true;
 }
 
+/* inflight_cap is this node's share of the endpoint's in-flight cap */
+static int inflight_cap(struct dispatch *d, const struct dep *dep)
+{
+	int nodes = atomic_load(&d->nodes);
+	return nodes > 1 ? (dep->max_inflight + nodes - 1) / nodes : dep->max_inflight;
+}
+
+/*
+ * shared_wait reports whether a shared-throttle endpoint must wait for
+ * tokens; it asks for a batch (a tenth of a second's worth, at least one)
+ * when none are left. The grant's arrival pumps the endpoint again.
+ */
+static bool shared_wait(struct dispatch *d, struct dep *dep, int64_t now)
+{
+	int rate = (int)dep->bucket.rate, want;
+
+	if (dep->granted > 0 && now >= dep->grant_until)
+		dep->granted = 0;
+	if (dep->granted > 0)
+		return false;
+	if (!dep->asking) {
+		want = (rate + 9) / 10;
+		if ((size_t)want > dep->nwait)
+			want = (int)dep->nwait;
+		dep->asking = true;
+		d->cfg.want_tokens(d->cfg.tokens_arg, dep->id, rate, want > 0 ? want : 1);
+	}
+	return true;
+}
+
 static void pump(struct dispatch *d, struct dep *dep)
 {
 	int64_t now = clock_now_ms();
+	bool shared;
 
 	if (dep->gen != atomic_load(&d->gen))
 		dep_load(d, dep);
@@ -543,9 +602,12 @@ static void pump(struct dispatch *d, struct dep *dep)
 			settle_without_attempt(d, j, dep->gone ? "endpoint deleted" : "endpoint disabled");
 			continue;
 		}
-		if (dep->inflight >= dep->max_inflight)
+		if (dep->inflight >= inflight_cap(d, dep))
 			return; /* a completion pumps again */
-		wait = bucket_wait_ms(&dep->bucket, now);
+		shared = d->cfg.want_tokens && dep->bucket.rate;
+		if (shared && shared_wait(d, dep, now))
+			return; /* a grant pumps again */
+		wait = shared ? 0 : bucket_wait_ms(&dep->bucket, now);
 		if (wait > 0) {
 			arm_pump(dep, now + wait);
 			return;
@@ -555,7 +617,10 @@ static void pump(struct dispatch *d, struct dep *dep)
 			arm_pump(dep, at > now ? at : now + 1000);
 			return;
 		}
-		bucket_take(&dep->bucket, now);
+		if (shared)
+			dep->granted--;
+		else
+			bucket_take(&dep->bucket, now);
 		dep->wait_head = j->next;
 		if (!dep->wait_head)
 			dep->wait_tail = NULL;
@@ -639,10 +704,28 @@ static void retry_timer_cb(uv_timer_t *t)
 	arm_retry_timer(d);
 }
 
+/* apply_grant gives an endpoint the tokens the claim loop got for it */
+static void apply_grant(struct dispatch *d, struct dgrant *g)
+{
+	struct dep *dep = map_get(&d->deps, g->endpoint);
+	int64_t now = clock_now_ms();
+
+	if (!dep)
+		return;
+	dep->asking = false;
+	dep->granted = g->n;
+	dep->grant_until = now + g->valid_ms;
+	if (g->n > 0)
+		pump(d, dep);
+	else
+		arm_pump(dep, now + (g->valid_ms > 5 ? g->valid_ms : 5));
+}
+
 static void wake_cb(uv_async_t *a)
 {
 	struct dispatch *d = a->data;
 	struct djob *j, *next;
+	struct dgrant *g, *gnext;
 	size_t n;
 
 	pthread_mutex_lock(&d->mu);
@@ -650,7 +733,15 @@ static void wake_cb(uv_async_t *a)
 	n = d->nin;
 	d->in_head = d->in_tail = NULL;
 	d->nin = 0;
+	g = d->grants;
+	d->grants = NULL;
 	pthread_mutex_unlock(&d->mu);
+	for (; g; g = gnext) {
+		gnext = g->next;
+		if (!d->stopping)
+			apply_grant(d, g);
+		free(g);
+	}
 	atomic_fetch_sub(&d->queued, (int_fast64_t)n);
 	if (d->stopping) {
 		for (; j; j = next) {
@@ -700,6 +791,7 @@ int dispatch_start(const struct dispatch_config *cfg, struct dispatch **out)
 	health_init(&d->health);
 	map_init(&d->deps);
 	atomic_init(&d->gen, 1);
+	atomic_init(&d->nodes, 1);
 	uv_loop_init(&d->loop);
 	uv_async_init(&d->loop, &d->wake, wake_cb);
 	d->wake.data = d;
@@ -762,6 +854,11 @@ void dispatch_stop(struct dispatch *d)
 		job_free(heap_pop(&d->retries));
 	heap_release(&d->retries);
 	map_release(&d->deps, dep_free);
+	while (d->grants) {
+		struct dgrant *g = d->grants;
+		d->grants = g->next;
+		free(g);
+	}
 	health_release(&d->health);
 	transform_cache_free(d->xf);
 	pthread_mutex_destroy(&d->mu);

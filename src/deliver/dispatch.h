@@ -46,6 +46,15 @@ struct dispatch_config {
 	/* called (on the loop thread) after the dispatcher changes an endpoint document */
 	void (*endpoint_changed)(void *arg);
 	void *arg;
+	/*
+	 * Limits shared by several nodes (PostgreSQL). When want_tokens is set,
+	 * an endpoint with a throttleRate sends only with tokens granted through
+	 * dispatch_grant instead of from its own bucket; want_tokens is called
+	 * on the loop thread, must not block, and asks for `want` tokens once
+	 * until the grant arrives. NULL: each node's own bucket (one node).
+	 */
+	void (*want_tokens)(void *arg, const char *endpoint, int rate, int want);
+	void *tokens_arg;
 };
 
 int dispatch_start(const struct dispatch_config *cfg, struct dispatch **out);
@@ -71,6 +80,15 @@ int dispatch_requeue(struct dispatch *d, const char *msg_id, const char *app, co
 
 /* dispatch_recover queues every pending delivery found in the store; returns how many */
 int dispatch_recover(struct dispatch *d);
+
+/*
+ * dispatch_grant hands an endpoint n tokens good for valid_ms; with n = 0 the
+ * endpoint asks again after valid_ms (its share of this second is spent).
+ */
+void dispatch_grant(struct dispatch *d, const char *endpoint, int n, int64_t valid_ms);
+
+/* dispatch_set_nodes shares each endpoint's in-flight cap among this many live nodes */
+void dispatch_set_nodes(struct dispatch *d, int nodes);
 
 /* dispatch_config_changed tells the loop to re-read endpoint documents on next use */
 void dispatch_config_changed(struct dispatch *d);

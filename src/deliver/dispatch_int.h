@@ -65,6 +65,18 @@ struct dep {
 	size_t nwait;
 	uv_timer_t pump;        /* wakes the endpoint when a throttle or circuit wait ends */
 	bool pump_armed;
+	/* shared throttle (cfg.want_tokens): tokens granted to this node, until when, asked yet */
+	int granted;
+	int64_t grant_until;
+	bool asking;
+};
+
+/* a grant of shared tokens on its way to the loop */
+struct dgrant {
+	struct dgrant *next;
+	char endpoint[ID_MAX];
+	int n;
+	int64_t valid_ms;
 };
 
 struct dreq {
@@ -98,9 +110,11 @@ struct dispatch {
 	int neasy;
 	bool stopping;
 
-	pthread_mutex_t mu;        /* guards incoming */
+	pthread_mutex_t mu;        /* guards incoming and grants */
 	struct djob *in_head, *in_tail;
 	size_t nin;
+	struct dgrant *grants;
+	atomic_int nodes;          /* live nodes sharing in-flight caps (1 alone) */
 
 	struct heap retries;       /* jobs waiting for their due time */
 	struct health health;      /* what the API shows of each endpoint */

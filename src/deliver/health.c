@@ -126,7 +126,8 @@ json_t *health_failing(struct health *h, size_t max)
 
 	pthread_mutex_lock(&h->mu);
 	map_each(&h->eps, collect, &f);
-	qsort(f.items, f.n, sizeof(*f.items), by_failures);
+	if (f.n > 1) /* qsort of an empty list would be passed NULL (undefined) */
+		qsort(f.items, f.n, sizeof(*f.items), by_failures);
 	for (size_t i = 0; i < f.n && i < max; i++) {
 		json_t *j = rec_json(f.items[i]);
 		json_object_set(j, "failures", json_object_get(j, "consecutiveFailures"));

@@ -117,6 +117,7 @@ static void op_release(struct store_op *op)
 		free(op->u.run.error);
 		break;
 	case SOP_SOURCE_COUNT:
+	case SOP_RETAIN:
 	case SOP_IDEM_PRUNE:
 	case SOP_MSG_EXPUNGE:
 	case SOP_DELIVERY_SET:
@@ -141,6 +142,7 @@ static int apply_write(struct store *st, struct store_write *w)
 	int rc = st->ops->savepoint(st->be);
 	if (rc < 0)
 		return rc;
+	w->failed_op = -1;
 	for (size_t i = 0; i < w->nops; i++) {
 		rc = st->ops->apply(st->be, &w->ops[i]);
 		if (rc < 0) {
@@ -152,18 +154,52 @@ static int apply_write(struct store *st, struct store_write *w)
 	return st->ops->release(st->be);
 }
 
+#define BATCH_TRIES 4
+
+/*
+ * run_writes runs a batch in one transaction up to its commit. Where several
+ * nodes write (PostgreSQL), two batches can take the same keys in opposite
+ * orders (one idempotency key or eventId sent to two nodes at once); the
+ * server breaks the deadlock by failing a statement of one (HK_EBUSY). Then,
+ * unless this is the last try, the whole transaction is rolled back and run
+ * again (*again): with all of its locks gone the other batch commits, and
+ * the retry meets its rows (HK_ECONFLICT) instead of waiting on them. Nothing
+ * of a batch is visible before its commit, so running it again is safe.
+ */
+static int run_writes(struct store *st, struct store_write *batch, bool last, bool *again)
+{
+	int rc = st->ops->begin(st->be);
+	struct store_write *w;
+
+	*again = false;
+	for (w = batch; w && rc == 0; w = w->next) {
+		w->rc = apply_write(st, w);
+		if (w->rc == HK_EBUSY && store_clustered(st) && !last) {
+			*again = true;
+			return HK_EBUSY;
+		}
+	}
+	if (rc == 0)
+		rc = st->ops->commit(st->be);
+	return rc;
+}
+
 static void finish_batch(struct store_write *batch, int rc);
 
 static void run_batch(struct store *st, struct store_write *batch, size_t n)
 {
 	int64_t t0 = clock_mono_us();
-	int rc = st->ops->begin(st->be);
 	struct store_write *w;
+	bool again = false;
+	int rc;
 
-	for (w = batch; w && rc == 0; w = w->next)
-		w->rc = apply_write(st, w);
-	if (rc == 0)
-		rc = st->ops->commit(st->be);
+	for (int tries = 1;; tries++) {
+		rc = run_writes(st, batch, tries == BATCH_TRIES, &again);
+		if (!again)
+			break;
+		st->ops->rollback(st->be);
+		log_debug("a batch of %zu writes deadlocked with another node's; running it again", n);
+	}
 	if (rc < 0) {
 		st->ops->rollback(st->be);
 		st->stats.failed_commits++;
@@ -377,8 +413,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 	if (strncmp(url, "sqlite:", 7) == 0) {
 		location = url + 7;
 	} else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-		snprintf(err, errlen, "the PostgreSQL backend is not available in this build");
-		return HK_EUNSUPPORTED;
+		ops = &store_pg_ops;
 	}
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -657,6 +692,61 @@ int store_inbound_unrouted_scan(struct store *st, const char *after, int limit, 
 {
 	return st->ops->inbound_unrouted_scan(st->be, after, limit, fn, arg);
 }
+
+/* ---- cluster ---- */
+
+int store_node_start(struct store *st, const char *node, int64_t lease_ms, char *err, size_t errlen)
+{
+	int rc = st->ops->node_start(st->be, node, lease_ms, err, errlen);
+	if (rc == 0)
+		log_info("node '%s' holds leases for %lld ms on '%s'", node, (long long)lease_ms,
+			 st->ops->name);
+	return rc;
+}
+
+int store_node_renew(struct store *st, int *live_nodes, int64_t *expiry_in)
+{
+	*live_nodes = 1;
+	*expiry_in = -1;
+	return st->ops->node_renew(st->be, live_nodes, expiry_in);
+}
+
+int store_node_stop(struct store *st)
+{
+	return st->ops->node_stop(st->be);
+}
+
+int store_claim(struct store *st, int limit, int64_t horizon, store_due_fn fn, void *arg)
+{
+	return st->ops->claim(st->be, limit, horizon, fn, arg);
+}
+
+int store_wait(struct store *st, int wake_fd, int timeout_ms)
+{
+	return st->ops->wait(st->be, wake_fd, timeout_ms);
+}
+
+int store_take_tokens(struct store *st, const char *endpoint, int rate, int want, int *granted,
+		      int64_t *valid_ms)
+{
+	*granted = 0;
+	*valid_ms = 1000;
+	if (rate <= 0 || want <= 0)
+		return HK_EINVAL;
+	return st->ops->take_tokens(st->be, endpoint, rate, want, granted, valid_ms);
+}
+
+int store_try_lock(struct store *st, int64_t key)
+{
+	return st->ops->try_lock(st->be, key);
+}
+
+void store_unlock(struct store *st, int64_t key)
+{
+	st->ops->unlock(st->be, key);
+}
+
+/* ---- command-hook runs ---- */
 
 const char *hook_run_status_text(int status)
 {

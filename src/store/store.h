@@ -48,6 +48,7 @@ enum store_op_kind {
 	SOP_INBOUND_INSERT, /* journal an accepted inbound request; a live duplicate: HK_ECONFLICT */
 	SOP_INBOUND_ROUTED, /* record what routing an inbound event produced */
 	SOP_SOURCE_COUNT,   /* add to a source's rejected / duplicate counters */
+	SOP_RETAIN,         /* one batch of retention: old attempts, messages, journal; expired payloads */
 	SOP_HOOK_RUN_INSERT, /* a new command-hook run (struct store_hook_run); a duplicate id: HK_ECONFLICT */
 	SOP_HOOK_RUN_UPDATE, /* a run's new state and result; HK_ENOTFOUND if the id is unknown */
 };
@@ -184,6 +185,19 @@ struct store_delivery_set {
 	bool reset_attempts;
 };
 
+/*
+ * One retention batch: at most `limit` rows of each kind are removed, so a
+ * batch stays short inside the group commit. The backend adds what it
+ * removed to *removed and sets *more when a kind had `limit` rows to go.
+ */
+struct store_retain {
+	int64_t before;   /* attempts, messages (settled) and inbound events created before this go */
+	int64_t now;      /* payloads, idempotency answers and dedupe keys that expired before this go */
+	int limit;
+	int64_t *removed; /* written by the writer thread; read after done() */
+	bool *more;
+};
+
 struct store_doc {
 	char kind[24];
 	char id[ID_MAX + 200]; /* event types use their name (up to 256) as id */
@@ -216,6 +230,7 @@ struct store_op {
 		struct store_inbound in;
 		struct store_inbound_routed routed;
 		struct store_source_count count;
+		struct store_retain retain;
 		struct store_hook_run run;
 	} u;
 };
@@ -299,8 +314,16 @@ struct store_ep_stats {
 
 /* ---- backends ---- */
 
+/* capability flags of a backend */
+#define STORE_CAP_CLUSTER 1u /* several hookd nodes may share the database: leases, shared limits */
+
+/* what store_wait reports (a bit set) */
+#define STORE_WAKE_WORK 1   /* deliveries were released or queued for any node to claim */
+#define STORE_WAKE_CONFIG 2 /* another node changed endpoints or applications */
+
 struct store_ops {
 	const char *name;
+	unsigned caps;
 	int (*open)(const char *location, void **be, char *err, size_t errlen);
 	void (*close)(void *be);
 	/* transaction control, on the writer's connection */
@@ -353,6 +376,21 @@ struct store_ops {
 	int (*inbound_raw)(void *be, const char *id, struct store_inbound_raw *out);
 	int (*source_stats)(void *be, const char *source, struct store_source_stats *out);
 	int (*inbound_unrouted_scan)(void *be, const char *after, int limit, store_inbound_fn fn, void *arg);
+	/*
+	 * Cluster operations, called by one thread (the claim loop) on a
+	 * connection of their own. On a single-node backend they are trivial:
+	 * every delivery is this process's, and claim only hands back what a
+	 * previous run left pending (once, at start).
+	 */
+	int (*node_start)(void *be, const char *node, int64_t lease_ms, char *err, size_t errlen);
+	int (*node_renew)(void *be, int *live_nodes, int64_t *expiry_in);
+	int (*node_stop)(void *be);
+	int (*claim)(void *be, int limit, int64_t horizon, store_due_fn fn, void *arg);
+	int (*wait)(void *be, int wake_fd, int timeout_ms);
+	int (*take_tokens)(void *be, const char *endpoint, int rate, int want, int *granted,
+			   int64_t *valid_ms);
+	int (*try_lock)(void *be, int64_t key);
+	void (*unlock)(void *be, int64_t key);
 	/* command-hook runs: list (newest first unless asked), get (with output), unfinished scan */
 	int (*hook_run_list)(void *be, const char *hook, const struct store_page *pg, struct store_list *out);
 	int (*hook_run_get)(void *be, const char *hook, const char *id, json_t **out);
@@ -360,6 +398,7 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 int sqlite_backup(const char *path, const char *dest, char *err, size_t errlen);
 
 struct store_stats {
@@ -386,8 +425,8 @@ struct store {
 };
 
 /*
- * store_open opens "sqlite:PATH" (or a bare path) and applies migrations.
- * err gets a human reason on failure.
+ * store_open opens "sqlite:PATH" (or a bare path) or "postgres://..." and
+ * applies migrations. err gets a human reason on failure.
  */
 int store_open(const char *url, struct store **out, char *err, size_t errlen);
 /* store_queued reports how many writes wait for the writer */
@@ -474,6 +513,63 @@ int store_inbound_raw(struct store *st, const char *id, struct store_inbound_raw
 int store_source_stats(struct store *st, const char *source, struct store_source_stats *out);
 int store_inbound_unrouted_scan(struct store *st, const char *after, int limit, store_inbound_fn fn,
 				void *arg);
+
+/*
+ * ---- cluster: leases, claims and shared limits ----
+ *
+ * A node that delivers registers with store_node_start before it accepts
+ * work: from then on the deliveries its writes create or requeue are leased
+ * to it, and it must call store_node_renew more often than lease_ms or other
+ * nodes take its pending work over. store_claim hands the caller's function
+ * pending deliveries that no live node holds (due before `horizon`, ms),
+ * now leased to this node. store_node_stop gives this node's pending work
+ * back for others to claim at once (a clean stop). All of these, with
+ * store_wait and store_take_tokens, run on one thread, the claim loop.
+ */
+static inline bool store_clustered(const struct store *st)
+{
+	return (st->ops->caps & STORE_CAP_CLUSTER) != 0;
+}
+int store_node_start(struct store *st, const char *node, int64_t lease_ms, char *err, size_t errlen);
+/*
+ * store_node_renew extends this node's lease; *live_nodes counts the nodes
+ * alive (>= 1), *expiry_in is how long until the next other node's lease
+ * runs out unless renewed (ms; -1: no other node), when its work may be free
+ */
+int store_node_renew(struct store *st, int *live_nodes, int64_t *expiry_in);
+int store_node_stop(struct store *st);
+/* store_claim returns how many deliveries it handed to fn, or an error */
+int store_claim(struct store *st, int limit, int64_t horizon, store_due_fn fn, void *arg);
+/*
+ * store_wait sleeps until a notification from another node, wake_fd
+ * readable (it is not read), or timeout_ms; returns STORE_WAKE_* bits (0 on timeout)
+ */
+int store_wait(struct store *st, int wake_fd, int timeout_ms);
+/*
+ * store_take_tokens takes up to `want` sends to an endpoint limited to
+ * `rate` a second across every node sharing the store; *granted may be 0.
+ * Tokens are good for *valid_ms (the rest of the current one-second window):
+ * with none granted, that is when to ask again.
+ */
+int store_take_tokens(struct store *st, const char *endpoint, int rate, int want, int *granted,
+		      int64_t *valid_ms);
+/* store_try_lock takes a cluster-wide lock by number for a singleton job: 0, or HK_EBUSY */
+int store_try_lock(struct store *st, int64_t key);
+void store_unlock(struct store *st, int64_t key);
+
+#define STORE_LOCK_RETENTION 0x686f6f6b64000001LL
+
+/* ---- retention (retain.c) ---- */
+
+struct store_retention;
+/*
+ * store_retention_start runs the retention job every interval_ms on a thread
+ * of its own: one node at a time (store_try_lock), in batches of SOP_RETAIN.
+ */
+int store_retention_start(struct store *st, int days, int64_t interval_ms, struct store_retention **out);
+/* store_retention_run runs one whole pass now (for tests and tools); returns rows removed */
+int64_t store_retention_run(struct store *st, int days);
+void store_retention_stop(struct store_retention *r);
 
 /*
  * Command-hook runs. list: API-shaped run documents without output, in

@@ -423,6 +423,8 @@ static int sqlite_apply(void *arg, const struct store_op *op)
 	case SOP_INBOUND_ROUTED:
 	case SOP_SOURCE_COUNT:
 		return sq_inbound_apply(be, op);
+	case SOP_RETAIN:
+		return sq_retain(be, &op->u.retain);
 	case SOP_HOOK_RUN_INSERT:
 	case SOP_HOOK_RUN_UPDATE:
 		return sq_hook_run_apply(be, op);
@@ -748,6 +750,14 @@ const struct store_ops store_sqlite_ops = {
 	.inbound_raw = sq_inbound_raw,
 	.source_stats = sq_source_stats,
 	.inbound_unrouted_scan = sq_inbound_unrouted_scan,
+	.node_start = sq_node_start,
+	.node_renew = sq_node_renew,
+	.node_stop = sq_node_stop,
+	.claim = sq_claim,
+	.wait = sq_wait,
+	.take_tokens = sq_take_tokens,
+	.try_lock = sq_try_lock,
+	.unlock = sq_unlock,
 	.hook_run_list = sq_hook_run_list,
 	.hook_run_get = sq_hook_run_get,
 	.hook_run_open_scan = sq_hook_run_open_scan,

@@ -38,6 +38,10 @@ struct sqlite_be {
 	sqlite3_stmt *hr[2];        /* hook run insert / update, prepared on first use */
 	pthread_mutex_t pool_mu;
 	struct sqlite_reader *pool;
+	/* the claim loop's state (store_sqlite_node.c) */
+	int64_t started_ms;
+	char claim_msg[ID_MAX], claim_ep[ID_MAX];
+	bool claim_done;
 };
 
 int sq_db_err(sqlite3 *db, int src, const char *what);
@@ -112,6 +116,16 @@ int sq_inbound_raw(void *be, const char *id, struct store_inbound_raw *out);
 int sq_source_stats(void *be, const char *source, struct store_source_stats *out);
 int sq_inbound_unrouted_scan(void *be, const char *after, int limit, store_inbound_fn fn, void *arg);
 
+/* store_sqlite_node.c: the cluster operations of a single node, and retention */
+int sq_node_start(void *be, const char *node, int64_t lease_ms, char *err, size_t errlen);
+int sq_node_renew(void *be, int *live_nodes, int64_t *expiry_in);
+int sq_node_stop(void *be);
+int sq_claim(void *be, int limit, int64_t horizon, store_due_fn fn, void *arg);
+int sq_wait(void *be, int wake_fd, int timeout_ms);
+int sq_take_tokens(void *be, const char *endpoint, int rate, int want, int *granted, int64_t *valid_ms);
+int sq_try_lock(void *be, int64_t key);
+void sq_unlock(void *be, int64_t key);
+int sq_retain(struct sqlite_be *be, const struct store_retain *rt);
 /* store_sqlite_hooks.c */
 int sq_hook_run_apply(struct sqlite_be *be, const struct store_op *op);
 void sq_hook_run_finalize(struct sqlite_be *be);

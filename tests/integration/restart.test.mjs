@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Svix } from 'svix';
-import { startHookd, api, BIN } from './lib/hookd.mjs';
+import { startHookd, api, BIN, backend, psql, skipOn } from './lib/hookd.mjs';
 
 test('data survives SIGTERM and restart', async () => {
   const h = await startHookd();
@@ -24,7 +24,7 @@ test('data survives SIGTERM and restart', async () => {
   }
 });
 
-test('a second hookd on the same database refuses to start', async () => {
+test('a second hookd on the same database refuses to start', skipOn('postgres', 'nodes share a PostgreSQL database by design'), async () => {
   const h = await startHookd();
   try {
     const r = spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--db', h.db], { encoding: 'utf8', timeout: 5000 });
@@ -50,7 +50,9 @@ test('without --token hookd makes one, keeps its hash, writes hookd.token and pr
     assert.equal(readFileSync(`${h.dir}/hookd.token`, 'utf8').trim(), first);
     assert.equal(statSync(`${h.dir}/hookd.token`).mode & 0o777, 0o600);
     const { execFileSync } = await import('node:child_process');
-    const dump = execFileSync('sqlite3', [`${h.dir}/hookd.db`, '.dump'], { encoding: 'utf8' });
+    const dump = backend === 'postgres'
+      ? psql('SELECT key, value FROM meta; SELECT body FROM doc', h.db)
+      : execFileSync('sqlite3', [`${h.dir}/hookd.db`, '.dump'], { encoding: 'utf8' });
     assert.ok(!dump.includes(first), 'the token itself is not stored in the database');
   } finally {
     await h2.stop();

@@ -5,10 +5,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Svix } from 'svix';
-import { startHookd, api } from './lib/hookd.mjs';
+import { startHookd, api, backend } from './lib/hookd.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 
-const dump = (h) => execFileSync('sqlite3', [`${h.dir}/hookd.db`, '.dump'], { encoding: 'utf8' });
+// the whole database as text (PostgreSQL: bytea as escaped text, so stored bytes stay readable)
+const dump = (h) => (backend === 'postgres'
+  ? execFileSync('pg_dump', ['--data-only', h.db], { encoding: 'utf8', env: { ...process.env, PGOPTIONS: '-c bytea_output=escape' } })
+  : execFileSync('sqlite3', [`${h.dir}/hookd.db`, '.dump'], { encoding: 'utf8' }));
+// the key a node started with: made beside an SQLite database; given (required) on PostgreSQL
+const keyFile = (h) => (backend === 'postgres' ? `${h.dir}/master.key` : `${h.dir}/hookd.key`);
 
 test('nothing secret is stored in plain text; the generated master key is 0600', async () => {
   const h = await startHookd();
@@ -30,9 +35,9 @@ test('nothing secret is stored in plain text; the generated master key is 0600',
     }
     assert.match(text, /enc:v1:/);
     assert.equal((await svix.endpoint.getSecret(app.id, ep.id)).key, secret, 'still readable through the API');
-    const key = readFileSync(`${h.dir}/hookd.key`, 'utf8').trim();
+    const key = readFileSync(keyFile(h), 'utf8').trim();
     assert.match(key, /^[0-9a-f]{64}$/);
-    assert.equal(statSync(`${h.dir}/hookd.key`).mode & 0o777, 0o600);
+    if (backend === 'sqlite') assert.equal(statSync(keyFile(h)).mode & 0o777, 0o600);
   } finally { await h.stop(); h.cleanup(); }
 });
 
@@ -45,7 +50,7 @@ test('rotating the master key re-encrypts, and deliveries still sign with the ri
     const ep = await svix.endpoint.create(app.id, { url: rx.url });
     const { key } = await svix.endpoint.getSecret(app.id, ep.id);
     await h.stop();
-    const oldKey = readFileSync(`${h.dir}/hookd.key`, 'utf8').trim();
+    const oldKey = readFileSync(keyFile(h), 'utf8').trim();
     const newKey = randomBytes(32).toString('hex');
     writeFileSync(`${h.dir}/old.key`, oldKey + '\n');
     writeFileSync(`${h.dir}/new.key`, newKey + '\n');

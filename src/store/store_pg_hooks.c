@@ -1,0 +1,159 @@
+/*
+ * store_pg_hooks.c - command-hook runs in PostgreSQL, the same rows and
+ * documents as store_sqlite_hooks.c (store.h describes them). An update
+ * sends only what it knows: NULL texts and zero times keep stored values.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "store/store_pg.h"
+
+int pg_hook_run_apply(struct pg_be *be, const struct store_op *op)
+{
+	const struct store_hook_run *h = &op->u.run;
+	struct pgp p = {0};
+	int rc, changes = 0;
+
+	pgp_s(&p, h->id);
+	if (op->kind == SOP_HOOK_RUN_INSERT) {
+		pgp_s(&p, h->hook);
+		pgp_s(&p, h->event);
+		pgp_s(&p, h->trigger);
+		pgp_s(&p, h->retry_of);
+	}
+	pgp_s(&p, h->coalesced_into);
+	pgp_i(&p, h->status);
+	pgp_i(&p, h->exit_code);
+	pgp_i(&p, h->signal);
+	pgp_i(&p, h->duration_ms);
+	if (h->output)
+		pgp_b(&p, h->output, h->output_len);
+	else
+		pgp_s(&p, NULL);
+	pgp_i(&p, h->truncated);
+	pgp_s(&p, h->error);
+	if (op->kind == SOP_HOOK_RUN_INSERT)
+		pgp_i(&p, h->created);
+	pgp_i(&p, h->started);
+	pgp_i(&p, h->ended);
+	pgp_i(&p, clock_now_ms());
+	rc = pg_wexec(be, op->kind == SOP_HOOK_RUN_INSERT ? PW_HR_INSERT : PW_HR_UPDATE, &p, &changes);
+	if (rc == 0 && op->kind == SOP_HOOK_RUN_UPDATE && changes == 0)
+		rc = HK_ENOTFOUND;
+	return rc;
+}
+
+/* ---- reads ---- */
+
+#define RUN_COLS                                                                                      \
+	"id, hook, event, \"trigger\", retry_of, coalesced_into, status, exit_code, signal, duration, " \
+	"truncated, error, created, started, ended"
+
+static json_t *opt_ts(const PGresult *res, int r, int col)
+{
+	int64_t v = pg_int(res, r, col);
+	return v ? pg_ts(v) : json_null();
+}
+
+static json_t *run_row(const PGresult *res, int r)
+{
+	int status = (int)pg_int(res, r, 6);
+	bool ran = status == HOOK_RUN_SUCCEEDED || status == HOOK_RUN_FAILED || status == HOOK_RUN_TIMED_OUT;
+	int code = (int)pg_int(res, r, 7), sig = (int)pg_int(res, r, 8);
+
+	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:o,s:o,s:o,s:b,s:s?,s:o,s:o,s:o}", "id",
+			 pg_text(res, r, 0), "hookId", pg_text(res, r, 1), "eventId", pg_text(res, r, 2),
+			 "trigger", pg_text(res, r, 3), "retryOf", pg_text(res, r, 4), "coalescedInto",
+			 pg_text(res, r, 5), "status", hook_run_status_text(status), "exitCode",
+			 ran && code >= 0 ? json_integer(code) : json_null(), "signal",
+			 sig ? json_integer(sig) : json_null(), "durationMs",
+			 ran ? json_integer(pg_int(res, r, 9)) : json_null(), "outputTruncated",
+			 (int)pg_int(res, r, 10), "error", pg_text(res, r, 11), "createdAt",
+			 pg_ts(pg_int(res, r, 12)), "startedAt", opt_ts(res, r, 13), "endedAt", opt_ts(res, r, 14));
+}
+
+static json_t *run_row_whole(const PGresult *res, int r)
+{
+	json_t *run = run_row(res, r), *text;
+	size_t n = 0;
+	char *out;
+
+	if (!run)
+		return NULL;
+	out = pg_bytes(res, r, 15, &n);
+	text = json_stringn(out ? out : "", out ? n : 0);
+	if (!text) {
+		/* not UTF-8: show base64 */
+		char *b64 = malloc(base64_enc_len(n));
+		if (b64) {
+			base64_encode(out, n, b64);
+			text = json_string(b64);
+			free(b64);
+		}
+		json_object_set_new(run, "outputEncoding", json_string("base64"));
+	} else {
+		json_object_set_new(run, "outputEncoding", json_string("utf8"));
+	}
+	json_object_set_new(run, "output", text ? text : json_string(""));
+	free(out);
+	return run;
+}
+
+int pg_hook_run_list(void *arg, const char *hook, const struct store_page *pg, struct store_list *out)
+{
+	struct pqb q;
+	bool back;
+
+	pqb_init(&q, "SELECT " RUN_COLS " FROM hook_run WHERE");
+	pqb_s(&q, " hook = ?", hook);
+	back = pqb_page(&q, "id", pg);
+	return pg_run_list(arg, &q, pg, back, run_row, out);
+}
+
+int pg_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
+{
+	struct pqb q;
+
+	pqb_init(&q, "SELECT " RUN_COLS ", output FROM hook_run WHERE");
+	pqb_s(&q, " hook = ?", hook);
+	pqb_s(&q, " AND id = ?", id);
+	return pg_single(arg, &q, run_row_whole, out);
+}
+
+int pg_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_run_fn fn, void *fnarg)
+{
+	struct pg_be *be = arg;
+	struct pg_conn *c = pg_take(be);
+	struct pgp p = {0};
+	PGresult *res;
+	int rc = 0, n;
+
+	if (!c)
+		return HK_EDB;
+	pgp_s(&p, after);
+	pgp_i(&p, limit);
+	res = PQexecParams(c->c, "SELECT id, hook, event, status FROM hook_run WHERE status IN (0, 1)"
+			   " AND id > $1 ORDER BY id LIMIT $2", p.n, NULL, p.v, p.len, p.fmt, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rc = pg_err(c->c, res, "hook run scan");
+		PQclear(res);
+		pg_give(be, c);
+		return rc;
+	}
+	pg_give(be, c);
+	n = PQntuples(res);
+	for (int i = 0; i < n && rc >= 0; i++) {
+		struct store_hook_run_ref ref;
+		snprintf(ref.id, sizeof(ref.id), "%s", pg_text(res, i, 0));
+		snprintf(ref.hook, sizeof(ref.hook), "%s", pg_text(res, i, 1));
+		snprintf(ref.event, sizeof(ref.event), "%s", pg_text(res, i, 2));
+		ref.status = (int)pg_int(res, i, 3);
+		rc = fn(&ref, fnarg);
+	}
+	PQclear(res);
+	return rc < 0 ? rc : n;
+}

@@ -1,0 +1,410 @@
+/*
+ * store_pg_msg.c - messages, deliveries and attempts in PostgreSQL.
+ *
+ * The same rows as the SQLite backend's, with one addition: a delivery's
+ * owner, the node whose dispatcher holds it (store_pg_node.c). A publish
+ * inserts the message and all its deliveries in one statement (the
+ * endpoints travel as one array parameter), leased to this node when it
+ * delivers; an attempt and its delivery's update are one statement too, so
+ * a write costs one round trip to the server besides its savepoint.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "store/store_pg.h"
+
+/* ---- writes ---- */
+
+/* endpoints_array makes a text[] literal of ids: {"ep_1","ep_2"} */
+static char *endpoints_array(const struct store_msg *m)
+{
+	struct buf b;
+
+	buf_init(&b, 64 + m->nendpoints * (ID_MAX + 3));
+	buf_appends(&b, "{");
+	for (size_t i = 0; i < m->nendpoints; i++) {
+		buf_appends(&b, i ? ",\"" : "\"");
+		for (const char *c = m->endpoints[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				buf_append(&b, "\\", 1);
+			buf_append(&b, c, 1);
+		}
+		buf_appends(&b, "\"");
+	}
+	if (buf_appends(&b, "}") < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+static const char *owner(struct pg_be *be)
+{
+	return be->node[0] ? be->node : NULL;
+}
+
+static int msg_insert(struct pg_be *be, const struct store_msg *m)
+{
+	char *channels = m->channels ? json_dumps(m->channels, JSON_COMPACT) : NULL;
+	char *headers = m->headers ? json_dumps(m->headers, JSON_COMPACT) : NULL;
+	char *eps = endpoints_array(m);
+	struct pgp p = {0};
+	int rc = HK_ENOMEM;
+
+	if (!eps || (m->channels && !channels) || (m->headers && !headers))
+		goto out;
+	pgp_s(&p, m->id);
+	pgp_s(&p, m->app);
+	pgp_s(&p, m->event_id);
+	pgp_s(&p, m->event_type);
+	pgp_s(&p, channels);
+	pgp_b(&p, m->payload, m->payload_len);
+	pgp_i(&p, m->created);
+	pgp_i(&p, m->expires);
+	pgp_s(&p, headers);
+	pgp_s(&p, eps);
+	pgp_s(&p, owner(be));
+	rc = pg_wexec(be, PW_MSG_INSERT, &p, NULL);
+	/* a node that does not deliver leaves the work to whichever node claims it first */
+	if (rc == 0 && !owner(be) && m->nendpoints)
+		rc = pg_wexec(be, PW_NOTIFY_WORK, NULL, NULL);
+out:
+	free(channels);
+	free(headers);
+	free(eps);
+	return rc;
+}
+
+static int attempt_insert(struct pg_be *be, const struct store_attempt *a)
+{
+	struct pgp p = {0};
+
+	pgp_s(&p, a->id);
+	pgp_s(&p, a->msg);
+	pgp_s(&p, a->endpoint);
+	pgp_s(&p, a->app);
+	pgp_s(&p, a->url ? a->url : "");
+	pgp_i(&p, a->status);
+	pgp_i(&p, a->code);
+	pgp_s(&p, a->response);
+	pgp_i(&p, a->duration_ms);
+	pgp_i(&p, a->trigger);
+	pgp_i(&p, a->created);
+	pgp_i(&p, a->delivery_status);
+	pgp_i(&p, a->attempts);
+	pgp_i(&p, a->next_at);
+	return pg_wexec(be, PW_ATTEMPT, &p, NULL);
+}
+
+static int delivery_set(struct pg_be *be, const struct store_delivery_set *d)
+{
+	struct pgp p = {0};
+	int rc;
+
+	pgp_s(&p, d->msg);
+	pgp_s(&p, d->endpoint);
+	pgp_i(&p, d->status);
+	pgp_i(&p, d->next_at);
+	pgp_i(&p, clock_now_ms());
+	pgp_s(&p, owner(be));
+	rc = pg_wexec(be, d->reset_attempts ? PW_DELIVERY_SET_RESET : PW_DELIVERY_SET, &p, NULL);
+	if (rc == 0 && d->status == MSG_PENDING && !owner(be))
+		rc = pg_wexec(be, PW_NOTIFY_WORK, NULL, NULL);
+	return rc;
+}
+
+int pg_msg_apply(struct pg_be *be, const struct store_op *op)
+{
+	struct pgp p = {0};
+
+	switch (op->kind) {
+	case SOP_MSG_INSERT:
+		return msg_insert(be, &op->u.msg);
+	case SOP_ATTEMPT:
+		return attempt_insert(be, &op->u.att);
+	case SOP_MSG_EXPUNGE:
+		pgp_s(&p, op->u.msg.id);
+		return pg_wexec(be, PW_MSG_EXPUNGE, &p, NULL);
+	case SOP_DELIVERY_SET:
+		return delivery_set(be, &op->u.dset);
+	default:
+		return HK_EINVAL;
+	}
+}
+
+/* ---- row shapes ---- */
+
+#define MSG_COLS "m.id, m.event_id, m.event_type, m.channels, m.payload, m.created"
+
+/* MessageOut from MSG_COLS at column base; payload parsed unless without content */
+static json_t *msg_json(const PGresult *res, int row, int base, bool with_content)
+{
+	json_t *payload = NULL, *channels = pg_json(res, row, base + 3);
+
+	if (with_content && !PQgetisnull(res, row, base + 4)) {
+		size_t len;
+		char *bytes = pg_bytes(res, row, base + 4, &len);
+		if (bytes)
+			payload = json_loadb(bytes, len, JSON_DECODE_ANY, NULL);
+		free(bytes);
+	}
+	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o}", "id", pg_text(res, row, base), "eventId",
+			 pg_text(res, row, base + 1), "eventType", pg_text(res, row, base + 2), "payload",
+			 payload ? payload : json_object(), "channels", channels ? channels : json_null(),
+			 "timestamp", pg_ts(pg_int(res, row, base + 5)));
+}
+
+static json_t *msg_row_content(const PGresult *res, int row)
+{
+	return msg_json(res, row, 0, true);
+}
+
+static json_t *msg_row_bare(const PGresult *res, int row)
+{
+	return msg_json(res, row, 0, false);
+}
+
+#define ATT_COLS "a.id, a.msg, a.endpoint, a.url, a.response, a.code, a.duration, a.status, a.\"trigger\", a.created"
+
+static json_t *attempt_row(const PGresult *res, int r)
+{
+	int status = (int)pg_int(res, r, 7);
+	const char *resp = pg_text(res, r, 4);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:s,s:i,s:o}", "id", pg_text(res, r, 0), "msgId",
+			 pg_text(res, r, 1), "endpointId", pg_text(res, r, 2), "url", pg_text(res, r, 3),
+			 "response", resp ? resp : "", "responseStatusCode", (int)pg_int(res, r, 5),
+			 "responseDurationMs", (json_int_t)pg_int(res, r, 6), "status", status, "statusText",
+			 msg_status_text(status), "triggerType", (int)pg_int(res, r, 8), "timestamp",
+			 pg_ts(pg_int(res, r, 9)));
+}
+
+/* ---- reads ---- */
+
+int pg_msg_get(void *arg, const char *app, const char *key, bool with_content, json_t **out)
+{
+	struct pqb q;
+
+	pqb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
+	pqb_s(&q, " m.app = ?", app);
+	pqb_s(&q, " AND (m.id = ?", key);
+	pqb_s(&q, " OR m.event_id = ?) ORDER BY (m.id = $2) DESC", key);
+	return pg_single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
+}
+
+int pg_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char **event_type,
+		   char **headers)
+{
+	struct pgp p = {0};
+	PGresult *res;
+	int rc;
+
+	*payload = NULL;
+	*event_type = NULL;
+	pgp_s(&p, msg);
+	res = pg_read1(arg, PR_MSG_PAYLOAD, &p, &rc);
+	if (!res)
+		return rc;
+	rc = HK_ENOTFOUND;
+	if (PQntuples(res) == 1) {
+		*payload = pg_bytes(res, 0, 0, len);
+		*event_type = strdup(pg_text(res, 0, 1));
+		if (pg_text(res, 0, 2))
+			*headers = strdup(pg_text(res, 0, 2));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int pg_msg_list(void *arg, const struct store_msg_query *mq, const struct store_page *pg,
+		struct store_list *out)
+{
+	struct pqb q;
+	bool back;
+
+	pqb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
+	pqb_s(&q, " m.app = ?", mq->app);
+	pqb_in(&q, "m.event_type", mq->event_types);
+	if (mq->channel)
+		pqb_s(&q, " AND EXISTS (SELECT 1 FROM json_array_elements_text(m.channels::json) ch"
+			  " WHERE ch = ?)", mq->channel);
+	if (mq->before)
+		pqb_i(&q, " AND m.created < ?", mq->before);
+	if (mq->after)
+		pqb_i(&q, " AND m.created > ?", mq->after);
+	back = pqb_page(&q, "m.id", pg);
+	return pg_run_list(arg, &q, pg, back, mq->with_content ? msg_row_content : msg_row_bare, out);
+}
+
+int pg_attempt_list(void *arg, const struct store_attempt_query *aq, const struct store_page *pg,
+		    struct store_list *out)
+{
+	struct pqb q;
+	bool back;
+
+	pqb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
+	pqb_s(&q, " a.app = ?", aq->app);
+	if (aq->msg)
+		pqb_s(&q, " AND a.msg = ?", aq->msg);
+	if (aq->endpoint)
+		pqb_s(&q, " AND a.endpoint = ?", aq->endpoint);
+	if (aq->status >= 0)
+		pqb_i(&q, " AND a.status = ?", aq->status);
+	if (aq->code_class == 0)
+		buf_appends(&q.sql, " AND a.code = 0");
+	else if (aq->code_class > 0)
+		pqb_i(&q, " AND a.code / 100 = ?", aq->code_class / 100);
+	if (json_array_size(aq->event_types)) {
+		buf_appends(&q.sql, " AND a.msg IN (SELECT id FROM msg WHERE true");
+		pqb_in(&q, "event_type", aq->event_types);
+		buf_appends(&q.sql, ")");
+	}
+	if (aq->before)
+		pqb_i(&q, " AND a.created < ?", aq->before);
+	if (aq->after)
+		pqb_i(&q, " AND a.created > ?", aq->after);
+	back = pqb_page(&q, "a.id", pg);
+	return pg_run_list(arg, &q, pg, back, attempt_row, out);
+}
+
+int pg_attempt_get(void *arg, const char *app, const char *msg, const char *id, json_t **out)
+{
+	struct pqb q;
+
+	pqb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
+	pqb_s(&q, " a.app = ?", app);
+	pqb_s(&q, " AND a.msg = ?", msg);
+	pqb_s(&q, " AND a.id = ?", id);
+	return pg_single(arg, &q, attempt_row, out);
+}
+
+/* a delivery of one message, shown with its endpoint (MessageEndpointOut) */
+static json_t *destination_row(const PGresult *res, int r)
+{
+	json_t *ep = pg_json(res, r, 0), *out;
+	int status = (int)pg_int(res, r, 1);
+	int64_t next = pg_int(res, r, 2);
+
+	if (!ep)
+		ep = json_pack("{s:s}", "id", pg_text(res, r, 3));
+	out = json_strip_private(ep);
+	json_decref(ep);
+	json_object_set_new(out, "status", json_integer(status));
+	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
+	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? pg_ts(next) : json_null());
+	return out;
+}
+
+/* a delivery to one endpoint, shown with its message (EndpointMessageOut) */
+static json_t *endpoint_msg_row(const PGresult *res, int r)
+{
+	json_t *out = msg_json(res, r, 3, false);
+	int status = (int)pg_int(res, r, 0);
+
+	json_object_set_new(out, "status", json_integer(status));
+	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
+	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? pg_ts(pg_int(res, r, 1)) : json_null());
+	return out;
+}
+
+int pg_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
+		     const struct store_page *pg, struct store_list *out)
+{
+	struct pqb q;
+	bool back;
+
+	if (msg) {
+		pqb_init(&q, "SELECT e.body, d.status, d.next_at, d.endpoint FROM delivery d"
+			     " LEFT JOIN doc e ON e.kind = 'endpoint' AND e.id = d.endpoint WHERE");
+		pqb_s(&q, " d.app = ?", app);
+		pqb_s(&q, " AND d.msg = ?", msg);
+		back = pqb_page(&q, "d.endpoint", pg);
+		return pg_run_list(arg, &q, pg, back, destination_row, out);
+	}
+	pqb_init(&q, "SELECT d.status, d.next_at, d.msg, " MSG_COLS
+		     " FROM delivery d JOIN msg m ON m.id = d.msg WHERE");
+	pqb_s(&q, " d.app = ?", app);
+	pqb_s(&q, " AND d.endpoint = ?", endpoint);
+	back = pqb_page(&q, "d.msg", pg);
+	return pg_run_list(arg, &q, pg, back, endpoint_msg_row, out);
+}
+
+#define DUE_COLS "SELECT d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status FROM delivery d"
+
+int pg_delivery_get(void *arg, const char *msg, const char *endpoint, struct store_due *out)
+{
+	struct pgp p = {0};
+	PGresult *res;
+	int rc;
+
+	pgp_s(&p, msg);
+	pgp_s(&p, endpoint);
+	res = pg_read1(arg, PR_DELIVERY_GET, &p, &rc);
+	if (!res)
+		return rc;
+	rc = HK_ENOTFOUND;
+	if (PQntuples(res) == 1) {
+		pg_due_from_row(res, 0, out);
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int pg_due_scan(void *arg, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
+		void *fnarg)
+{
+	struct pqb q;
+
+	pqb_init(&q, DUE_COLS " WHERE d.status = 1");
+	pqb_s(&q, " AND (d.msg > ?", after_msg ? after_msg : "");
+	pqb_s(&q, " OR (d.msg = $1 AND d.endpoint > ?))", after_ep ? after_ep : "");
+	pqb_i(&q, " ORDER BY d.msg, d.endpoint LIMIT ?", limit);
+	return pg_scan(arg, &q, fn, fnarg);
+}
+
+int pg_failed_scan(void *arg, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
+		   void *fnarg)
+{
+	struct pqb q;
+
+	pqb_init(&q, DUE_COLS " WHERE d.status = 2");
+	pqb_s(&q, " AND d.endpoint = ?", endpoint);
+	pqb_i(&q, " AND d.updated >= ?", since);
+	if (until)
+		pqb_i(&q, " AND d.updated <= ?", until);
+	return pg_scan(arg, &q, fn, fnarg);
+}
+
+int pg_endpoint_stats(void *arg, const char *endpoint, int64_t since, int64_t until,
+		      struct store_ep_stats *out)
+{
+	struct pgp p = {0};
+	PGresult *res;
+	int rc;
+
+	pgp_s(&p, endpoint);
+	pgp_i(&p, since);
+	pgp_i(&p, until ? until : INT64_MAX);
+	res = pg_read1(arg, PR_EP_STATS, &p, &rc);
+	if (!res)
+		return rc;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t n = pg_int(res, i, 1);
+		switch ((int)pg_int(res, i, 0)) {
+		case MSG_SUCCESS: out->success = n; break;
+		case MSG_PENDING: out->pending = n; break;
+		case MSG_FAIL: out->fail = n; break;
+		case MSG_SENDING: out->sending = n; break;
+		case MSG_CANCELED: out->canceled = n; break;
+		}
+	}
+	PQclear(res);
+	return 0;
+}
