@@ -59,11 +59,13 @@ test('the installed systemd unit verifies, and hookd sends READY=1 to $NOTIFY_SO
     const listener = spawn('python3', ['-c', `import socket,sys\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint('bound', flush=True)\nprint(s.recv(100).decode(), flush=True)`, sockPath]);
     let got = '';
     listener.stdout.on('data', (d) => { got += d; });
-    while (!got.includes('bound')) await new Promise((r) => setTimeout(r, 20));
-    const h = await startHookd({ env: { NOTIFY_SOCKET: sockPath } });
+    for (let i = 0; i < 250 && !got.includes('bound'); i++) await new Promise((r) => setTimeout(r, 20));
     try {
-      for (let i = 0; i < 100 && !got.includes('READY=1'); i++) await new Promise((r) => setTimeout(r, 20));
-      assert.match(got, /READY=1/);
-    } finally { await h.stop(); h.cleanup(); listener.kill(); }
+      const h = await startHookd({ env: { NOTIFY_SOCKET: sockPath } });
+      try {
+        for (let i = 0; i < 100 && !got.includes('READY=1'); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.match(got, /READY=1/);
+      } finally { await h.stop(); h.cleanup(); }
+    } finally { listener.kill(); }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
