@@ -14,6 +14,7 @@ static const struct {
 	{"tail", cmd_tail},     {"sign", cmd_sign},           {"verify", cmd_verify},
 	{"replay", cmd_replay}, {"endpoints", cmd_endpoints}, {"apps", cmd_apps},
 	{"login", cmd_login},   {"backup", cmd_backup},
+	{"prune", cmd_prune},
 };
 
 int main(int argc, char **argv)

@@ -26,6 +26,7 @@ int cmd_endpoints(int argc, char **argv);
 int cmd_apps(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 
 /* the serve options, also used to generate docs/config.md */
 extern const struct cli_opt cmd_serve_opts[];
@@ -64,7 +65,7 @@ void cmd_usage(FILE *out);
 /* every subcommand's table but serve's (each defined beside its command) */
 extern const struct cmd_spec cmd_listen_spec, cmd_sign_spec, cmd_verify_spec, cmd_login_spec,
 	cmd_send_spec, cmd_tail_spec, cmd_apps_spec, cmd_endpoints_spec, cmd_replay_spec,
-	cmd_backup_spec;
+	cmd_backup_spec, cmd_prune_spec;
 
 /*
  * cmd_markdown prints the configuration reference (docs/config.md) from the

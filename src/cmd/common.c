@@ -75,7 +75,8 @@ void cmd_usage(FILE *out)
 		"usage: hookd COMMAND [options]\n\n"
 		"server:\n"
 		"  serve       run the server (API, delivery, inbound gateway)\n"
-		"  backup      copy the database consistently while the server runs\n\n"
+		"  backup      copy the database consistently while the server runs\n"
+		"  prune       remove old messages, attempts and events now\n\n"
 		"local tools:\n"
 		"  listen      receive webhooks locally: print, verify, forward\n"
 		"  sign        print Standard Webhooks headers for a body on stdin\n"
@@ -102,7 +103,7 @@ void cmd_markdown(FILE *out)
 {
 	static const struct cmd_spec *const specs[] = {
 		&cmd_listen_spec, &cmd_sign_spec, &cmd_verify_spec, &cmd_login_spec, &cmd_send_spec,
-		&cmd_tail_spec,   &cmd_apps_spec, &cmd_endpoints_spec, &cmd_replay_spec, &cmd_backup_spec,
+		&cmd_tail_spec,   &cmd_apps_spec, &cmd_endpoints_spec, &cmd_replay_spec, &cmd_backup_spec, &cmd_prune_spec,
 	};
 
 	fprintf(out,

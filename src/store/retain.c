@@ -55,7 +55,12 @@ static int64_t retain_batch(struct store *st, int64_t before, int64_t now, bool 
 
 int64_t store_retention_run(struct store *st, int days)
 {
-	int64_t now = clock_now_ms(), before = now - (int64_t)days * 86400 * 1000, total = 0;
+	return store_retention_before(st, clock_now_ms() - (int64_t)days * 86400 * 1000);
+}
+
+int64_t store_retention_before(struct store *st, int64_t before)
+{
+	int64_t now = clock_now_ms(), total = 0;
 	bool more = true;
 
 	for (int i = 0; more && i < RETAIN_BATCHES_MAX; i++) {

@@ -569,6 +569,8 @@ struct store_retention;
 int store_retention_start(struct store *st, int days, int64_t interval_ms, struct store_retention **out);
 /* store_retention_run runs one whole pass now (for tests and tools); returns rows removed */
 int64_t store_retention_run(struct store *st, int days);
+/* store_retention_before removes what was created before a time (ms); `hookd prune` */
+int64_t store_retention_before(struct store *st, int64_t before);
 void store_retention_stop(struct store_retention *r);
 
 /*

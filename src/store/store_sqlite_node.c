@@ -165,5 +165,9 @@ int sq_retain(struct sqlite_be *be, const struct store_retain *rt)
 				*rt->more = true;
 		}
 	}
+	/* give the freed pages back to the file system, a bounded number per batch,
+	 * so the database file stays bounded (auto_vacuum=INCREMENTAL) */
+	if (rc == 0 && *rt->removed > 0)
+		rc = sq_exec(be->wdb, "PRAGMA incremental_vacuum(2000)");
 	return rc;
 }

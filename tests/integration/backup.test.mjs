@@ -69,3 +69,26 @@ test('the installed systemd unit verifies, and hookd sends READY=1 to $NOTIFY_SO
     } finally { listener.kill(); }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('prune removes what is older than --before and keeps what is newer', async (t) => {
+  if (process.env.HOOKD_TEST_DB) return t.skip('prune on PostgreSQL runs beside the server; covered on SQLite');
+  const h = await startHookd();
+  await api(h, 'POST', '/api/v1/app', { body: { name: 'P', uid: 'p' } });
+  const old = [];
+  for (let i = 0; i < 5; i++) old.push((await api(h, 'POST', '/api/v1/app/p/msg', { body: { eventType: 'p.o', payload: { i } } })).json.id);
+  await new Promise((r) => setTimeout(r, 1100));
+  const cut = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 1100));
+  const fresh = [];
+  for (let i = 0; i < 5; i++) fresh.push((await api(h, 'POST', '/api/v1/app/p/msg', { body: { eventType: 'p.n', payload: { i } } })).json.id);
+  await h.stop();
+  const r = spawnSync(BIN, ['prune', '--before', cut, '--db', h.db], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /removed \d+ rows/);
+  const h2 = await startHookd({ dir: h.dir });
+  try {
+    for (const id of old) assert.equal((await api(h2, 'GET', `/api/v1/app/p/msg/${id}`)).status, 404, `${id} pruned`);
+    for (const id of fresh) assert.equal((await api(h2, 'GET', `/api/v1/app/p/msg/${id}`)).status, 200, `${id} kept`);
+  } finally { await h2.stop(); h2.cleanup(); }
+  assert.equal(spawnSync(BIN, ['prune', '--before', 'yesterday'], { encoding: 'utf8' }).status, 2);
+});
