@@ -20,6 +20,7 @@
 #include "core/json.h"
 #include "deliver/dispatch.h"
 #include "deliver/epdoc.h"
+#include "deliver/fanout.h"
 #include "deliver/format.h"
 #include "deliver/health.h"
 #include "deliver/opsevent.h"
@@ -30,6 +31,7 @@
 #define EP_EVENT_TYPES_MAX 1000
 #define EP_HEADERS_MAX 64
 #define EP_OLD_KEYS_MAX 10
+#define EP_PER_APP_MAX 1000
 #define GRACE_DEFAULT_S 86400
 #define GRACE_MAX_S 604800
 
@@ -229,12 +231,17 @@ static void touch(json_t *doc)
 
 static void ep_create(struct api_req *r)
 {
-	json_t *app = api_load_app(r), *ep;
+	json_t *app = api_load_app(r), *ep, *existing = NULL;
 	const char *secret;
 	const char *why;
 
 	if (!app)
 		return;
+	/* a bounded fan-out: an application holds at most EP_PER_APP_MAX endpoints */
+	if (fanout_endpoints(api_fanout(r), json_str(app, "id"), &existing) == 0 &&
+	    json_array_size(existing) >= EP_PER_APP_MAX)
+		api_field_error(r, "body", "url", "an application holds at most 1000 endpoints");
+	json_decref(existing);
 	ep = epdoc_new(json_str(app, "id"), NULL);
 	json_decref(app);
 	if (!json_is_object(r->body))

@@ -40,3 +40,15 @@ test('a client that never finishes its headers is cut off after about 10 s', asy
   assert.equal(r.got, '');
   assert.ok(r.ms >= 9000 && r.ms < 15000, `closed after ${r.ms} ms`);
 });
+
+test('an application holds at most 1000 endpoints', async () => {
+  await api(h, 'POST', '/api/v1/app', { body: { name: 'Many', uid: 'many' } });
+  const make = (i) => api(h, 'POST', '/api/v1/app/many/endpoint', { body: { url: `https://example.com/${i}` } });
+  for (let i = 0; i < 1000; i += 50) {
+    const batch = await Promise.all(Array.from({ length: 50 }, (_, k) => make(i + k)));
+    for (const r of batch) assert.equal(r.status, 201);
+  }
+  const over = await make(1000);
+  assert.equal(over.status, 422);
+  assert.match(over.json.detail[0].msg, /at most 1000/);
+});
