@@ -59,7 +59,7 @@ static void count(struct api_req *r, const char *source, int rejected, int dupli
 
 static void answer_duplicate(struct api_req *r, const char *source, const char *event)
 {
-	metrics_inbound(VERDICT_DUPLICATE);
+	metrics_inbound(source, VERDICT_DUPLICATE);
 	count(r, source, 0, 1);
 	api_json(r, 200, json_pack("{s:s,s:b}", "id", event, "duplicate", 1));
 }
@@ -80,7 +80,7 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 	(void)w;
 
 	if (rc == 0) {
-		metrics_inbound(VERDICT_ACCEPTED);
+		metrics_inbound(c->source, VERDICT_ACCEPTED);
 		if (c->route)
 			router_route(api_router(c->r), c->id, false);
 		if (bus_active()) {
@@ -238,7 +238,7 @@ static void receive(struct api_req *r)
 	pr.now = clock_now_ms() / 1000;
 
 	if (provider_verify(p, &pc, &pr, reason, sizeof(reason)) < 0) {
-		metrics_inbound(VERDICT_REJECTED);
+		metrics_inbound(json_str(src, "id"), VERDICT_REJECTED);
 		count(r, json_str(src, "id"), 1, 0);
 		log_info("inbound '%s' rejected: %s", json_str(src, "id"), reason);
 		api_error(r, 401, "verification_failed", "%s", reason[0] ? reason : "signature verification failed");

@@ -1,7 +1,9 @@
 /*
  * metrics.c - counters, histograms and the per-minute series (metrics.h).
  */
+#include <ctype.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/map.h"
 #include "core/metrics.h"
 
 /* latency histogram bounds in milliseconds (Prometheus "le" buckets) */
@@ -98,8 +101,39 @@ void metrics_attempt(int code, enum metrics_outcome outcome, int64_t latency_ms,
 	}
 }
 
-void metrics_inbound(enum metrics_verdict verdict)
+#define SOURCES_MAX 1000 /* past this many sources, the rest count as "other" */
+
+struct source_count {
+	uint64_t verdict[4];
+};
+
+static pthread_mutex_t sources_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct map sources;
+
+void metrics_inbound(const char *source, enum metrics_verdict verdict)
 {
+	char key[80];
+	struct source_count *c;
+
+	/* label values are kept to ids and uids: [A-Za-z0-9._-], bounded */
+	snprintf(key, sizeof(key), "%s", source && *source ? source : "unknown");
+	for (char *p = key; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			*p = '_';
+	pthread_mutex_lock(&sources_mu);
+	c = map_get(&sources, key);
+	if (!c && sources.len >= SOURCES_MAX)
+		c = map_get(&sources, "other");
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (c && map_put(&sources, sources.len >= SOURCES_MAX ? "other" : key, c, NULL) < 0) {
+			free(c);
+			c = NULL;
+		}
+	}
+	if (c)
+		c->verdict[verdict]++;
+	pthread_mutex_unlock(&sources_mu);
 	atomic_fetch_add(&M.verdict[verdict], 1);
 	if (verdict == VERDICT_ACCEPTED)
 		atomic_fetch_add(&minute_now()->inbound, 1);
@@ -185,11 +219,19 @@ static int64_t rss_bytes(void)
 	return (int64_t)rss * sysconf(_SC_PAGESIZE);
 }
 
+static void prom_source(const char *key, void *value, void *arg)
+{
+	static const char *const verdicts[] = {"accepted", "rejected", "duplicate", "too_large"};
+	const struct source_count *c = value;
+	for (int i = 0; i < 4; i++)
+		buf_printf(arg, "hookd_inbound_events_total{source=\"%s\",verdict=\"%s\"} %lu\n", key,
+			   verdicts[i], (unsigned long)c->verdict[i]);
+}
+
 int metrics_prometheus(struct buf *out)
 {
 	static const char *const outcomes[] = {"succeeded", "failed", "retrying", "canceled"};
 	static const char *const classes[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
-	static const char *const verdicts[] = {"accepted", "rejected", "duplicate", "too_large"};
 	struct metrics_gauges g = {0};
 
 	if (M.gauges)
@@ -209,10 +251,10 @@ int metrics_prometheus(struct buf *out)
 	prom_histo(out, "hookd_delivery_latency_seconds", "From publish to successful delivery", &M.latency);
 	prom_histo(out, "hookd_attempt_duration_seconds", "Duration of one delivery request", &M.duration);
 	prom_histo(out, "hookd_http_request_duration_seconds", "API request handling time", &M.http);
-	prom_counter(out, "hookd_inbound_events_total", "Inbound requests by verdict");
-	for (int i = 0; i < 4; i++)
-		buf_printf(out, "hookd_inbound_events_total{verdict=\"%s\"} %lu\n", verdicts[i],
-			   (unsigned long)atomic_load(&M.verdict[i]));
+	prom_counter(out, "hookd_inbound_events_total", "Inbound requests by source and verdict");
+	pthread_mutex_lock(&sources_mu);
+	map_each(&sources, prom_source, out);
+	pthread_mutex_unlock(&sources_mu);
 	prom_counter(out, "hookd_hook_runs_total", "Command hook runs by outcome");
 	buf_printf(out, "hookd_hook_runs_total{outcome=\"succeeded\"} %lu\n", (unsigned long)atomic_load(&M.hook_ok));
 	buf_printf(out, "hookd_hook_runs_total{outcome=\"failed\"} %lu\n", (unsigned long)atomic_load(&M.hook_failed));

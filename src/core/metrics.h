@@ -25,7 +25,8 @@ enum metrics_verdict { VERDICT_ACCEPTED, VERDICT_REJECTED, VERDICT_DUPLICATE, VE
 void metrics_published(unsigned deliveries);
 /* metrics_attempt: code is the HTTP status (0: no answer); latency from publish, duration of the request */
 void metrics_attempt(int code, enum metrics_outcome outcome, int64_t latency_ms, int64_t duration_ms);
-void metrics_inbound(enum metrics_verdict verdict);
+/* metrics_inbound counts an inbound request for a source (id or uid as it came; NULL: unknown) */
+void metrics_inbound(const char *source, enum metrics_verdict verdict);
 void metrics_hook_run(const char *outcome);
 void metrics_commit(unsigned batch, int64_t duration_us);
 void metrics_http_request(int64_t duration_us);

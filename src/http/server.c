@@ -277,8 +277,11 @@ static void answer_too_big(struct http_req *req)
 	static const char body[] =
 		"{\"code\":\"payload_too_large\",\"detail\":\"request body exceeds the size limit\"}";
 	set_state(req, REQ_HANDLING);
-	if (req->path && strncmp(req->path, "/in/", 4) == 0)
-		metrics_inbound(VERDICT_TOO_LARGE); /* an inbound provider's post: never stored */
+	if (req->path && strncmp(req->path, "/in/", 4) == 0) {
+		char source[80];
+		snprintf(source, sizeof(source), "%.*s", (int)strcspn(req->path + 4, "/"), req->path + 4);
+		metrics_inbound(source, VERDICT_TOO_LARGE); /* an inbound provider's post: never stored */
+	}
 	http_respond(req, 413, "application/json", body, sizeof(body) - 1);
 }
 

@@ -97,3 +97,15 @@ test('operational webhooks: endpoint changes and exactly one message.attempt.exh
     new Webhook(key.replace('whsec_', '')).verify(operator.requests[0].body, operator.requests[0].headers);
   } finally { await h.stop(); h.cleanup(); await operator.close(); await failing.close(); }
 });
+
+test('/metrics counts inbound events by source and verdict', async () => {
+  const h = await startHookd();
+  try {
+    const src = (await api(h, 'POST', '/api/v1/source', { body: { uid: 'm-src', provider: 'bearer', secrets: ['tok-1'] } })).json;
+    await fetch(`${h.url}/in/m-src`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer tok-1' } });
+    await fetch(`${h.url}/in/m-src`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer wrong' } });
+    const m = parseProm((await api(h, 'GET', '/metrics')).text);
+    assert.equal(m.samples.get(`hookd_inbound_events_total{source="${src.id}",verdict="accepted"}`), 1);
+    assert.equal(m.samples.get(`hookd_inbound_events_total{source="${src.id}",verdict="rejected"}`), 1);
+  } finally { await h.stop(); h.cleanup(); }
+});
