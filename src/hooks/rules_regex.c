@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/re.h"
 #include "hooks/rules.h"
 
 #define REGEX_MAX 4096
@@ -212,12 +213,9 @@ int rules_regex_compile(const char *pattern, regex_t *out, char *err, size_t err
 	if (rc == 0)
 		rc = translate(pattern, &o, &cflags, err, errlen);
 	if (rc == 0) {
-		int e = regcomp(out, buf_cstr(&o), cflags);
-		if (e != 0) {
-			char msg[128];
-			regerror(e, NULL, msg, sizeof(msg));
+		char msg[128];
+		if (re_compile(out, buf_cstr(&o), cflags, msg, sizeof(msg)) < 0)
 			rc = bad(err, errlen, msg);
-		}
 	} else if (err && errlen && !err[0]) {
 		snprintf(err, errlen, "%s", hk_strerror(rc));
 	}

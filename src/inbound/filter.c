@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/re.h"
 #include "inbound/filter.h"
 
 static const char *const ops[] = {"equals", "in", "exists", "regex", "gt", "gte", "lt", "lte"};
@@ -79,8 +80,9 @@ static int check_cond(const json_t *f, char *err, size_t errlen)
 	}
 	if (strcmp(op, "regex") == 0) {
 		regex_t re;
-		if (!json_is_string(v) || json_string_length(v) > 1024 ||
-		    regcomp(&re, json_string_value(v), REG_EXTENDED | REG_NOSUB) != 0) {
+		char why[128];
+		if (!json_is_string(v) ||
+		    re_compile(&re, json_string_value(v), REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "\"regex\" is not a valid extended regular expression");
 			return HK_EINVAL;
 		}
@@ -169,8 +171,9 @@ static bool eval_cond(const json_t *f, const char *(*header)(void *, const char 
 		}
 	} else if ((v = json_object_get(f, "regex"))) {
 		regex_t re;
+		char why[128];
 		if (json_is_string(got) &&
-		    regcomp(&re, json_string_value(v), REG_EXTENDED | REG_NOSUB) == 0) {
+		    re_compile(&re, json_string_value(v), REG_EXTENDED | REG_NOSUB, why, sizeof(why)) == 0) {
 			result = regexec(&re, json_string_value(got), 0, NULL, 0) == 0;
 			regfree(&re);
 		}
