@@ -42,9 +42,22 @@ integration_batches() {
   [ -f tests/integration/cluster.test.mjs ] && echo cluster.test.mjs
 }
 
+# count_tap adds a node --test TAP report's pass, fail and skip counts to the totals;
+# a report without a pass count (the runner died) counts as one failure
+count_tap() {
+  local p f s
+  p=$(printf '%s\n' "$1" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
+  f=$(printf '%s\n' "$1" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
+  s=$(printf '%s\n' "$1" | sed -n 's/^# skipped \([0-9]*\)/\1/p' | tail -1)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  skipped=$((skipped + ${s:-0}))
+  [ -z "${p:-}" ] && failed=$((failed + 1))
+}
+
 # integration_run BACKEND DBURL: the node test files against hookd on one backend
 integration_run() {
-  local name=$1 db=$2 out files p f s n=0
+  local name=$1 db=$2 out files n=0
   echo "-- integration on $name"
   while read -r files; do
     [ -n "$files" ] || continue
@@ -54,13 +67,7 @@ integration_run() {
     mkdir -p tests/out && printf '%s\n' "$out" > "tests/out/integration-$name-$n.tap"
     printf '%s\n' "$out" | grep -E '^# Subtest|^not ok|^ok|# (cluster|throttle):' | grep -v '^# Subtest' | sed "s/^/  [$name] /" | head -400
     printf '%s\n' "$out" | awk '/^not ok/{bad=1} bad{print} /^ok/{bad=0}' | head -80
-    p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
-    f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
-    s=$(printf '%s\n' "$out" | sed -n 's/^# skipped \([0-9]*\)/\1/p' | tail -1)
-    passed=$((passed + ${p:-0}))
-    failed=$((failed + ${f:-0}))
-    skipped=$((skipped + ${s:-0}))
-    [ -z "${p:-}" ] && failed=$((failed + 1))
+    count_tap "$out"
   done < <(integration_batches)
 }
 
@@ -84,7 +91,7 @@ suite_integration() {
 
 # the dashboard in headless chromium (tests/e2e), counted with the integration suite
 suite_e2e() {
-  local out p f
+  local out
   (cd tests/e2e && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --silent --no-audit --no-fund >/dev/null; }) || {
     echo "e2e: npm ci failed"; failed=$((failed + 1)); status=1; return; }
   out=$(cd tests/e2e && HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap 2>&1)
@@ -92,25 +99,17 @@ suite_e2e() {
   mkdir -p tests/out && printf '%s\n' "$out" > tests/out/e2e.tap
   printf '%s\n' "$out" | grep -E '^ *(not )?ok ' | sed 's/^/  /' | head -100
   printf '%s\n' "$out" | awk '/^ *not ok/{bad=1} bad{print} /^ *ok/{bad=0}' | head -80
-  p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
-  f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0}))
-  [ -z "${p:-}" ] && failed=$((failed + 1))
+  count_tap "$out"
 }
 
 suite_faults() {
-  local out p f
+  local out
   out=$(cd tests/faults && HOOKD_BIN="$PWD/../../${HOOKD_BIN:-hookd}" node --test --test-reporter=tap 2>&1)
   [ $? -ne 0 ] && status=1
   mkdir -p tests/out && printf '%s\n' "$out" > tests/out/faults.tap
   printf '%s\n' "$out" | grep -E '^ *(not )?ok ' | sed 's/^/  /' | head -100
   printf '%s\n' "$out" | awk '/^ *not ok/{bad=1} bad{print} /^ *ok/{bad=0}' | head -80
-  p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
-  f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0}))
-  [ -z "${p:-}" ] && failed=$((failed + 1))
+  count_tap "$out"
 }
 
 run() {
