@@ -145,6 +145,8 @@ static bool ping_stop, ping_started;
 static void *ping_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "hk-sse-ping");
+
 	pthread_mutex_lock(&ping_mu);
 	while (!ping_stop) {
 		struct timespec ts;

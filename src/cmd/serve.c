@@ -473,6 +473,8 @@ struct recovery {
 static void *recovery_main(void *arg)
 {
 	struct recovery *rec = arg;
+
+	pthread_setname_np(pthread_self(), "hk-recover");
 	if (rec->runner)
 		runner_recover(rec->runner);
 	if (rec->router)

@@ -111,7 +111,7 @@ static void serve_tokens(struct claim *c)
 static int claim_one(const struct store_due *d, void *arg)
 {
 	struct claim *c = arg;
-	int rc = dispatch_requeue(c->d, d->msg, d->app, d->endpoint, d->attempts, d->next_at, 0);
+	int rc = dispatch_queue_due(c->d, d);
 	if (rc == 0)
 		c->claimed++;
 	else
@@ -155,6 +155,7 @@ static void *claim_main(void *arg)
 	int64_t renew_every = c->cfg.lease_ms / 3, next_renew = 0, next_claim = 0;
 	int64_t renewed = mono_ms();
 
+	pthread_setname_np(pthread_self(), "hk-claim");
 	while (!stopping(c)) {
 		int64_t now = mono_ms(), next;
 		uint64_t drained;

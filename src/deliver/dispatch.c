@@ -36,8 +36,6 @@
 #include "deliver/opsevent.h"
 #include "deliver/outcome.h"
 
-#define RECOVER_BATCH 1000
-
 /* ---- messages and jobs ---- */
 
 /* headers_slist turns a JSON object text into "Name: value" lines */
@@ -189,35 +187,22 @@ int dispatch_requeue(struct dispatch *d, const char *msg_id, const char *app, co
 	return 0;
 }
 
-struct recover_ctx {
-	struct dispatch *d;
-	char last_msg[ID_MAX], last_ep[ID_MAX];
-	int n;
-};
-
-static int recover_one(const struct store_due *due, void *arg)
+int dispatch_queue_due(struct dispatch *d, const struct store_due *due)
 {
-	struct recover_ctx *c = arg;
-	snprintf(c->last_msg, sizeof(c->last_msg), "%s", due->msg);
-	snprintf(c->last_ep, sizeof(c->last_ep), "%s", due->endpoint);
-	if (dispatch_requeue(c->d, due->msg, due->app, due->endpoint, due->attempts, due->next_at, 0) == 0)
-		c->n++;
+	struct dmsg *m;
+	struct djob *j;
+
+	if (!due->has_msg)
+		return dispatch_requeue(d, due->msg, due->app, due->endpoint, due->attempts, due->next_at, 0);
+	m = dmsg_new(due->msg, due->app, due->event_type, due->payload, due->len, due->headers);
+	if (!m)
+		return HK_ENOMEM;
+	j = job_new(m, due->endpoint, due->attempts, due->next_at, 0);
+	dmsg_unref(m);
+	if (!j)
+		return HK_ENOMEM;
+	enqueue(d, j, j, 1);
 	return 0;
-}
-
-int dispatch_recover(struct dispatch *d)
-{
-	struct recover_ctx c = {d, "", "", 0};
-	int got;
-
-	do {
-		got = store_due_scan(d->cfg.store, c.last_msg, c.last_ep, RECOVER_BATCH, recover_one, &c);
-	} while (got == RECOVER_BATCH);
-	if (got < 0)
-		log_error("recovery stopped: %s", hk_strerror(got));
-	if (c.n)
-		log_info("recovered %d pending deliveries", c.n);
-	return got < 0 ? got : c.n;
 }
 
 void dispatch_grant(struct dispatch *d, const char *endpoint, int n, int64_t valid_ms)
@@ -762,6 +747,8 @@ static void wake_cb(uv_async_t *a)
 static void *loop_main(void *arg)
 {
 	struct dispatch *d = arg;
+
+	pthread_setname_np(pthread_self(), "hk-deliver");
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	return NULL;
 }

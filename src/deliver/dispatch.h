@@ -78,8 +78,11 @@ int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
 int dispatch_requeue(struct dispatch *d, const char *msg_id, const char *app, const char *endpoint,
 		     int attempts, int64_t due, int trigger);
 
-/* dispatch_recover queues every pending delivery found in the store; returns how many */
-int dispatch_recover(struct dispatch *d);
+/*
+ * dispatch_queue_due queues a claimed delivery as scheduled, at due->next_at;
+ * it reads the message from the store only when the claim did not join it.
+ */
+int dispatch_queue_due(struct dispatch *d, const struct store_due *due);
 
 /*
  * dispatch_grant hands an endpoint n tokens good for valid_ms; with n = 0 the

@@ -626,6 +626,7 @@ static void *loop_main(void *arg)
 {
 	struct runner *r = arg;
 
+	pthread_setname_np(pthread_self(), "hk-hooks");
 	while (uv_run(&r->loop, UV_RUN_DEFAULT) != 0) {
 		pthread_mutex_lock(&r->mu);
 		bool stopping = r->stopping;

@@ -258,6 +258,7 @@ static void *router_main(void *arg)
 {
 	struct inbound_router *r = arg;
 
+	pthread_setname_np(pthread_self(), "hk-router");
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		while (!r->head && !r->stopping)

@@ -427,6 +427,7 @@ static void *poller_main(void *arg)
 	struct poller *p = arg;
 	int running;
 
+	pthread_setname_np(pthread_self(), "hk-poll");
 	while (!atomic_load(&p->stopping)) {
 		if (atomic_load(&p->gen) != p->loaded_gen || clock_now_ms() - p->loaded_at > POLL_RELOAD_MS)
 			reload(p);

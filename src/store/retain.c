@@ -78,6 +78,7 @@ static void *retention_main(void *arg)
 {
 	struct store_retention *r = arg;
 
+	pthread_setname_np(pthread_self(), "hk-retain");
 	pthread_mutex_lock(&r->mu);
 	while (!r->stopping) {
 		struct timespec until;

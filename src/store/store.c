@@ -8,6 +8,12 @@
  *   -> COMMIT -> call each write's done(rc) -> free it.
  * A failed COMMIT fails every write of the batch. Waiters are woken only
  * after the commit, so an answer built in done() is always durable.
+ *
+ * Writes that no one waits for (done == NULL: attempt results, counters)
+ * linger up to STORE_LINGER_MS, or until STORE_LINGER_WRITES of them queue,
+ * before the writer takes them, so that a stream of results shares a few
+ * large commits instead of one small commit each. A write with a waiter ends
+ * the lingering at once and takes the lingering writes into its commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,8 @@
 
 #define STORE_BATCH_MAX 4096
 #define STORE_QUEUE_MAX 100000
+#define STORE_LINGER_MS 10
+#define STORE_LINGER_WRITES 1024
 
 /* ---- write objects ---- */
 
@@ -251,6 +259,7 @@ static void *syncer_main(void *arg)
 {
 	struct store *st = arg;
 
+	pthread_setname_np(pthread_self(), "hk-sync");
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
 		while (!st->sync_head && !st->sync_stopping)
@@ -273,10 +282,29 @@ static void *syncer_main(void *arg)
 	return NULL;
 }
 
+/* linger lets writes no one waits for gather into a larger batch (see top); st->mu held */
+static void linger(struct store *st)
+{
+	struct timespec until;
+
+	if (st->waited || st->stopping || st->queued >= STORE_LINGER_WRITES)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += STORE_LINGER_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!st->waited && !st->stopping && st->queued < STORE_LINGER_WRITES)
+		if (pthread_cond_timedwait(&st->cv, &st->mu, &until) != 0)
+			break;
+}
+
 static void *writer_main(void *arg)
 {
 	struct store *st = arg;
 
+	pthread_setname_np(pthread_self(), "hk-writer");
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
 		while (!st->head && !st->stopping) {
@@ -286,13 +314,16 @@ static void *writer_main(void *arg)
 		}
 		if (!st->head && st->stopping)
 			break;
+		linger(st);
 		/* take up to STORE_BATCH_MAX writes */
 		struct store_write *batch = st->head, *last = st->head;
-		size_t n = 1;
+		size_t n = 1, waited = batch->done != NULL;
 		while (last->next && n < STORE_BATCH_MAX) {
 			last = last->next;
 			n++;
+			waited += last->done != NULL;
 		}
+		st->waited -= waited;
 		st->head = last->next;
 		if (!st->head)
 			st->tail = NULL;
@@ -359,7 +390,11 @@ int store_submit(struct store *st, struct store_write *w)
 		st->head = w;
 	st->tail = w;
 	st->queued++;
-	pthread_cond_signal(&st->cv);
+	if (w->done)
+		st->waited++;
+	/* a lingering writer wakes by itself; wake it early only when that is due */
+	if (st->queued == 1 || w->done || st->queued == STORE_LINGER_WRITES)
+		pthread_cond_signal(&st->cv);
 	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
@@ -421,7 +456,11 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 	st->ops = ops;
 	st->max_queued = STORE_QUEUE_MAX;
 	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->cv, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&st->idle, NULL);
 	pthread_cond_init(&st->sync_cv, NULL);
 	rc = ops->open(location, &st->be, err, errlen);

@@ -288,6 +288,14 @@ struct store_due {
 	int attempts;
 	int64_t next_at;
 	int status;
+	/*
+	 * The message itself, when the read joins it (claims do, so a claimed
+	 * batch needs no read per row): has_msg set, the strings borrowed for the
+	 * callback only; payload NULL once expunged, headers NULL when none.
+	 */
+	bool has_msg;
+	const char *event_type, *payload, *headers;
+	size_t len;
 };
 
 typedef int (*store_due_fn)(const struct store_due *d, void *arg);
@@ -420,6 +428,7 @@ struct store {
 	struct store_write *sync_head, *sync_tail; /* committed, waiting for the disk */
 	bool syncing, sync_stopping, syncer_started;
 	size_t queued, max_queued;
+	size_t waited;          /* queued writes whose done() someone waits for */
 	bool busy, stopping, started;
 	struct store_stats stats;
 };

@@ -182,15 +182,24 @@ int pg_claim(void *arg, int limit, int64_t horizon, store_due_fn fn, void *fnarg
 			 " AND d.next_at <= $2 AND (d.owner IS NULL OR d.owner IN"
 			 " (SELECT id FROM node WHERE alive_until < hookd_now_ms()))"
 			 " LIMIT $3 FOR UPDATE SKIP LOCKED)"
-			 " UPDATE delivery d SET owner = $1 FROM c WHERE d.msg = c.msg AND d.endpoint = c.endpoint"
-			 " RETURNING d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status",
+			 ", u AS (UPDATE delivery d SET owner = $1 FROM c WHERE d.msg = c.msg"
+			 " AND d.endpoint = c.endpoint"
+			 " RETURNING d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status)"
+			 " SELECT u.*, m.event_type, m.payload, m.headers FROM u JOIN msg m ON m.id = u.msg",
 			 &p, &rc);
 	if (!res)
 		return rc;
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++) {
+		char *payload;
 		pg_due_from_row(res, i, &d);
+		payload = pg_bytes(res, i, 7, &d.len);
+		d.has_msg = true;
+		d.event_type = pg_text(res, i, 6);
+		d.payload = payload;
+		d.headers = pg_text(res, i, 8);
 		fn(&d, fnarg);
+		free(payload);
 	}
 	PQclear(res);
 	return n;

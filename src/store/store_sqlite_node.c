@@ -55,7 +55,8 @@ int sq_claim(void *arg, int limit, int64_t horizon, store_due_fn fn, void *fnarg
 	if (!r)
 		return HK_EDB;
 	if (sqlite3_prepare_v2(r->db,
-			       "SELECT d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status FROM delivery d"
+			       "SELECT d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status,"
+			       " m.event_type, m.payload, m.headers FROM delivery d JOIN msg m ON m.id = d.msg"
 			       " WHERE d.status = 1 AND d.updated <= ?3 AND (d.msg > ?1 OR (d.msg = ?1 AND"
 			       " d.endpoint > ?2)) ORDER BY d.msg, d.endpoint LIMIT ?4",
 			       -1, &st, NULL) != SQLITE_OK) {
@@ -73,6 +74,11 @@ int sq_claim(void *arg, int limit, int64_t horizon, store_due_fn fn, void *fnarg
 		d.attempts = sqlite3_column_int(st, 3);
 		d.next_at = sqlite3_column_int64(st, 4);
 		d.status = sqlite3_column_int(st, 5);
+		d.has_msg = true;
+		d.event_type = col_text(st, 6);
+		d.payload = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : sqlite3_column_blob(st, 7);
+		d.len = (size_t)sqlite3_column_bytes(st, 7);
+		d.headers = col_text(st, 8);
 		memcpy(be->claim_msg, d.msg, sizeof(d.msg));
 		memcpy(be->claim_ep, d.endpoint, sizeof(d.endpoint));
 		n++;
