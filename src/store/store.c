@@ -13,7 +13,11 @@
  * linger up to STORE_LINGER_MS, or until STORE_LINGER_WRITES of them queue,
  * before the writer takes them, so that a stream of results shares a few
  * large commits instead of one small commit each. A write with a waiter ends
- * the lingering at once and takes the lingering writes into its commit.
+ * the lingering at once and takes the lingering writes into its commit,
+ * except while the syncer still flushes the previous batch: that batch's
+ * waiters are not answered before the flush ends anyway, so the writer lets
+ * more writes join until then (bounded by the same limits). Under load this
+ * makes batches, not commits, grow with the number of concurrent clients.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,27 +281,30 @@ static void *syncer_main(void *arg)
 		pthread_mutex_lock(&st->mu);
 		st->syncing = false;
 		pthread_cond_broadcast(&st->idle);
+		pthread_cond_signal(&st->cv); /* a lingering writer may go */
 	}
 	pthread_mutex_unlock(&st->mu);
 	return NULL;
 }
 
-/* linger lets writes no one waits for gather into a larger batch (see top); st->mu held */
+/* linger lets queued writes gather into a larger batch (see top); st->mu held */
 static void linger(struct store *st)
 {
 	struct timespec until;
 
-	if (st->waited || st->stopping || st->queued >= STORE_LINGER_WRITES)
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += STORE_LINGER_MS * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	while (!st->waited && !st->stopping && st->queued < STORE_LINGER_WRITES)
+	while (!st->stopping && st->queued < STORE_LINGER_WRITES) {
+		/* someone waits: go now, unless the disk is still busy with the last batch */
+		if (st->waited && !st->syncing && !st->sync_head)
+			return;
 		if (pthread_cond_timedwait(&st->cv, &st->mu, &until) != 0)
-			break;
+			return;
+	}
 }
 
 static void *writer_main(void *arg)

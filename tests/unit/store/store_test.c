@@ -155,6 +155,41 @@ static void test_idempotency_and_meta(void **state)
 	free(val);
 }
 
+/* writes no one waits for gather into one commit; a waited write takes them along */
+static void test_unwaited_writes_share_a_commit(void **state)
+{
+	struct store *st = *state;
+	uint64_t before = st->stats.commits;
+	char id[32];
+	json_t *doc;
+
+	for (int i = 0; i < 100; i++) {
+		struct store_write *w = store_write_new(NULL, NULL);
+		json_t *body = json_object();
+		snprintf(id, sizeof(id), "app_%03d", i);
+		store_write_doc(w, SOP_DOC_INSERT, "app", id, "", NULL, body, 1, 1);
+		json_decref(body);
+		assert_int_equal(store_submit(st, w), 0);
+	}
+	assert_int_equal(put(st, SOP_DOC_INSERT, "app", "app_waited", "", NULL), 0);
+	/* FIFO: every earlier write is committed once the waited one is answered */
+	for (int i = 0; i < 100; i++) {
+		snprintf(id, sizeof(id), "app_%03d", i);
+		assert_int_equal(store_doc_get(st, "app", "", id, &doc), 0);
+		json_decref(doc);
+	}
+	assert_true(st->stats.commits - before <= 3);
+	/* an unwaited write alone is committed too, after a short linger */
+	struct store_write *w = store_write_new(NULL, NULL);
+	json_t *body = json_object();
+	store_write_doc(w, SOP_DOC_INSERT, "app", "app_alone", "", NULL, body, 1, 1);
+	json_decref(body);
+	assert_int_equal(store_submit(st, w), 0);
+	store_drain(st);
+	assert_int_equal(store_doc_get(st, "app", "", "app_alone", &doc), 0);
+	json_decref(doc);
+}
+
 static void test_second_open_refused(void **state)
 {
 	struct store *other;
@@ -174,6 +209,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delete_cascades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_and_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unwaited_writes_share_a_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_open_refused, setup, teardown),
 	};
 	return RUN(tests);
