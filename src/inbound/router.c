@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/form.h"
 #include "core/json.h"
@@ -18,6 +20,16 @@
 
 #define ROUTER_QUEUE_MAX 100000
 #define ROUTES_MAX 32
+/*
+ * An idle router looks for events left "received" every ROUTER_RESCAN_MS:
+ * those its queue had no room for, and on a shared database those of a node
+ * that died before routing them. Only events older than ROUTER_RESCAN_AGE_MS
+ * are taken, so work still on its way through a live node's queue is left to
+ * it; should two passes still meet, the conditional status change in the
+ * routing commit lets one win and undoes the other whole.
+ */
+#define ROUTER_RESCAN_MS 30000
+#define ROUTER_RESCAN_AGE_MS 10000
 
 struct rjob {
 	struct rjob *next;
@@ -80,7 +92,9 @@ static void routed_done(struct store_write *w, int rc, void *arg)
 			publish_then(c->afters[i]);
 		publish_free(c->afters[i]);
 	}
-	if (rc < 0)
+	if (rc == HK_ECONFLICT)
+		log_debug("an inbound event was routed already (by another node or an earlier pass)");
+	else if (rc < 0)
 		log_error("cannot record routing: %s", hk_strerror(rc));
 	free(c);
 }
@@ -229,6 +243,8 @@ static void route_one(struct inbound_router *r, const struct rjob *job)
 		goto out;
 	snprintf(op->u.routed.id, sizeof(op->u.routed.id), "%s", ev.id);
 	op->u.routed.status = failed ? INBOUND_ROUTE_FAILED : INBOUND_ROUTED;
+	/* routed once: if another pass or node committed first, this whole write is undone */
+	op->u.routed.expect = job->replay ? -1 : INBOUND_RECEIVED;
 	op->u.routed.routed = json_dump_compact(log, NULL);
 	if (store_submit(r->cfg.store, w) == 0) {
 		w = NULL;
@@ -254,17 +270,32 @@ out:
 
 /* ---- the thread ---- */
 
+static int recover_before(struct inbound_router *r, int64_t before_ms);
+
 static void *router_main(void *arg)
 {
 	struct inbound_router *r = arg;
 
 	pthread_setname_np(pthread_self(), "hk-router");
+	struct timespec rescan;
+
+	clock_gettime(CLOCK_MONOTONIC, &rescan);
+	rescan.tv_sec += ROUTER_RESCAN_MS / 1000;
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		while (!r->head && !r->stopping)
-			pthread_cond_wait(&r->cv, &r->mu);
+			if (pthread_cond_timedwait(&r->cv, &r->mu, &rescan) != 0)
+				break;
 		if (r->stopping)
 			break;
+		if (!r->head) { /* idle for a while: look for events left behind */
+			pthread_mutex_unlock(&r->mu);
+			recover_before(r, clock_now_ms() - ROUTER_RESCAN_AGE_MS);
+			clock_gettime(CLOCK_MONOTONIC, &rescan);
+			rescan.tv_sec += ROUTER_RESCAN_MS / 1000;
+			pthread_mutex_lock(&r->mu);
+			continue;
+		}
 		struct rjob *job = r->head;
 		r->head = job->next;
 		if (!r->head)
@@ -311,6 +342,7 @@ int router_route(struct inbound_router *r, const char *event_id, bool replay)
 struct recover_ctx {
 	struct inbound_router *r;
 	char last[ID_MAX];
+	int64_t before_ms; /* only events received before this time, or 0: all */
 	int n;
 };
 
@@ -318,14 +350,16 @@ static int recover_one(const char *id, void *arg)
 {
 	struct recover_ctx *c = arg;
 	snprintf(c->last, sizeof(c->last), "%s", id);
+	if (c->before_ms && id_time_ms(id) >= c->before_ms)
+		return 0;
 	if (router_route(c->r, id, false) == 0)
 		c->n++;
 	return 0;
 }
 
-int router_recover(struct inbound_router *r)
+static int recover_before(struct inbound_router *r, int64_t before_ms)
 {
-	struct recover_ctx c = {r, "", 0};
+	struct recover_ctx c = {r, "", before_ms, 0};
 	int got;
 
 	do {
@@ -334,6 +368,11 @@ int router_recover(struct inbound_router *r)
 	if (c.n)
 		log_info("routing %d inbound events left unrouted", c.n);
 	return got < 0 ? got : c.n;
+}
+
+int router_recover(struct inbound_router *r)
+{
+	return recover_before(r, 0);
 }
 
 int router_start(const struct router_config *cfg, struct inbound_router **out)
@@ -346,8 +385,12 @@ int router_start(const struct router_config *cfg, struct inbound_router **out)
 		free(r);
 		return HK_ENOMEM;
 	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&r->thread, NULL, router_main, r) != 0) {
 		transform_cache_free(r->xf);
 		free(r);

@@ -5,9 +5,12 @@
  * the original body bytes as the payload.
  *
  * Routing runs on its own thread from a queue of event ids. Each event's
- * messages and its new status are written in one commit, so an event is
- * routed once even across a crash: events still "received" at start-up are
- * routed then (router_recover).
+ * messages and its new status are written in one commit, and that commit
+ * changes the status only if the event is still "received" (else the whole
+ * commit is undone), so an event is routed once even across a crash and
+ * across nodes sharing a database: events still "received" are routed at
+ * start-up (router_recover) and, when older than a few seconds, by an idle
+ * router's periodic rescan (a full queue, a node that died first).
  */
 #ifndef HK_ROUTER_INBOUND_H
 #define HK_ROUTER_INBOUND_H

@@ -116,6 +116,7 @@ enum inbound_status { INBOUND_RECEIVED = 0, INBOUND_ROUTED = 1, INBOUND_ROUTE_FA
 struct store_inbound_routed {
 	char id[ID_MAX];
 	int status;
+	int expect;        /* the status it must still have (else HK_ECONFLICT), or -1: any */
 	char *routed;      /* owned: JSON array text of what was produced */
 };
 

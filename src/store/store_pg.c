@@ -150,7 +150,8 @@ static const char *const wsql[PW__COUNT] = {
 			 " INSERT INTO inbound(id,source,dedupe_key,method,path,query,headers,body,remote,verified,"
 			 "reason,event_type,status,routed,created,updated)"
 			 " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$14,NULL,$13,$13)",
-	[PW_IN_ROUTED] = "UPDATE inbound SET status=$2, routed=$3, updated=$4 WHERE id=$1",
+	[PW_IN_ROUTED] = "UPDATE inbound SET status=$2, routed=$3, updated=$4 WHERE id=$1"
+			 " AND ($5 < 0 OR status = $5)",
 	[PW_SOURCE_COUNT] = "INSERT INTO source_stat AS t (source,rejected,duplicates) VALUES($1,$2,$3)"
 			    " ON CONFLICT (source) DO UPDATE SET rejected=t.rejected+excluded.rejected,"
 			    " duplicates=t.duplicates+excluded.duplicates",

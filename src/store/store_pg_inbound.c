@@ -53,6 +53,7 @@ static int inbound_insert(struct pg_be *be, const struct store_inbound *in)
 int pg_inbound_apply(struct pg_be *be, const struct store_op *op)
 {
 	struct pgp p = {0};
+	int rc, changes = 0;
 
 	switch (op->kind) {
 	case SOP_INBOUND_INSERT:
@@ -62,7 +63,9 @@ int pg_inbound_apply(struct pg_be *be, const struct store_op *op)
 		pgp_i(&p, op->u.routed.status);
 		pgp_s(&p, op->u.routed.routed);
 		pgp_i(&p, clock_now_ms());
-		return pg_wexec(be, PW_IN_ROUTED, &p, NULL);
+		pgp_i(&p, op->u.routed.expect);
+		rc = pg_wexec(be, PW_IN_ROUTED, &p, &changes);
+		return rc == 0 && changes == 0 ? HK_ECONFLICT : rc;
 	case SOP_SOURCE_COUNT:
 		pgp_s(&p, op->u.count.source);
 		pgp_i(&p, op->u.count.rejected);

@@ -27,7 +27,8 @@ static const char *const isql[I__COUNT] = {
 		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?14,NULL,?13,?13)",
 	[I_STAT] = "INSERT INTO source_stat(source,received,verified) VALUES(?1,1,?2)"
 		   " ON CONFLICT(source) DO UPDATE SET received=received+1, verified=verified+?2",
-	[I_ROUTED] = "UPDATE inbound SET status=?2, routed=?3, updated=?4 WHERE id=?1",
+	[I_ROUTED] = "UPDATE inbound SET status=?2, routed=?3, updated=?4 WHERE id=?1"
+		     " AND (?5 < 0 OR status = ?5)",
 	[I_COUNT] = "INSERT INTO source_stat(source,rejected,duplicates) VALUES(?1,?2,?3)"
 		    " ON CONFLICT(source) DO UPDATE SET rejected=rejected+?2, duplicates=duplicates+?3",
 };
@@ -100,6 +101,7 @@ static int inbound_insert(struct sqlite_be *be, const struct store_inbound *in)
 int sq_inbound_apply(struct sqlite_be *be, const struct store_op *op)
 {
 	sqlite3_stmt *st;
+	int rc;
 
 	switch (op->kind) {
 	case SOP_INBOUND_INSERT:
@@ -113,7 +115,9 @@ int sq_inbound_apply(struct sqlite_be *be, const struct store_op *op)
 		if (op->u.routed.routed)
 			sqlite3_bind_text(st, 3, op->u.routed.routed, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, clock_now_ms());
-		return sq_step_done(be, st, "inbound routed");
+		sqlite3_bind_int(st, 5, op->u.routed.expect);
+		rc = sq_step_done(be, st, "inbound routed");
+		return rc == 0 && sqlite3_changes(be->wdb) == 0 ? HK_ECONFLICT : rc;
 	case SOP_SOURCE_COUNT:
 		st = wstmt(be, I_COUNT);
 		if (!st)

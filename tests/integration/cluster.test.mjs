@@ -6,7 +6,7 @@ import http from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHookd, api, backend } from './lib/hookd.mjs';
+import { startHookd, api, backend, psql } from './lib/hookd.mjs';
 import { sleep } from './lib/receiver.mjs';
 
 const pgOnly = backend === 'postgres' ? {} : { skip: 'PostgreSQL only (HOOKD_TEST_DB)' };
@@ -191,6 +191,47 @@ test('idempotency keys and eventIds hold across nodes under concurrency', pgOnly
     for (const [x, y] of ev) assert.deepEqual([x.status, y.status].sort(), [202, 409]);
     const list = await api(a, 'GET', '/api/v1/app/idem/msg?limit=250');
     assert.equal(list.json.data.length, 2 * K);
+  } finally {
+    await stopAll(nodes);
+  }
+});
+
+test('inbound events left unrouted are routed once: by nodes starting together, and later by a live node', pgOnly, async () => {
+  const { sign } = await import('@octokit/webhooks-methods');
+  const a0 = await startHookd({ args: ['--role', 'api', ...args] });
+  const db = a0.db;
+  const count = (sql) => Number(psql(sql, db).trim());
+  const N = 100;
+  try {
+    await api(a0, 'POST', '/api/v1/app', { body: { name: 'R', uid: 'r' } });
+    await api(a0, 'POST', '/api/v1/source', { body: { uid: 'gh', provider: 'github', secrets: ['s3cret'], routes: [{ app: 'r' }] } });
+    for (let i = 0; i < N; i++) {
+      const body = JSON.stringify({ i });
+      const res = await fetch(`${a0.url}/in/gh`, { method: 'POST', body, headers: { 'x-hub-signature-256': await sign('s3cret', body), 'x-github-event': 'push', 'x-github-delivery': `u${i}`, 'x-github-hook-id': '1' } });
+      assert.equal(res.status, 200);
+    }
+    for (let t = 0; t < 100 && count('SELECT count(*) FROM inbound WHERE status = 0') > 0; t++) await sleep(100);
+    assert.equal(count('SELECT count(*) FROM msg'), N);
+  } finally {
+    await a0.stop();
+  }
+  // what a node that died before routing leaves behind: events still "received", no messages
+  const reset = (where) => psql(`DELETE FROM delivery; DELETE FROM msg; UPDATE inbound SET status = 0, routed = NULL ${where}`, db);
+  reset('');
+  const nodes = await Promise.all([a0.dir, mkdtempSync(join(tmpdir(), 'hookd-node-'))].map((dir) =>
+    startHookd({ dir, db, args: ['--role', 'api', ...args] })));
+  try {
+    // both nodes recover every unrouted event at start, at the same time: each is routed once
+    for (let t = 0; t < 150 && count('SELECT count(*) FROM inbound WHERE status = 0') > 0; t++) await sleep(100);
+    assert.equal(count('SELECT count(*) FROM inbound WHERE status = 0'), 0);
+    await sleep(500);
+    assert.equal(count('SELECT count(*) FROM msg'), N);
+    // events left behind while the nodes run are found by an idle router's rescan
+    reset(`WHERE id IN (SELECT id FROM inbound ORDER BY id LIMIT 10)`);
+    for (let t = 0; t < 600 && count('SELECT count(*) FROM inbound WHERE status = 0') > 0; t++) await sleep(100);
+    assert.equal(count('SELECT count(*) FROM inbound WHERE status = 0'), 0, 'rescanned within a minute');
+    await sleep(500);
+    assert.equal(count('SELECT count(*) FROM msg'), 10);
   } finally {
     await stopAll(nodes);
   }

@@ -190,6 +190,45 @@ static void test_unwaited_writes_share_a_commit(void **state)
 	json_decref(doc);
 }
 
+static int journal_event(struct store *st, const char *id, const char *key)
+{
+	struct store_write *w = store_write_new(NULL, NULL);
+	struct store_inbound *in = &store_write_add(w, SOP_INBOUND_INSERT)->u.in;
+	snprintf(in->id, sizeof(in->id), "%s", id);
+	snprintf(in->source, sizeof(in->source), "src_1");
+	snprintf(in->method, sizeof(in->method), "POST");
+	in->dedupe_key = strdup(key);
+	in->body = strdup("{}");
+	in->body_len = 2;
+	in->status = INBOUND_RECEIVED;
+	in->created = 1000;
+	in->dedupe_expires = 1000 + 60000;
+	return store_run(st, w);
+}
+
+static int mark_routed(struct store *st, const char *id, int expect)
+{
+	struct store_write *w = store_write_new(NULL, NULL);
+	struct store_inbound_routed *r = &store_write_add(w, SOP_INBOUND_ROUTED)->u.routed;
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	r->status = INBOUND_ROUTED;
+	r->expect = expect;
+	r->routed = strdup("[]");
+	return store_run(st, w);
+}
+
+/* an event is routed once: a second pass that expects it unrouted fails whole */
+static void test_inbound_routed_once(void **state)
+{
+	struct store *st = *state;
+	assert_int_equal(journal_event(st, "evt_1", "k1"), 0);
+	assert_int_equal(journal_event(st, "evt_2", "k1"), HK_ECONFLICT); /* a duplicate key */
+	assert_int_equal(mark_routed(st, "evt_1", INBOUND_RECEIVED), 0);
+	assert_int_equal(mark_routed(st, "evt_1", INBOUND_RECEIVED), HK_ECONFLICT);
+	assert_int_equal(mark_routed(st, "evt_1", -1), 0); /* a replay routes it again */
+	assert_int_equal(mark_routed(st, "evt_none", -1), HK_ECONFLICT);
+}
+
 static void test_second_open_refused(void **state)
 {
 	struct store *other;
@@ -210,6 +249,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_and_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwaited_writes_share_a_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_routed_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_open_refused, setup, teardown),
 	};
 	return RUN(tests);
