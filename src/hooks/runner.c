@@ -18,7 +18,11 @@
  *
  *     queued | running --> interrupted   only in the store, by runner_recover
  *                                        at the next start, which queues a new
- *                                        run for the same event
+ *                                        run for the same event; on a shared
+ *                                        database also every RUNNER_RESCAN_MS
+ *                                        for runs of nodes that died, each
+ *                                        taken by one node only (the change
+ *                                        to interrupted is conditional)
  *
  * Invariants:
  *   - A job is queued in memory only after its "queued" record committed
@@ -614,12 +618,19 @@ static void wake_cb(uv_async_t *a)
 		schedule(r);
 		return;
 	}
+	uv_timer_stop(&r->rescan);
 	if (uv_is_active((uv_handle_t *)&r->stop_timer) || uv_is_closing((uv_handle_t *)&r->wake))
 		return;
 	for (size_t i = 0; i < r->nlive; i++)
 		proc_kill(r->live[i], SIGTERM);
 	uv_timer_start(&r->stop_timer, stop_timer_cb, (uint64_t)r->cfg.kill_grace_ms, 0);
 	stop_check(r);
+}
+
+/* on a shared database, runs of a node that died while they waited or ran are taken over */
+static void rescan_cb(uv_timer_t *t)
+{
+	runner_recover(t->data);
 }
 
 static void *loop_main(void *arg)
@@ -673,9 +684,14 @@ int runner_start(const struct runner_config *cfg, struct runner **out, char *err
 	r->wake.data = r;
 	uv_timer_init(&r->loop, &r->stop_timer);
 	r->stop_timer.data = r;
+	uv_timer_init(&r->loop, &r->rescan);
+	r->rescan.data = r;
+	if (store_clustered(r->store))
+		uv_timer_start(&r->rescan, rescan_cb, RUNNER_RESCAN_MS, RUNNER_RESCAN_MS);
 	if (pthread_create(&r->thread, NULL, loop_main, r) != 0) {
 		uv_close((uv_handle_t *)&r->wake, NULL);
 		uv_close((uv_handle_t *)&r->stop_timer, NULL);
+		uv_close((uv_handle_t *)&r->rescan, NULL);
 		uv_run(&r->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&r->loop);
 		runner_free(r);

@@ -40,6 +40,7 @@
 #include "store/store.h"
 
 #define RUNNER_KILL_GRACE_MS 5000 /* SIGTERM, then SIGKILL this much later */
+#define RUNNER_RESCAN_MS 30000    /* shared database: how often to look for dead nodes' runs */
 #define RUNNER_SOURCE_PREFIX "hook:" /* journal source of requests to /hooks/{id} */
 
 struct runner;
@@ -77,8 +78,11 @@ int runner_reload(struct runner *r, char *err, size_t errlen);
  * runner_recover marks every run left queued or running by an earlier
  * process as interrupted and queues a new run (trigger "requeue", retry_of
  * the old one) for the same event, past the queue limit if need be. Runs
- * created by this process are left alone. Returns how many were re-queued.
- * Blocks on reads; call it from a start-up thread, not the loop.
+ * created by this process, and on a shared database runs of live nodes, are
+ * left alone; when two nodes take the same run, one wins and the other's
+ * write is undone. Returns how many were re-queued. Blocks on reads: at
+ * start-up it runs on a start-up thread; the periodic rescan of a shared
+ * database (a short, usually empty scan) runs it on the loop.
  */
 int runner_recover(struct runner *r);
 

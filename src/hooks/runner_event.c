@@ -87,7 +87,10 @@ static void queued_done(struct store_write *w, int rc, void *arg)
 		runner_job_commit(job);
 		return;
 	}
-	log_error("cannot record run '%s': %s", runner_job_id(job), hk_strerror(rc));
+	if (rc == HK_ECONFLICT)
+		log_info("run '%s' not queued: another node recovered that run first", runner_job_id(job));
+	else
+		log_error("cannot record run '%s': %s", runner_job_id(job), hk_strerror(rc));
 	runner_job_abort(job);
 }
 
@@ -168,6 +171,8 @@ static int interrupt_op(struct store_write *w, const struct store_hook_run_ref *
 	if (!op)
 		return HK_ENOMEM;
 	snprintf(op->u.run.id, sizeof(op->u.run.id), "%s", run->id);
+	/* taken once: if another node recovered it first, this whole write is undone */
+	op->u.run.only_open = true;
 	op->u.run.status = HOOK_RUN_INTERRUPTED;
 	op->u.run.exit_code = -1;
 	op->u.run.error = strdup(why);
@@ -181,9 +186,10 @@ static int recover_one(const struct store_hook_run_ref *run, void *arg)
 	int rc;
 
 	snprintf(c->last, sizeof(c->last), "%s", run->id);
-	if (strcmp(run->id, c->r->boot_id) >= 0) {
+	/* alone on the database, the runs this process made are the newest; shared, the scan leaves them out */
+	if (!store_clustered(c->r->store) && strcmp(run->id, c->r->boot_id) >= 0) {
 		c->past_boot = true;
-		return -1; /* made by this process: not ours to touch */
+		return -1;
 	}
 	c->seen++;
 	w = store_write_new(NULL, NULL);

@@ -67,6 +67,7 @@ struct runner {
 	char **files;
 	struct store *store;
 	char boot_id[ID_MAX];      /* runs with a smaller id were made by an earlier process */
+	uv_timer_t rescan;         /* shared database: looks for dead nodes' runs (loop thread) */
 
 	pthread_mutex_t mu;        /* guards everything below, and the queues */
 	struct hookset *set;

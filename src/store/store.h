@@ -168,9 +168,15 @@ struct store_hook_run {
 	bool truncated;         /* output was cut at the hook's output-limit */
 	char *error;            /* owned, may be NULL: why it failed to start, timed out, ... */
 	int64_t created, started, ended;
+	bool only_open;         /* update: only a run still queued or running (else HK_ECONFLICT) */
 };
 
-/* an unfinished run, as the start-up scan reads it back */
+/*
+ * an unfinished run, as the recovery scan reads it back. On a shared
+ * database a run belongs to the node that queued it (PostgreSQL: the node
+ * id of a delivering node) and the scan returns only runs without a live
+ * owner: this node's own earlier process, a node that died.
+ */
 struct store_hook_run_ref {
 	char id[ID_MAX], hook[256], event[ID_MAX];
 	int status;

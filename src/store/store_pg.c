@@ -110,6 +110,8 @@ static const char *const migrations[] = {
 	"  updated BIGINT NOT NULL);"
 	"CREATE INDEX hook_run_hook ON hook_run(hook, id);"
 	"CREATE INDEX hook_run_open ON hook_run(id) WHERE status IN (0, 1);",
+	/* 5: the node that queued a run (recovery takes dead nodes' runs only) */
+	"ALTER TABLE hook_run ADD COLUMN node TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -158,14 +160,15 @@ static const char *const wsql[PW__COUNT] = {
 	[PW_NOTIFY_CONFIG] = "SELECT pg_notify('hookd_config', '')",
 	[PW_NOTIFY_WORK] = "SELECT pg_notify('hookd_work', '')",
 	[PW_HR_INSERT] = "INSERT INTO hook_run(id,hook,event,\"trigger\",retry_of,coalesced_into,status,exit_code,"
-			 "signal,duration,output,truncated,error,created,started,ended,updated)"
+			 "signal,duration,output,truncated,error,created,started,ended,updated,node)"
 			 " VALUES($1,$2,$3,$4,NULLIF($5::text,''),NULLIF($6::text,''),$7,$8,$9,$10,$11::bytea,$12,"
-			 "$13::text,$14,$15,$16,$17)",
+			 "$13::text,$14,$15,$16,$17,NULLIF($18::text,''))",
 	/* only what an update knows: NULL texts and zero times keep the stored values */
 	[PW_HR_UPDATE] = "UPDATE hook_run SET status=$3, exit_code=$4, signal=$5, duration=$6,"
 			 " output=COALESCE($7::bytea, output), truncated=$8, error=COALESCE($9::text, error),"
 			 " started=COALESCE(NULLIF($10::bigint,0), started), ended=COALESCE(NULLIF($11::bigint,0), ended),"
-			 " coalesced_into=COALESCE(NULLIF($2::text,''), coalesced_into), updated=$12 WHERE id=$1",
+			 " coalesced_into=COALESCE(NULLIF($2::text,''), coalesced_into), updated=$12 WHERE id=$1"
+			 " AND ($13 = 0 OR status IN (0, 1))",
 };
 
 static const char *const rsql[PR__COUNT] = {

@@ -41,9 +41,13 @@ int pg_hook_run_apply(struct pg_be *be, const struct store_op *op)
 	pgp_i(&p, h->started);
 	pgp_i(&p, h->ended);
 	pgp_i(&p, clock_now_ms());
+	if (op->kind == SOP_HOOK_RUN_INSERT)
+		pgp_s(&p, be->node); /* "" until the node registered: no owner */
+	else
+		pgp_i(&p, h->only_open);
 	rc = pg_wexec(be, op->kind == SOP_HOOK_RUN_INSERT ? PW_HR_INSERT : PW_HR_UPDATE, &p, &changes);
 	if (rc == 0 && op->kind == SOP_HOOK_RUN_UPDATE && changes == 0)
-		rc = HK_ENOTFOUND;
+		rc = h->only_open ? HK_ECONFLICT : HK_ENOTFOUND;
 	return rc;
 }
 
@@ -137,7 +141,9 @@ int pg_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_ru
 	pgp_s(&p, after);
 	pgp_i(&p, limit);
 	res = PQexecParams(c->c, "SELECT id, hook, event, status FROM hook_run WHERE status IN (0, 1)"
-			   " AND id > $1 ORDER BY id LIMIT $2", p.n, NULL, p.v, p.len, p.fmt, 0);
+			   " AND id > $1 AND (node IS NULL OR node NOT IN (SELECT id FROM node"
+			   " WHERE alive_until >= hookd_now_ms())) ORDER BY id LIMIT $2",
+			   p.n, NULL, p.v, p.len, p.fmt, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = pg_err(c->c, res, "hook run scan");
 		PQclear(res);

@@ -79,6 +79,8 @@ static const char *const migrations[] = {
 	"  started INTEGER NOT NULL DEFAULT 0, ended INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL);"
 	"CREATE INDEX hook_run_hook ON hook_run(hook, id);"
 	"CREATE INDEX hook_run_open ON hook_run(id) WHERE status IN (0, 1);",
+	/* 5: the node that queued a run (a shared database's recovery takes dead nodes' runs only) */
+	"ALTER TABLE hook_run ADD COLUMN node TEXT;",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

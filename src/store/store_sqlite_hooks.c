@@ -26,7 +26,8 @@ static const char *const hrsql[2] = {
 	[HR_UPDATE] = "UPDATE hook_run SET status=?7, exit_code=?8, signal=?9, duration=?10,"
 		      " output=COALESCE(?11, output), truncated=?12, error=COALESCE(?13, error),"
 		      " started=COALESCE(NULLIF(?15,0), started), ended=COALESCE(NULLIF(?16,0), ended),"
-		      " coalesced_into=COALESCE(NULLIF(?6,''), coalesced_into), updated=?17 WHERE id=?1",
+		      " coalesced_into=COALESCE(NULLIF(?6,''), coalesced_into), updated=?17 WHERE id=?1"
+		      " AND (?18 = 0 OR status IN (0, 1))",
 };
 
 static sqlite3_stmt *hrstmt(struct sqlite_be *be, int which)
@@ -76,9 +77,11 @@ int sq_hook_run_apply(struct sqlite_be *be, const struct store_op *op)
 	sqlite3_bind_int64(st, 15, h->started);
 	sqlite3_bind_int64(st, 16, h->ended);
 	sqlite3_bind_int64(st, 17, clock_now_ms());
+	if (!insert)
+		sqlite3_bind_int(st, 18, h->only_open);
 	rc = sq_step_done(be, st, insert ? "hook run insert" : "hook run update");
 	if (rc == 0 && !insert && sqlite3_changes(be->wdb) == 0)
-		rc = HK_ENOTFOUND;
+		rc = h->only_open ? HK_ECONFLICT : HK_ENOTFOUND;
 	return rc;
 }
 

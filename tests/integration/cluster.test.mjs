@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHookd, api, backend, psql } from './lib/hookd.mjs';
@@ -234,5 +234,47 @@ test('inbound events left unrouted are routed once: by nodes starting together, 
     assert.equal(count('SELECT count(*) FROM msg'), 10);
   } finally {
     await stopAll(nodes);
+  }
+});
+
+test('a command run belongs to its node: left alone while that node lives, taken over once when it dies', pgOnly, async () => {
+  const d = mkdtempSync(join(tmpdir(), 'hookd-runs-'));
+  const FIX = new URL('./fixtures/hooks/', import.meta.url).pathname;
+  const done = join(d, 'done.txt');
+  const file = join(d, 'hooks.json');
+  writeFileSync(file, JSON.stringify([{ id: 'slow', 'execute-command': join(FIX, 'slow-append.sh'),
+    'pass-arguments-to-command': [{ source: 'payload', name: 'n' }, { source: 'string', name: done }, { source: 'string', name: '3' }] }]));
+  const runs = async (h) => (await api(h, 'GET', '/api/v1/hook/slow/run?limit=50')).json.data;
+  const a = await startHookd({ args: [...args, '--hooks', file] });
+  const b = await startHookd({ dir: mkdtempSync(join(tmpdir(), 'hookd-node-')), db: a.db, args: [...args, '--hooks', file] });
+  try {
+    const res = await fetch(`${a.url}/hooks/slow`, { method: 'POST', body: '{"n":"a"}', headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200);
+    // a third node starting now recovers runs at start: a's run is a live node's, not its own
+    const c = await startHookd({ dir: mkdtempSync(join(tmpdir(), 'hookd-node-')), db: a.db, args: [...args, '--hooks', file] });
+    await sleep(1000);
+    await c.stop();
+    c.cleanup();
+    let all = await runs(b);
+    assert.equal(all.length, 1);
+    assert.equal(all[0].status, 'running');
+    // a dies while its command runs: one of the live nodes takes the run over, once
+    a.child.kill('SIGKILL');
+    await a.stop();
+    for (let t = 0; t < 600; t++) {
+      all = await runs(b);
+      if (all.some((x) => x.trigger === 'requeue' && x.status === 'succeeded')) break;
+      await sleep(100);
+    }
+    assert.equal(all.filter((x) => x.status === 'interrupted').length, 1);
+    const again = all.filter((x) => x.trigger === 'requeue');
+    assert.equal(again.length, 1, 'taken over by one node');
+    assert.equal(again[0].status, 'succeeded');
+    assert.equal(again[0].retryOf, all.find((x) => x.status === 'interrupted').id);
+  } finally {
+    await a.stop('SIGKILL');
+    await b.stop();
+    b.cleanup();
+    a.cleanup();
   }
 });
