@@ -199,7 +199,7 @@ int sq_msg_get(void *arg, const char *app, const char *key, bool with_content, j
 	qb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
 	qb_s(&q, " m.app = ?", app);
 	qb_s(&q, " AND (m.id = ?", key);
-	qb_s(&q, " OR m.event_id = ?) ORDER BY m.id = ?1 DESC", key);
+	qb_s(&q, " OR m.event_id = ?) ORDER BY m.id = ?2 DESC", key);
 	return single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
 }
 
