@@ -84,16 +84,13 @@ int sq_hook_run_apply(struct sqlite_be *be, const struct store_op *op)
 
 /* ---- reads ---- */
 
-#define RUN_COLS                                                                                  \
-	"id, hook, event, trigger, retry_of, coalesced_into, status, exit_code, signal, duration, " \
-	"truncated, error, created, started, ended"
-
 static json_t *opt_ts(sqlite3_stmt *st, int col)
 {
 	int64_t v = sqlite3_column_int64(st, col);
 	return v ? ts_json(v) : json_null();
 }
 
+/* a run from QUERY_RUN_COLS */
 static json_t *run_row(sqlite3_stmt *st)
 {
 	int status = sqlite3_column_int(st, 6);
@@ -140,22 +137,17 @@ static json_t *run_row_whole(sqlite3_stmt *st)
 
 int sq_hook_run_list(void *arg, const char *hook, const struct store_page *pg, struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_hook_run_list(&q, &query_sqlite, hook, pg);
 
-	qb_init(&q, "SELECT " RUN_COLS " FROM hook_run WHERE");
-	qb_s(&q, " hook = ?", hook);
-	back = qb_page(&q, "id", pg);
 	return run_list(arg, &q, pg, back, run_row, out);
 }
 
 int sq_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
 {
-	struct qb q;
+	struct query q;
 
-	qb_init(&q, "SELECT " RUN_COLS ", output FROM hook_run WHERE");
-	qb_s(&q, " hook = ?", hook);
-	qb_s(&q, " AND id = ?", id);
+	query_hook_run_get(&q, &query_sqlite, hook, id);
 	return single(arg, &q, run_row_whole, out);
 }
 

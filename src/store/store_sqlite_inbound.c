@@ -135,10 +135,7 @@ static const char *status_name(int s)
 	return s >= 0 && s <= 2 ? names[s] : "unknown";
 }
 
-#define IN_COLS                                                                                  \
-	"i.id, i.source, i.method, i.path, i.query, i.remote, i.verified, i.reason, i.event_type, " \
-	"i.status, i.routed, i.created, i.headers, i.body"
-
+/* an inbound event from QUERY_IN_COLS; whole adds its headers and body */
 static json_t *inbound_row(sqlite3_stmt *st, bool whole)
 {
 	json_t *routed = col_text(st, 10) ? json_loads(col_text(st, 10), 0, NULL) : NULL;
@@ -218,26 +215,17 @@ out:
 int sq_inbound_list(void *arg, const char *source, int status, int64_t since,
 		    const struct store_page *pg, struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_inbound_list(&q, &query_sqlite, source, status, since, pg);
 
-	qb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
-	qb_s(&q, " i.source = ?", source);
-	if (status >= 0)
-		qb_i(&q, " AND i.status = ?", status);
-	if (since)
-		qb_i(&q, " AND i.created >= ?", since);
-	back = qb_page(&q, "i.id", pg);
 	return run_list(arg, &q, pg, back, inbound_row_summary, out);
 }
 
 int sq_inbound_get(void *arg, const char *source, const char *id, json_t **out)
 {
-	struct qb q;
+	struct query q;
 
-	qb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
-	qb_s(&q, " i.source = ?", source);
-	qb_s(&q, " AND i.id = ?", id);
+	query_inbound_get(&q, &query_sqlite, source, id);
 	return single(arg, &q, inbound_row_whole, out);
 }
 

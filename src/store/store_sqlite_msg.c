@@ -150,9 +150,7 @@ int sq_msg_apply(struct sqlite_be *be, const struct store_op *op)
 	}
 }
 
-#define MSG_COLS "m.id, m.event_id, m.event_type, m.channels, m.payload, m.created"
-
-/* MessageOut from MSG_COLS at column base; payload parsed unless without content */
+/* MessageOut from QUERY_MSG_COLS at column base; payload parsed unless without content */
 static json_t *msg_json(sqlite3_stmt *st, int base, bool with_content)
 {
 	json_t *payload = NULL, *channels = sq_column_json(st, base + 3);
@@ -176,8 +174,7 @@ static json_t *msg_row_bare(sqlite3_stmt *st)
 	return msg_json(st, 0, false);
 }
 
-#define ATT_COLS "a.id, a.msg, a.endpoint, a.url, a.response, a.code, a.duration, a.status, a.trigger, a.created"
-
+/* an attempt from QUERY_ATT_COLS */
 static json_t *attempt_row(sqlite3_stmt *st)
 {
 	int status = sqlite3_column_int(st, 7);
@@ -194,12 +191,9 @@ static json_t *attempt_row(sqlite3_stmt *st)
 
 int sq_msg_get(void *arg, const char *app, const char *key, bool with_content, json_t **out)
 {
-	struct qb q;
+	struct query q;
 
-	qb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
-	qb_s(&q, " m.app = ?", app);
-	qb_s(&q, " AND (m.id = ?", key);
-	qb_s(&q, " OR m.event_id = ?) ORDER BY m.id = ?2 DESC", key);
+	query_msg_get(&q, &query_sqlite, app, key);
 	return single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
 }
 
@@ -245,61 +239,26 @@ out:
 int sq_msg_list(void *arg, const struct store_msg_query *mq, const struct store_page *pg,
 		struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_msg_list(&q, &query_sqlite, mq, pg);
 
-	qb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
-	qb_s(&q, " m.app = ?", mq->app);
-	qb_in(&q, "m.event_type", mq->event_types);
-	if (mq->channel)
-		qb_s(&q, " AND EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?)", mq->channel);
-	if (mq->before)
-		qb_i(&q, " AND m.created < ?", mq->before);
-	if (mq->after)
-		qb_i(&q, " AND m.created > ?", mq->after);
-	back = qb_page(&q, "m.id", pg);
 	return run_list(arg, &q, pg, back, mq->with_content ? msg_row_content : msg_row_bare, out);
 }
 
 int sq_attempt_list(void *arg, const struct store_attempt_query *aq, const struct store_page *pg,
 		    struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_attempt_list(&q, &query_sqlite, aq, pg);
 
-	qb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
-	qb_s(&q, " a.app = ?", aq->app);
-	if (aq->msg)
-		qb_s(&q, " AND a.msg = ?", aq->msg);
-	if (aq->endpoint)
-		qb_s(&q, " AND a.endpoint = ?", aq->endpoint);
-	if (aq->status >= 0)
-		qb_i(&q, " AND a.status = ?", aq->status);
-	if (aq->code_class == 0)
-		buf_appends(&q.sql, " AND a.code = 0");
-	else if (aq->code_class > 0)
-		qb_i(&q, " AND a.code / 100 = ?", aq->code_class / 100);
-	if (json_array_size(aq->event_types)) {
-		buf_appends(&q.sql, " AND a.msg IN (SELECT id FROM msg WHERE 1");
-		qb_in(&q, "event_type", aq->event_types);
-		buf_appends(&q.sql, ")");
-	}
-	if (aq->before)
-		qb_i(&q, " AND a.created < ?", aq->before);
-	if (aq->after)
-		qb_i(&q, " AND a.created > ?", aq->after);
-	back = qb_page(&q, "a.id", pg);
 	return run_list(arg, &q, pg, back, attempt_row, out);
 }
 
 int sq_attempt_get(void *arg, const char *app, const char *msg, const char *id, json_t **out)
 {
-	struct qb q;
+	struct query q;
 
-	qb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
-	qb_s(&q, " a.app = ?", app);
-	qb_s(&q, " AND a.msg = ?", msg);
-	qb_s(&q, " AND a.id = ?", id);
+	query_attempt_get(&q, &query_sqlite, app, msg, id);
 	return single(arg, &q, attempt_row, out);
 }
 
@@ -336,23 +295,10 @@ static json_t *endpoint_msg_row(sqlite3_stmt *st)
 int sq_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
 		     const struct store_page *pg, struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_delivery_list(&q, &query_sqlite, app, msg, endpoint, pg);
 
-	if (msg) {
-		qb_init(&q, "SELECT e.body, d.status, d.next_at, d.endpoint FROM delivery d"
-			    " LEFT JOIN doc e ON e.kind = 'endpoint' AND e.id = d.endpoint WHERE");
-		qb_s(&q, " d.app = ?", app);
-		qb_s(&q, " AND d.msg = ?", msg);
-		back = qb_page(&q, "d.endpoint", pg);
-		return run_list(arg, &q, pg, back, destination_row, out);
-	}
-	qb_init(&q, "SELECT d.status, d.next_at, d.msg, " MSG_COLS
-		    " FROM delivery d JOIN msg m ON m.id = d.msg WHERE");
-	qb_s(&q, " d.app = ?", app);
-	qb_s(&q, " AND d.endpoint = ?", endpoint);
-	back = qb_page(&q, "d.msg", pg);
-	return run_list(arg, &q, pg, back, endpoint_msg_row, out);
+	return run_list(arg, &q, pg, back, msg ? destination_row : endpoint_msg_row, out);
 }
 
 static void due_from_row(sqlite3_stmt *st, struct store_due *d)
@@ -374,10 +320,10 @@ static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
 	int rc = 0, src, n = 0;
 
 	if (!r) {
-		buf_release(&q->sql);
+		query_release(&q->q);
 		return HK_EDB;
 	}
-	st = qb_prepare(q, r->db);
+	st = qb_prepare(&q->q, r->db);
 	if (!st) {
 		sq_reader_give(be, r);
 		return HK_EDB;
@@ -396,7 +342,7 @@ static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
 	return rc < 0 ? rc : n;
 }
 
-#define DUE_COLS "SELECT d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status FROM delivery d"
+#define DUE_COLS QUERY_DUE_COLS
 
 int sq_delivery_get(void *arg, const char *msg, const char *endpoint, struct store_due *out)
 {
@@ -440,11 +386,7 @@ int sq_failed_scan(void *arg, const char *endpoint, int64_t since, int64_t until
 {
 	struct qb q;
 
-	qb_init(&q, DUE_COLS " WHERE d.status = 2");
-	qb_s(&q, " AND d.endpoint = ?", endpoint);
-	qb_i(&q, " AND d.updated >= ?", since);
-	if (until)
-		qb_i(&q, " AND d.updated <= ?", until);
+	query_failed_scan(&q.q, &query_sqlite, endpoint, since, until);
 	return scan(arg, &q, fn, fnarg);
 }
 
