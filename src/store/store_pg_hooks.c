@@ -49,16 +49,13 @@ int pg_hook_run_apply(struct pg_be *be, const struct store_op *op)
 
 /* ---- reads ---- */
 
-#define RUN_COLS                                                                                      \
-	"id, hook, event, \"trigger\", retry_of, coalesced_into, status, exit_code, signal, duration, " \
-	"truncated, error, created, started, ended"
-
 static json_t *opt_ts(const PGresult *res, int r, int col)
 {
 	int64_t v = pg_int(res, r, col);
 	return v ? pg_ts(v) : json_null();
 }
 
+/* a run from QUERY_RUN_COLS */
 static json_t *run_row(const PGresult *res, int r)
 {
 	int status = (int)pg_int(res, r, 6);
@@ -105,22 +102,17 @@ static json_t *run_row_whole(const PGresult *res, int r)
 
 int pg_hook_run_list(void *arg, const char *hook, const struct store_page *pg, struct store_list *out)
 {
-	struct pqb q;
-	bool back;
+	struct query q;
+	bool back = query_hook_run_list(&q, &query_pg, hook, pg);
 
-	pqb_init(&q, "SELECT " RUN_COLS " FROM hook_run WHERE");
-	pqb_s(&q, " hook = ?", hook);
-	back = pqb_page(&q, "id", pg);
 	return pg_run_list(arg, &q, pg, back, run_row, out);
 }
 
 int pg_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
 {
-	struct pqb q;
+	struct query q;
 
-	pqb_init(&q, "SELECT " RUN_COLS ", output FROM hook_run WHERE");
-	pqb_s(&q, " hook = ?", hook);
-	pqb_s(&q, " AND id = ?", id);
+	query_hook_run_get(&q, &query_pg, hook, id);
 	return pg_single(arg, &q, run_row_whole, out);
 }
 

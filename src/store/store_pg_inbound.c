@@ -81,10 +81,7 @@ static const char *status_name(int s)
 	return s >= 0 && s <= 2 ? names[s] : "unknown";
 }
 
-#define IN_COLS                                                                                  \
-	"i.id, i.source, i.method, i.path, i.query, i.remote, i.verified, i.reason, i.event_type, " \
-	"i.status, i.routed, i.created, i.headers, i.body"
-
+/* an inbound event from QUERY_IN_COLS; whole adds its headers and body */
 static json_t *inbound_row(const PGresult *res, int r, bool whole)
 {
 	json_t *routed = pg_json(res, r, 10);
@@ -155,26 +152,17 @@ int pg_inbound_dedupe_get(void *arg, const char *source, const char *key, int64_
 int pg_inbound_list(void *arg, const char *source, int status, int64_t since, const struct store_page *pg,
 		    struct store_list *out)
 {
-	struct pqb q;
-	bool back;
+	struct query q;
+	bool back = query_inbound_list(&q, &query_pg, source, status, since, pg);
 
-	pqb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
-	pqb_s(&q, " i.source = ?", source);
-	if (status >= 0)
-		pqb_i(&q, " AND i.status = ?", status);
-	if (since)
-		pqb_i(&q, " AND i.created >= ?", since);
-	back = pqb_page(&q, "i.id", pg);
 	return pg_run_list(arg, &q, pg, back, inbound_row_summary, out);
 }
 
 int pg_inbound_get(void *arg, const char *source, const char *id, json_t **out)
 {
-	struct pqb q;
+	struct query q;
 
-	pqb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
-	pqb_s(&q, " i.source = ?", source);
-	pqb_s(&q, " AND i.id = ?", id);
+	query_inbound_get(&q, &query_pg, source, id);
 	return pg_single(arg, &q, inbound_row_whole, out);
 }
 
