@@ -86,6 +86,14 @@ sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db);
 int run_list(struct sqlite_be *be, struct query *q, const struct store_page *pg, bool back, row_fn row,
 	     struct store_list *out);
 int single(struct sqlite_be *be, struct query *q, row_fn row, json_t **out);
+/* sq_read_fn takes one row: 0 for the next, > 0 to stop, < 0 to stop with that error */
+typedef int (*sq_read_fn)(sqlite3_stmt *st, void *arg);
+/*
+ * sq_read runs q on a reader connection and passes each row to row until it
+ * stops; a step that fails ends the rows as if none were left. Returns the
+ * rows passed, row's error, or HK_EDB when no reader or q does not prepare.
+ */
+int sq_read(struct sqlite_be *be, struct query *q, sq_read_fn row, void *arg);
 json_t *ts_json(int64_t ms);
 const char *col_text(sqlite3_stmt *st, int i);
 

@@ -151,35 +151,33 @@ int sq_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
 	return single(arg, &q, run_row_whole, out);
 }
 
+struct open_runs {
+	store_hook_run_fn fn;
+	void *arg;
+};
+
+/* only a callback's error stops the scan */
+static int open_run_read(sqlite3_stmt *st, void *arg)
+{
+	struct open_runs *o = arg;
+	struct store_hook_run_ref ref;
+	int rc;
+
+	snprintf(ref.id, sizeof(ref.id), "%s", col_text(st, 0));
+	snprintf(ref.hook, sizeof(ref.hook), "%s", col_text(st, 1));
+	snprintf(ref.event, sizeof(ref.event), "%s", col_text(st, 2));
+	ref.status = sqlite3_column_int(st, 3);
+	rc = o->fn(&ref, o->arg);
+	return rc < 0 ? rc : 0;
+}
+
 int sq_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_run_fn fn, void *fnarg)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = 0, n = 0;
+	struct open_runs o = {fn, fnarg};
+	struct query q;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT id, hook, event, status FROM hook_run WHERE status IN (0, 1) AND id > ?"
-			       " ORDER BY id LIMIT ?",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, limit);
-	while (rc >= 0 && sqlite3_step(st) == SQLITE_ROW) {
-		struct store_hook_run_ref ref;
-		snprintf(ref.id, sizeof(ref.id), "%s", col_text(st, 0));
-		snprintf(ref.hook, sizeof(ref.hook), "%s", col_text(st, 1));
-		snprintf(ref.event, sizeof(ref.event), "%s", col_text(st, 2));
-		ref.status = sqlite3_column_int(st, 3);
-		n++;
-		rc = fn(&ref, fnarg);
-	}
-out:
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc < 0 ? rc : n;
+	query_init(&q, &query_sqlite, "SELECT id, hook, event, status FROM hook_run WHERE status IN (0, 1)");
+	query_s(&q, " AND id > ?", after);
+	query_i(&q, " ORDER BY id LIMIT ?", limit);
+	return sq_read(arg, &q, open_run_read, &o);
 }

@@ -344,29 +344,22 @@ static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
 
 #define DUE_COLS QUERY_DUE_COLS
 
+static int due_read(sqlite3_stmt *st, void *out)
+{
+	due_from_row(st, out);
+	return 1;
+}
+
 int sq_delivery_get(void *arg, const char *msg, const char *endpoint, struct store_due *out)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = HK_ENOTFOUND;
+	struct query q;
+	int n;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db, DUE_COLS " WHERE d.msg = ? AND d.endpoint = ?", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_text(st, 1, msg, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, endpoint, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			due_from_row(st, out);
-			rc = 0;
-		}
-	} else {
-		rc = HK_EDB;
-	}
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc;
+	query_init(&q, &query_sqlite, DUE_COLS " WHERE");
+	query_s(&q, " d.msg = ?", msg);
+	query_s(&q, " AND d.endpoint = ?", endpoint);
+	n = sq_read(arg, &q, due_read, out);
+	return n < 0 ? n : n ? 0 : HK_ENOTFOUND;
 }
 
 int sq_due_scan(void *arg, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
@@ -390,38 +383,32 @@ int sq_failed_scan(void *arg, const char *endpoint, int64_t since, int64_t until
 	return scan(arg, &q, fn, fnarg);
 }
 
+static int stats_read(sqlite3_stmt *st, void *arg)
+{
+	struct store_ep_stats *out = arg;
+	int64_t n = sqlite3_column_int64(st, 1);
+
+	switch (sqlite3_column_int(st, 0)) {
+	case MSG_SUCCESS: out->success = n; break;
+	case MSG_PENDING: out->pending = n; break;
+	case MSG_FAIL: out->fail = n; break;
+	case MSG_SENDING: out->sending = n; break;
+	case MSG_CANCELED: out->canceled = n; break;
+	}
+	return 0;
+}
+
 int sq_endpoint_stats(void *arg, const char *endpoint, int64_t since, int64_t until,
 		      struct store_ep_stats *out)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	struct query q;
+	int n;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT status, count(*) FROM delivery WHERE endpoint = ?1"
-			       " AND updated >= ?2 AND updated <= ?3 GROUP BY status",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int64(st, 3, until ? until : INT64_MAX);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t n = sqlite3_column_int64(st, 1);
-		switch (sqlite3_column_int(st, 0)) {
-		case MSG_SUCCESS: out->success = n; break;
-		case MSG_PENDING: out->pending = n; break;
-		case MSG_FAIL: out->fail = n; break;
-		case MSG_SENDING: out->sending = n; break;
-		case MSG_CANCELED: out->canceled = n; break;
-		}
-	}
-out:
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc;
+	query_init(&q, &query_sqlite, "SELECT status, count(*) FROM delivery WHERE");
+	query_s(&q, " endpoint = ?", endpoint);
+	query_i(&q, " AND updated >= ?", since);
+	query_i(&q, " AND updated <= ?", until ? until : INT64_MAX);
+	query_sql(&q, " GROUP BY status");
+	n = sq_read(arg, &q, stats_read, out);
+	return n < 0 ? n : 0;
 }

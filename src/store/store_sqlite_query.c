@@ -67,6 +67,31 @@ out:
 	return rc;
 }
 
+int sq_read(struct sqlite_be *be, struct query *q, sq_read_fn row, void *arg)
+{
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st;
+	int rc = 0, n = 0;
+
+	if (!r) {
+		query_release(q);
+		return HK_EDB;
+	}
+	st = qb_prepare(q, r->db);
+	if (!st) {
+		rc = HK_EDB;
+		goto out;
+	}
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		n++;
+		rc = row(st, arg);
+	}
+	sqlite3_finalize(st);
+out:
+	sq_reader_give(be, r);
+	return rc < 0 ? rc : n;
+}
+
 /* ---- row shapes ---- */
 
 json_t *ts_json(int64_t ms)
