@@ -558,17 +558,15 @@ static int sqlite_doc_list(void *arg, const char *kind, const char *parent, cons
 {
 	struct sqlite_be *be = arg;
 	struct sqlite_reader *r = sq_reader_take(be);
-	const char *it = pg->iterator;
-	bool back = it && it[0] == '-';
-	bool desc = pg->desc != back; /* the SQL order */
+	const char *it;
+	bool desc; /* the SQL order */
+	bool back = query_cursor(pg, &it, &desc);
 	sqlite3_stmt *st;
 	int rc = 0, src, n = 0;
 
 	if (!r)
 		return HK_EDB;
-	if (back)
-		it++;
-	if (!it || !*it)
+	if (!it)
 		it = desc ? "\x7f" : "";
 	st = sq_reader_stmt(r, desc ? R_DOC_LIST_DESC : R_DOC_LIST_ASC);
 	out->items = json_array();
@@ -591,16 +589,7 @@ static int sqlite_doc_list(void *arg, const char *kind, const char *parent, cons
 	if (src != SQLITE_ROW && src != SQLITE_DONE)
 		rc = sq_db_err(r->db, src, "document list");
 	sq_stmt_done(st);
-	if (back) {
-		/* reverse into the list's order */
-		size_t len = json_array_size(out->items);
-		json_t *rev = json_array();
-		for (size_t i = len; i > 0; i--)
-			json_array_append(rev, json_array_get(out->items, i - 1));
-		json_decref(out->items);
-		out->items = rev;
-	}
-	store_list_set_iterators(out, back);
+	query_list_finish(out, back);
 out:
 	sq_reader_give(be, r);
 	return rc;
