@@ -5,11 +5,17 @@
  * Only fixed fragments of this file ever become SQL text; what a request
  * brings is a parameter. The two dialects differ in how a parameter is
  * spelt and in how a JSON array is searched, nothing else, so a filter
- * written here means the same on both databases.
+ * written here means the same on both databases. The rows' JSON shapes
+ * are here too, read through each backend's column access, as they depend
+ * on the column orders chosen here.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/json.h"
 #include "store/query.h"
 
 const struct query_dialect query_sqlite = {
@@ -257,4 +263,188 @@ void query_hook_run_get(struct query *q, const struct query_dialect *d, const ch
 	query_init(q, d, "SELECT " QUERY_RUN_COLS ", output FROM hook_run WHERE");
 	query_s(q, " hook = ?", hook);
 	query_s(q, " AND id = ?", id);
+}
+
+/* ---- rows ---- */
+
+json_t *query_ts(int64_t ms)
+{
+	char ts[40];
+	clock_format_ms(ms, ts, sizeof(ts));
+	return json_string(ts);
+}
+
+static const char *text(const struct query_row *r, int col)
+{
+	return r->ops->text(r, col);
+}
+
+static int64_t num(const struct query_row *r, int col)
+{
+	return r->ops->num(r, col);
+}
+
+/* encoded_text is bytes as a JSON string, or their base64 when they are not UTF-8 (*b64 set) */
+static json_t *encoded_text(const char *bytes, size_t n, bool *b64)
+{
+	json_t *t = json_stringn(bytes ? bytes : "", bytes ? n : 0);
+	char *enc;
+
+	*b64 = !t;
+	if (t)
+		return t;
+	enc = malloc(base64_enc_len(n));
+	if (enc) {
+		base64_encode(bytes, n, enc);
+		t = json_string(enc);
+		free(enc);
+	}
+	return t;
+}
+
+/* MessageOut from QUERY_MSG_COLS at column base; payload parsed unless without content */
+static json_t *msg_json(const struct query_row *r, int base, bool with_content)
+{
+	json_t *payload = NULL, *channels = r->ops->json(r, base + 3);
+
+	if (with_content) {
+		size_t len;
+		char *bytes = r->ops->bytes(r, base + 4, &len);
+		if (bytes)
+			payload = json_loadb(bytes, len, JSON_DECODE_ANY, NULL);
+		free(bytes);
+	}
+	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o}", "id", text(r, base), "eventId", text(r, base + 1),
+			 "eventType", text(r, base + 2), "payload", payload ? payload : json_object(),
+			 "channels", channels ? channels : json_null(), "timestamp", query_ts(num(r, base + 5)));
+}
+
+json_t *query_msg_row(const struct query_row *r)
+{
+	return msg_json(r, 0, true);
+}
+
+json_t *query_msg_row_bare(const struct query_row *r)
+{
+	return msg_json(r, 0, false);
+}
+
+json_t *query_attempt_row(const struct query_row *r)
+{
+	int status = (int)num(r, 7);
+	const char *resp = text(r, 4);
+
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:s,s:i,s:o}", "id", text(r, 0), "msgId",
+			 text(r, 1), "endpointId", text(r, 2), "url", text(r, 3), "response",
+			 resp ? resp : "", "responseStatusCode", (int)num(r, 5), "responseDurationMs",
+			 (json_int_t)num(r, 6), "status", status, "statusText", msg_status_text(status),
+			 "triggerType", (int)num(r, 8), "timestamp", query_ts(num(r, 9)));
+}
+
+/* delivery_state adds a delivery's status and next attempt to out */
+static void delivery_state(json_t *out, int status, int64_t next)
+{
+	json_object_set_new(out, "status", json_integer(status));
+	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
+	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? query_ts(next) : json_null());
+}
+
+json_t *query_destination_row(const struct query_row *r)
+{
+	json_t *ep = r->ops->json(r, 0), *out;
+
+	if (!ep)
+		ep = json_pack("{s:s}", "id", text(r, 3));
+	out = json_strip_private(ep);
+	json_decref(ep);
+	delivery_state(out, (int)num(r, 1), num(r, 2));
+	return out;
+}
+
+json_t *query_endpoint_msg_row(const struct query_row *r)
+{
+	json_t *out = msg_json(r, 3, false);
+
+	delivery_state(out, (int)num(r, 0), num(r, 1));
+	return out;
+}
+
+static const char *inbound_status(int s)
+{
+	static const char *const names[] = {"received", "routed", "route_failed"};
+	return s >= 0 && s <= 2 ? names[s] : "unknown";
+}
+
+/* an inbound event from QUERY_IN_COLS; whole adds its headers and body */
+static json_t *inbound_json(const struct query_row *r, bool whole)
+{
+	json_t *routed = r->ops->json(r, 10);
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s?,s:s?,s:s,s:o,s:o}", "id", text(r, 0),
+			       "sourceId", text(r, 1), "method", text(r, 2), "path", text(r, 3), "query",
+			       text(r, 4), "remoteAddr", text(r, 5), "verified", (int)num(r, 6), "reason",
+			       text(r, 7), "eventType", text(r, 8), "status", inbound_status((int)num(r, 9)),
+			       "routed", routed ? routed : json_array(), "timestamp", query_ts(num(r, 11)));
+
+	if (ev && whole) {
+		size_t n = 0;
+		char *body = r->ops->bytes(r, 13, &n);
+		json_t *headers = r->ops->json(r, 12);
+		bool b64;
+		json_t *t = encoded_text(body, n, &b64);
+
+		json_object_set_new(ev, "headers", headers ? headers : json_object());
+		json_object_set_new(ev, "bodyEncoding", json_string(b64 ? "base64" : "utf8"));
+		json_object_set_new(ev, "body", t ? t : json_string(""));
+		free(body);
+	}
+	return ev;
+}
+
+json_t *query_inbound_row(const struct query_row *r)
+{
+	return inbound_json(r, false);
+}
+
+json_t *query_inbound_row_whole(const struct query_row *r)
+{
+	return inbound_json(r, true);
+}
+
+static json_t *opt_ts(const struct query_row *r, int col)
+{
+	int64_t v = num(r, col);
+	return v ? query_ts(v) : json_null();
+}
+
+json_t *query_run_row(const struct query_row *r)
+{
+	int status = (int)num(r, 6);
+	bool ran = status == HOOK_RUN_SUCCEEDED || status == HOOK_RUN_FAILED || status == HOOK_RUN_TIMED_OUT;
+	int code = (int)num(r, 7), sig = (int)num(r, 8);
+
+	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:o,s:o,s:o,s:b,s:s?,s:o,s:o,s:o}", "id", text(r, 0),
+			 "hookId", text(r, 1), "eventId", text(r, 2), "trigger", text(r, 3), "retryOf",
+			 text(r, 4), "coalescedInto", text(r, 5), "status", hook_run_status_text(status),
+			 "exitCode", ran && code >= 0 ? json_integer(code) : json_null(), "signal",
+			 sig ? json_integer(sig) : json_null(), "durationMs",
+			 ran ? json_integer(num(r, 9)) : json_null(), "outputTruncated", (int)num(r, 10),
+			 "error", text(r, 11), "createdAt", query_ts(num(r, 12)), "startedAt", opt_ts(r, 13),
+			 "endedAt", opt_ts(r, 14));
+}
+
+json_t *query_run_row_whole(const struct query_row *r)
+{
+	json_t *run = query_run_row(r), *t;
+	size_t n = 0;
+	char *out;
+	bool b64;
+
+	if (!run)
+		return NULL;
+	out = r->ops->bytes(r, 15, &n);
+	t = encoded_text(out, n, &b64);
+	json_object_set_new(run, "outputEncoding", json_string(b64 ? "base64" : "utf8"));
+	json_object_set_new(run, "output", t ? t : json_string(""));
+	free(out);
+	return run;
 }

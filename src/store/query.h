@@ -137,4 +137,46 @@ bool query_hook_run_list(struct query *q, const struct query_dialect *d, const c
 			 const struct store_page *pg);
 void query_hook_run_get(struct query *q, const struct query_dialect *d, const char *hook, const char *id);
 
+/*
+ * Rows. A backend shows its current row as a struct query_row with column
+ * access through its ops, and the shapes below make the API's JSON from
+ * the column orders above, the same on both databases.
+ */
+struct query_row;
+
+struct query_row_ops {
+	const char *(*text)(const struct query_row *r, int col); /* NULL for SQL NULL; valid while the row is */
+	int64_t (*num)(const struct query_row *r, int col);      /* 0 for SQL NULL */
+	json_t *(*json)(const struct query_row *r, int col);     /* the column's JSON text parsed, or NULL */
+	/* bytes: a malloc'd, NUL-terminated copy the caller frees; NULL for SQL NULL */
+	char *(*bytes)(const struct query_row *r, int col, size_t *len);
+};
+
+struct query_row {
+	const struct query_row_ops *ops;
+	void *res; /* the backend's statement or result */
+	int row;   /* the row's index in res, where it has one */
+};
+
+/* query_row_fn makes one list item from a row; NULL leaves the row out */
+typedef json_t *(*query_row_fn)(const struct query_row *r);
+
+/* query_ts is a time in milliseconds as the API writes it */
+json_t *query_ts(int64_t ms);
+/* MessageOut from QUERY_MSG_COLS, with its payload parsed or without it */
+json_t *query_msg_row(const struct query_row *r);
+json_t *query_msg_row_bare(const struct query_row *r);
+/* MessageAttemptOut from QUERY_ATT_COLS */
+json_t *query_attempt_row(const struct query_row *r);
+/* a delivery of one message with its endpoint (MessageEndpointOut), of query_delivery_list by msg */
+json_t *query_destination_row(const struct query_row *r);
+/* a delivery to one endpoint with its message (EndpointMessageOut), of query_delivery_list by endpoint */
+json_t *query_endpoint_msg_row(const struct query_row *r);
+/* an inbound event from QUERY_IN_COLS; whole adds its headers and body (base64 when not UTF-8) */
+json_t *query_inbound_row(const struct query_row *r);
+json_t *query_inbound_row_whole(const struct query_row *r);
+/* a command run from QUERY_RUN_COLS; whole adds its output (base64 when not UTF-8) */
+json_t *query_run_row(const struct query_row *r);
+json_t *query_run_row_whole(const struct query_row *r);
+
 #endif

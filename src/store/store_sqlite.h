@@ -78,14 +78,12 @@ static inline void qb_i(struct qb *b, const char *frag, int64_t i)
 	query_i(&b->q, frag, i);
 }
 
-typedef json_t *(*row_fn)(sqlite3_stmt *st);
-
 /* qb_prepare prepares q on db and binds its parameters; NULL (logged) if it does not prepare */
 sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db);
 /* run_list collects a page of rows into out; single expects exactly one row */
-int run_list(struct sqlite_be *be, struct query *q, const struct store_page *pg, bool back, row_fn row,
+int run_list(struct sqlite_be *be, struct query *q, const struct store_page *pg, bool back, query_row_fn row,
 	     struct store_list *out);
-int single(struct sqlite_be *be, struct query *q, row_fn row, json_t **out);
+int single(struct sqlite_be *be, struct query *q, query_row_fn row, json_t **out);
 /* sq_read_fn takes one row: 0 for the next, > 0 to stop, < 0 to stop with that error */
 typedef int (*sq_read_fn)(sqlite3_stmt *st, void *arg);
 /*
@@ -94,7 +92,6 @@ typedef int (*sq_read_fn)(sqlite3_stmt *st, void *arg);
  * rows passed, row's error, or HK_EDB when no reader or q does not prepare.
  */
 int sq_read(struct sqlite_be *be, struct query *q, sq_read_fn row, void *arg);
-json_t *ts_json(int64_t ms);
 const char *col_text(sqlite3_stmt *st, int i);
 
 /* store_sqlite_msg.c */

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/codec.h"
 #include "core/err.h"
 #include "store/store_sqlite.h"
 
@@ -84,63 +83,12 @@ int sq_hook_run_apply(struct sqlite_be *be, const struct store_op *op)
 
 /* ---- reads ---- */
 
-static json_t *opt_ts(sqlite3_stmt *st, int col)
-{
-	int64_t v = sqlite3_column_int64(st, col);
-	return v ? ts_json(v) : json_null();
-}
-
-/* a run from QUERY_RUN_COLS */
-static json_t *run_row(sqlite3_stmt *st)
-{
-	int status = sqlite3_column_int(st, 6);
-	bool ran = status == HOOK_RUN_SUCCEEDED || status == HOOK_RUN_FAILED || status == HOOK_RUN_TIMED_OUT;
-	int code = sqlite3_column_int(st, 7), sig = sqlite3_column_int(st, 8);
-
-	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:o,s:o,s:o,s:b,s:s?,s:o,s:o,s:o}", "id",
-			 col_text(st, 0), "hookId", col_text(st, 1), "eventId", col_text(st, 2),
-			 "trigger", col_text(st, 3), "retryOf", col_text(st, 4), "coalescedInto",
-			 col_text(st, 5), "status", hook_run_status_text(status), "exitCode",
-			 ran && code >= 0 ? json_integer(code) : json_null(), "signal",
-			 sig ? json_integer(sig) : json_null(), "durationMs",
-			 ran ? json_integer(sqlite3_column_int64(st, 9)) : json_null(), "outputTruncated",
-			 sqlite3_column_int(st, 10), "error", col_text(st, 11), "createdAt",
-			 ts_json(sqlite3_column_int64(st, 12)), "startedAt", opt_ts(st, 13), "endedAt",
-			 opt_ts(st, 14));
-}
-
-static json_t *run_row_whole(sqlite3_stmt *st)
-{
-	json_t *run = run_row(st);
-	const char *out = sqlite3_column_blob(st, 15);
-	size_t n = (size_t)sqlite3_column_bytes(st, 15);
-	json_t *text;
-
-	if (!run)
-		return NULL;
-	text = json_stringn(out ? out : "", out ? n : 0);
-	if (!text) {
-		/* not UTF-8: show base64 */
-		char *b64 = malloc(base64_enc_len(n));
-		if (b64) {
-			base64_encode(out, n, b64);
-			text = json_string(b64);
-			free(b64);
-		}
-		json_object_set_new(run, "outputEncoding", json_string("base64"));
-	} else {
-		json_object_set_new(run, "outputEncoding", json_string("utf8"));
-	}
-	json_object_set_new(run, "output", text ? text : json_string(""));
-	return run;
-}
-
 int sq_hook_run_list(void *arg, const char *hook, const struct store_page *pg, struct store_list *out)
 {
 	struct query q;
 	bool back = query_hook_run_list(&q, &query_sqlite, hook, pg);
 
-	return run_list(arg, &q, pg, back, run_row, out);
+	return run_list(arg, &q, pg, back, query_run_row, out);
 }
 
 int sq_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
@@ -148,7 +96,7 @@ int sq_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
 	struct query q;
 
 	query_hook_run_get(&q, &query_sqlite, hook, id);
-	return single(arg, &q, run_row_whole, out);
+	return single(arg, &q, query_run_row_whole, out);
 }
 
 struct open_runs {

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "store/store_sqlite.h"
@@ -129,61 +128,6 @@ int sq_inbound_apply(struct sqlite_be *be, const struct store_op *op)
 
 /* ---- reads ---- */
 
-static const char *status_name(int s)
-{
-	static const char *const names[] = {"received", "routed", "route_failed"};
-	return s >= 0 && s <= 2 ? names[s] : "unknown";
-}
-
-/* an inbound event from QUERY_IN_COLS; whole adds its headers and body */
-static json_t *inbound_row(sqlite3_stmt *st, bool whole)
-{
-	json_t *routed = col_text(st, 10) ? json_loads(col_text(st, 10), 0, NULL) : NULL;
-	json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s?,s:s?,s:s,s:o,s:o}", "id",
-			       col_text(st, 0), "sourceId", col_text(st, 1), "method", col_text(st, 2),
-			       "path", col_text(st, 3), "query", col_text(st, 4), "remoteAddr",
-			       col_text(st, 5), "verified", sqlite3_column_int(st, 6), "reason",
-			       col_text(st, 7), "eventType", col_text(st, 8), "status",
-			       status_name(sqlite3_column_int(st, 9)), "routed",
-			       routed ? routed : json_array(), "timestamp",
-			       ts_json(sqlite3_column_int64(st, 11)));
-
-	if (ev && whole) {
-		const char *body = sqlite3_column_blob(st, 13);
-		int n = sqlite3_column_bytes(st, 13);
-		json_t *headers = sq_column_json(st, 12);
-		json_t *text = body ? json_stringn_nocheck(body, (size_t)n) : json_string("");
-
-		json_object_set_new(ev, "headers", headers ? headers : json_object());
-		if (body && !json_stringn(body, (size_t)n)) {
-			/* not UTF-8: show base64 */
-			char *b64 = malloc(base64_enc_len((size_t)n));
-			json_decref(text);
-			text = NULL;
-			if (b64) {
-				base64_encode(body, (size_t)n, b64);
-				text = json_string(b64);
-				free(b64);
-			}
-			json_object_set_new(ev, "bodyEncoding", json_string("base64"));
-		} else {
-			json_object_set_new(ev, "bodyEncoding", json_string("utf8"));
-		}
-		json_object_set_new(ev, "body", text ? text : json_string(""));
-	}
-	return ev;
-}
-
-static json_t *inbound_row_summary(sqlite3_stmt *st)
-{
-	return inbound_row(st, false);
-}
-
-static json_t *inbound_row_whole(sqlite3_stmt *st)
-{
-	return inbound_row(st, true);
-}
-
 static int event_read(sqlite3_stmt *st, void *event)
 {
 	snprintf(event, ID_MAX, "%s", col_text(st, 0));
@@ -209,7 +153,7 @@ int sq_inbound_list(void *arg, const char *source, int status, int64_t since,
 	struct query q;
 	bool back = query_inbound_list(&q, &query_sqlite, source, status, since, pg);
 
-	return run_list(arg, &q, pg, back, inbound_row_summary, out);
+	return run_list(arg, &q, pg, back, query_inbound_row, out);
 }
 
 int sq_inbound_get(void *arg, const char *source, const char *id, json_t **out)
@@ -217,7 +161,7 @@ int sq_inbound_get(void *arg, const char *source, const char *id, json_t **out)
 	struct query q;
 
 	query_inbound_get(&q, &query_sqlite, source, id);
-	return single(arg, &q, inbound_row_whole, out);
+	return single(arg, &q, query_inbound_row_whole, out);
 }
 
 static char *dup_col(sqlite3_stmt *st, int i)

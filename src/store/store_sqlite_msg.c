@@ -150,43 +150,6 @@ int sq_msg_apply(struct sqlite_be *be, const struct store_op *op)
 	}
 }
 
-/* MessageOut from QUERY_MSG_COLS at column base; payload parsed unless without content */
-static json_t *msg_json(sqlite3_stmt *st, int base, bool with_content)
-{
-	json_t *payload = NULL, *channels = sq_column_json(st, base + 3);
-
-	if (with_content && sqlite3_column_type(st, base + 4) != SQLITE_NULL)
-		payload = json_loadb(sqlite3_column_blob(st, base + 4),
-				     (size_t)sqlite3_column_bytes(st, base + 4), JSON_DECODE_ANY, NULL);
-	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o}", "id", col_text(st, base), "eventId",
-			 col_text(st, base + 1), "eventType", col_text(st, base + 2), "payload",
-			 payload ? payload : json_object(), "channels", channels ? channels : json_null(),
-			 "timestamp", ts_json(sqlite3_column_int64(st, base + 5)));
-}
-
-static json_t *msg_row_content(sqlite3_stmt *st)
-{
-	return msg_json(st, 0, true);
-}
-
-static json_t *msg_row_bare(sqlite3_stmt *st)
-{
-	return msg_json(st, 0, false);
-}
-
-/* an attempt from QUERY_ATT_COLS */
-static json_t *attempt_row(sqlite3_stmt *st)
-{
-	int status = sqlite3_column_int(st, 7);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:s,s:i,s:o}", "id", col_text(st, 0), "msgId",
-			 col_text(st, 1), "endpointId", col_text(st, 2), "url", col_text(st, 3),
-			 "response", col_text(st, 4) ? col_text(st, 4) : "", "responseStatusCode",
-			 sqlite3_column_int(st, 5), "responseDurationMs",
-			 (json_int_t)sqlite3_column_int64(st, 6), "status", status, "statusText",
-			 msg_status_text(status), "triggerType", sqlite3_column_int(st, 8), "timestamp",
-			 ts_json(sqlite3_column_int64(st, 9)));
-}
-
 /* ---- reads ---- */
 
 int sq_msg_get(void *arg, const char *app, const char *key, bool with_content, json_t **out)
@@ -194,7 +157,7 @@ int sq_msg_get(void *arg, const char *app, const char *key, bool with_content, j
 	struct query q;
 
 	query_msg_get(&q, &query_sqlite, app, key);
-	return single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
+	return single(arg, &q, with_content ? query_msg_row : query_msg_row_bare, out);
 }
 
 int sq_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char **event_type,
@@ -242,7 +205,7 @@ int sq_msg_list(void *arg, const struct store_msg_query *mq, const struct store_
 	struct query q;
 	bool back = query_msg_list(&q, &query_sqlite, mq, pg);
 
-	return run_list(arg, &q, pg, back, mq->with_content ? msg_row_content : msg_row_bare, out);
+	return run_list(arg, &q, pg, back, mq->with_content ? query_msg_row : query_msg_row_bare, out);
 }
 
 int sq_attempt_list(void *arg, const struct store_attempt_query *aq, const struct store_page *pg,
@@ -251,7 +214,7 @@ int sq_attempt_list(void *arg, const struct store_attempt_query *aq, const struc
 	struct query q;
 	bool back = query_attempt_list(&q, &query_sqlite, aq, pg);
 
-	return run_list(arg, &q, pg, back, attempt_row, out);
+	return run_list(arg, &q, pg, back, query_attempt_row, out);
 }
 
 int sq_attempt_get(void *arg, const char *app, const char *msg, const char *id, json_t **out)
@@ -259,37 +222,7 @@ int sq_attempt_get(void *arg, const char *app, const char *msg, const char *id, 
 	struct query q;
 
 	query_attempt_get(&q, &query_sqlite, app, msg, id);
-	return single(arg, &q, attempt_row, out);
-}
-
-/* a delivery of one message, shown with its endpoint (MessageEndpointOut) */
-static json_t *destination_row(sqlite3_stmt *st)
-{
-	json_t *ep = sq_column_json(st, 0), *out;
-	int status = sqlite3_column_int(st, 1);
-	int64_t next = sqlite3_column_int64(st, 2);
-
-	if (!ep)
-		ep = json_pack("{s:s}", "id", col_text(st, 3));
-	out = json_strip_private(ep);
-	json_decref(ep);
-	json_object_set_new(out, "status", json_integer(status));
-	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
-	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? ts_json(next) : json_null());
-	return out;
-}
-
-/* a delivery to one endpoint, shown with its message (EndpointMessageOut) */
-static json_t *endpoint_msg_row(sqlite3_stmt *st)
-{
-	json_t *out = msg_json(st, 3, false);
-	int status = sqlite3_column_int(st, 0);
-
-	json_object_set_new(out, "status", json_integer(status));
-	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
-	json_object_set_new(out, "nextAttempt",
-			    status == MSG_PENDING ? ts_json(sqlite3_column_int64(st, 1)) : json_null());
-	return out;
+	return single(arg, &q, query_attempt_row, out);
 }
 
 int sq_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
@@ -298,7 +231,7 @@ int sq_delivery_list(void *arg, const char *app, const char *msg, const char *en
 	struct query q;
 	bool back = query_delivery_list(&q, &query_sqlite, app, msg, endpoint, pg);
 
-	return run_list(arg, &q, pg, back, msg ? destination_row : endpoint_msg_row, out);
+	return run_list(arg, &q, pg, back, msg ? query_destination_row : query_endpoint_msg_row, out);
 }
 
 static void due_from_row(sqlite3_stmt *st, struct store_due *d)

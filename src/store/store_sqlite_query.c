@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "store/store_sqlite.h"
@@ -32,9 +31,52 @@ sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db)
 }
 
 
+/* ---- rows: column access for the shapes of store/query.c ---- */
+
+static const char *row_text(const struct query_row *r, int col)
+{
+	return col_text(r->res, col);
+}
+
+static int64_t row_num(const struct query_row *r, int col)
+{
+	return sqlite3_column_int64(r->res, col);
+}
+
+static json_t *row_json(const struct query_row *r, int col)
+{
+	return sq_column_json(r->res, col);
+}
+
+static char *row_bytes(const struct query_row *r, int col, size_t *len)
+{
+	size_t n;
+	char *out;
+
+	*len = 0;
+	if (sqlite3_column_type(r->res, col) == SQLITE_NULL)
+		return NULL;
+	n = (size_t)sqlite3_column_bytes(r->res, col);
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	if (n)
+		memcpy(out, sqlite3_column_blob(r->res, col), n);
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
+static const struct query_row_ops row_ops = {
+	.text = row_text,
+	.num = row_num,
+	.json = row_json,
+	.bytes = row_bytes,
+};
+
 /* run_list collects limit rows into out->items and sets done and cursors */
 int run_list(struct sqlite_be *be, struct query *q, const struct store_page *pg, bool back,
-		    row_fn row, struct store_list *out)
+		    query_row_fn row, struct store_list *out)
 {
 	struct sqlite_reader *r = sq_reader_take(be);
 	sqlite3_stmt *st;
@@ -53,7 +95,8 @@ int run_list(struct sqlite_be *be, struct query *q, const struct store_page *pg,
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n++ == pg->limit)
 			break;
-		json_t *item = row(st);
+		struct query_row qr = {&row_ops, st, 0};
+		json_t *item = row(&qr);
 		if (item)
 			json_array_append_new(out->items, item);
 	}
@@ -94,19 +137,12 @@ out:
 
 /* ---- row shapes ---- */
 
-json_t *ts_json(int64_t ms)
-{
-	char ts[40];
-	clock_format_ms(ms, ts, sizeof(ts));
-	return json_string(ts);
-}
-
 const char *col_text(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-int single(struct sqlite_be *be, struct query *q, row_fn row, json_t **out)
+int single(struct sqlite_be *be, struct query *q, query_row_fn row, json_t **out)
 {
 	struct store_page pg = {NULL, 1, false};
 	struct store_list l = {0};

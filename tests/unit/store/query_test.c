@@ -1,5 +1,6 @@
 /* The backend-neutral query builder: the SQL text and parameters both dialects get. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/query.h"
@@ -190,6 +191,68 @@ static void test_gets_and_scans(void **state)
 	query_release(&q);
 }
 
+/* a row of text columns (NULL is SQL NULL), as a backend would show it */
+static const char *text_col(const struct query_row *r, int col)
+{
+	return ((const char *const *)r->res)[col];
+}
+
+static int64_t num_col(const struct query_row *r, int col)
+{
+	const char *t = text_col(r, col);
+	return t ? strtoll(t, NULL, 10) : 0;
+}
+
+static json_t *json_col(const struct query_row *r, int col)
+{
+	const char *t = text_col(r, col);
+	return t ? json_loads(t, 0, NULL) : NULL;
+}
+
+static char *bytes_col(const struct query_row *r, int col, size_t *len)
+{
+	const char *t = text_col(r, col);
+	*len = t ? strlen(t) : 0;
+	return t ? strdup(t) : NULL;
+}
+
+static const struct query_row_ops fake_ops = {text_col, num_col, json_col, bytes_col};
+
+static void test_row_shapes(void **state)
+{
+	const char *msg[] = {"msg_1", NULL, "a.b", "[\"ch\"]", "{\"x\":1}", "1000"};
+	const char *in[] = {"in_1", "src_1", "POST", "/in/src_1", "", "127.0.0.1", "1", NULL, "push",
+			    "1", "[\"msg_1\"]", "1000", "{\"h\":\"v\"}", "\xff\xfe"};
+	struct query_row r = {&fake_ops, msg, 0};
+	json_t *j;
+	(void)state;
+	j = query_msg_row(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "id")), "msg_1");
+	assert_true(json_is_null(json_object_get(j, "eventId")) || !json_object_get(j, "eventId"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "payload"), "x")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "channels"), 0)), "ch");
+	json_decref(j);
+	j = query_msg_row_bare(&r);
+	assert_int_equal(json_object_size(json_object_get(j, "payload")), 0);
+	json_decref(j);
+
+	r.res = in;
+	j = query_inbound_row(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "routed");
+	assert_null(json_object_get(j, "body"));
+	json_decref(j);
+	j = query_inbound_row_whole(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "bodyEncoding")), "base64");
+	assert_string_equal(json_string_value(json_object_get(j, "body")), "//4=");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "headers"), "h")), "v");
+	json_decref(j);
+	in[13] = "ok";
+	j = query_inbound_row_whole(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "bodyEncoding")), "utf8");
+	assert_string_equal(json_string_value(json_object_get(j, "body")), "ok");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_list_finish_reverses),
 		cmocka_unit_test(test_attempt_list),
 		cmocka_unit_test(test_gets_and_scans),
+		cmocka_unit_test(test_row_shapes),
 	};
 	return RUN(tests);
 }
