@@ -115,11 +115,9 @@ static inline void pqb_i(struct pqb *b, const char *frag, int64_t i)
 	query_i(&b->q, frag, i);
 }
 
-typedef json_t *(*pg_row_fn)(const PGresult *res, int row);
-
-int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, bool back, pg_row_fn row,
+int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, bool back, query_row_fn row,
 		struct store_list *out);
-int pg_single(struct pg_be *be, struct query *q, pg_row_fn row, json_t **out);
+int pg_single(struct pg_be *be, struct query *q, query_row_fn row, json_t **out);
 /* pg_scan runs a query of due-shaped rows (QUERY_DUE_COLS) */
 int pg_scan(struct pg_be *be, struct pqb *q, store_due_fn fn, void *arg);
 void pg_due_from_row(const PGresult *res, int row, struct store_due *d);
@@ -129,7 +127,6 @@ int64_t pg_int(const PGresult *res, int row, int col);
 json_t *pg_json(const PGresult *res, int row, int col);
 /* pg_bytes decodes a bytea column into a malloc'd, NUL-terminated copy */
 char *pg_bytes(const PGresult *res, int row, int col, size_t *len);
-json_t *pg_ts(int64_t ms);
 
 /* ---- store_pg_msg.c ---- */
 int pg_msg_apply(struct pg_be *be, const struct store_op *op);

@@ -138,49 +138,6 @@ int pg_msg_apply(struct pg_be *be, const struct store_op *op)
 	}
 }
 
-/* ---- row shapes ---- */
-
-/* MessageOut from QUERY_MSG_COLS at column base; payload parsed unless without content */
-static json_t *msg_json(const PGresult *res, int row, int base, bool with_content)
-{
-	json_t *payload = NULL, *channels = pg_json(res, row, base + 3);
-
-	if (with_content && !PQgetisnull(res, row, base + 4)) {
-		size_t len;
-		char *bytes = pg_bytes(res, row, base + 4, &len);
-		if (bytes)
-			payload = json_loadb(bytes, len, JSON_DECODE_ANY, NULL);
-		free(bytes);
-	}
-	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o}", "id", pg_text(res, row, base), "eventId",
-			 pg_text(res, row, base + 1), "eventType", pg_text(res, row, base + 2), "payload",
-			 payload ? payload : json_object(), "channels", channels ? channels : json_null(),
-			 "timestamp", pg_ts(pg_int(res, row, base + 5)));
-}
-
-static json_t *msg_row_content(const PGresult *res, int row)
-{
-	return msg_json(res, row, 0, true);
-}
-
-static json_t *msg_row_bare(const PGresult *res, int row)
-{
-	return msg_json(res, row, 0, false);
-}
-
-/* an attempt from QUERY_ATT_COLS */
-static json_t *attempt_row(const PGresult *res, int r)
-{
-	int status = (int)pg_int(res, r, 7);
-	const char *resp = pg_text(res, r, 4);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:s,s:i,s:o}", "id", pg_text(res, r, 0), "msgId",
-			 pg_text(res, r, 1), "endpointId", pg_text(res, r, 2), "url", pg_text(res, r, 3),
-			 "response", resp ? resp : "", "responseStatusCode", (int)pg_int(res, r, 5),
-			 "responseDurationMs", (json_int_t)pg_int(res, r, 6), "status", status, "statusText",
-			 msg_status_text(status), "triggerType", (int)pg_int(res, r, 8), "timestamp",
-			 pg_ts(pg_int(res, r, 9)));
-}
-
 /* ---- reads ---- */
 
 int pg_msg_get(void *arg, const char *app, const char *key, bool with_content, json_t **out)
@@ -188,7 +145,7 @@ int pg_msg_get(void *arg, const char *app, const char *key, bool with_content, j
 	struct query q;
 
 	query_msg_get(&q, &query_pg, app, key);
-	return pg_single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
+	return pg_single(arg, &q, with_content ? query_msg_row : query_msg_row_bare, out);
 }
 
 int pg_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char **event_type,
@@ -222,7 +179,7 @@ int pg_msg_list(void *arg, const struct store_msg_query *mq, const struct store_
 	struct query q;
 	bool back = query_msg_list(&q, &query_pg, mq, pg);
 
-	return pg_run_list(arg, &q, pg, back, mq->with_content ? msg_row_content : msg_row_bare, out);
+	return pg_run_list(arg, &q, pg, back, mq->with_content ? query_msg_row : query_msg_row_bare, out);
 }
 
 int pg_attempt_list(void *arg, const struct store_attempt_query *aq, const struct store_page *pg,
@@ -231,7 +188,7 @@ int pg_attempt_list(void *arg, const struct store_attempt_query *aq, const struc
 	struct query q;
 	bool back = query_attempt_list(&q, &query_pg, aq, pg);
 
-	return pg_run_list(arg, &q, pg, back, attempt_row, out);
+	return pg_run_list(arg, &q, pg, back, query_attempt_row, out);
 }
 
 int pg_attempt_get(void *arg, const char *app, const char *msg, const char *id, json_t **out)
@@ -239,36 +196,7 @@ int pg_attempt_get(void *arg, const char *app, const char *msg, const char *id, 
 	struct query q;
 
 	query_attempt_get(&q, &query_pg, app, msg, id);
-	return pg_single(arg, &q, attempt_row, out);
-}
-
-/* a delivery of one message, shown with its endpoint (MessageEndpointOut) */
-static json_t *destination_row(const PGresult *res, int r)
-{
-	json_t *ep = pg_json(res, r, 0), *out;
-	int status = (int)pg_int(res, r, 1);
-	int64_t next = pg_int(res, r, 2);
-
-	if (!ep)
-		ep = json_pack("{s:s}", "id", pg_text(res, r, 3));
-	out = json_strip_private(ep);
-	json_decref(ep);
-	json_object_set_new(out, "status", json_integer(status));
-	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
-	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? pg_ts(next) : json_null());
-	return out;
-}
-
-/* a delivery to one endpoint, shown with its message (EndpointMessageOut) */
-static json_t *endpoint_msg_row(const PGresult *res, int r)
-{
-	json_t *out = msg_json(res, r, 3, false);
-	int status = (int)pg_int(res, r, 0);
-
-	json_object_set_new(out, "status", json_integer(status));
-	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
-	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? pg_ts(pg_int(res, r, 1)) : json_null());
-	return out;
+	return pg_single(arg, &q, query_attempt_row, out);
 }
 
 int pg_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
@@ -277,7 +205,7 @@ int pg_delivery_list(void *arg, const char *app, const char *msg, const char *en
 	struct query q;
 	bool back = query_delivery_list(&q, &query_pg, app, msg, endpoint, pg);
 
-	return pg_run_list(arg, &q, pg, back, msg ? destination_row : endpoint_msg_row, out);
+	return pg_run_list(arg, &q, pg, back, msg ? query_destination_row : query_endpoint_msg_row, out);
 }
 
 #define DUE_COLS QUERY_DUE_COLS

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "store/store_pg.h"
@@ -36,7 +35,36 @@ static PGresult *query_exec(struct query *q, PGconn *c, int *rc)
 	return res;
 }
 
-int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, bool back, pg_row_fn row,
+/* ---- rows: column access for the shapes of store/query.c ---- */
+
+static const char *row_text(const struct query_row *r, int col)
+{
+	return pg_text(r->res, r->row, col);
+}
+
+static int64_t row_num(const struct query_row *r, int col)
+{
+	return pg_int(r->res, r->row, col);
+}
+
+static json_t *row_json(const struct query_row *r, int col)
+{
+	return pg_json(r->res, r->row, col);
+}
+
+static char *row_bytes(const struct query_row *r, int col, size_t *len)
+{
+	return pg_bytes(r->res, r->row, col, len);
+}
+
+static const struct query_row_ops row_ops = {
+	.text = row_text,
+	.num = row_num,
+	.json = row_json,
+	.bytes = row_bytes,
+};
+
+int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, bool back, query_row_fn row,
 		struct store_list *out)
 {
 	struct pg_conn *c = pg_take(be);
@@ -54,7 +82,8 @@ int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, 
 		return rc;
 	n = PQntuples(res);
 	for (int i = 0; i < n && i < pg->limit; i++) {
-		json_t *item = row(res, i);
+		struct query_row qr = {&row_ops, res, i};
+		json_t *item = row(&qr);
 		if (item)
 			json_array_append_new(out->items, item);
 	}
@@ -64,7 +93,7 @@ int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, 
 	return 0;
 }
 
-int pg_single(struct pg_be *be, struct query *q, pg_row_fn row, json_t **out)
+int pg_single(struct pg_be *be, struct query *q, query_row_fn row, json_t **out)
 {
 	struct store_page pg = {NULL, 1, false};
 	struct store_list l = {0};
@@ -152,11 +181,4 @@ char *pg_bytes(const PGresult *res, int row, int col, size_t *len)
 	}
 	PQfreemem(raw);
 	return out;
-}
-
-json_t *pg_ts(int64_t ms)
-{
-	char ts[40];
-	clock_format_ms(ms, ts, sizeof(ts));
-	return json_string(ts);
 }
