@@ -78,6 +78,8 @@ static inline void qb_i(struct qb *b, const char *frag, int64_t i)
 	query_i(&b->q, frag, i);
 }
 
+/* sq_bind binds n parameters (text borrowed: it must outlive the statement's run) */
+void sq_bind(sqlite3_stmt *st, const struct query_arg *args, int n);
 /* qb_prepare prepares q on db and binds its parameters; NULL (logged) if it does not prepare */
 sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db);
 /* run_list collects a page of rows into out; single expects exactly one row */

@@ -11,6 +11,16 @@
 #include "core/log.h"
 #include "store/store_sqlite.h"
 
+void sq_bind(sqlite3_stmt *st, const struct query_arg *args, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (args[i].type == QUERY_INT)
+			sqlite3_bind_int64(st, i + 1, args[i].i);
+		else
+			sqlite3_bind_text(st, i + 1, args[i].s, -1, SQLITE_STATIC);
+	}
+}
+
 sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
@@ -20,12 +30,7 @@ sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db)
 		query_release(q);
 		return NULL;
 	}
-	for (int i = 0; i < q->n; i++) {
-		if (q->args[i].type == QUERY_INT)
-			sqlite3_bind_int64(st, i + 1, q->args[i].i);
-		else
-			sqlite3_bind_text(st, i + 1, q->args[i].s, -1, SQLITE_STATIC);
-	}
+	sq_bind(st, q->args, q->n);
 	query_release(q);
 	return st;
 }
