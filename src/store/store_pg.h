@@ -2,9 +2,9 @@
  * store_pg.h - internals shared by the PostgreSQL backend's files
  * (store_pg.c: connections, migrations, transactions, documents;
  * store_pg_msg.c: messages, deliveries, attempts; store_pg_inbound.c: the
- * inbound journal; store_pg_query.c: running the shared queries
- * (store/query.c) and row helpers; store_pg_node.c: leases, claims, shared limits, locks and
- * retention). Not for use outside src/store/.
+ * inbound journal; store_pg_query.c: running the shared queries of
+ * store/query.c and row helpers; store_pg_node.c: leases, claims, shared
+ * limits, locks and retention). Not for use outside src/store/.
  */
 #ifndef HK_STORE_PG_H
 #define HK_STORE_PG_H

@@ -201,8 +201,9 @@ int sq_inbound_raw(void *arg, const char *id, struct store_inbound_raw *out)
 	struct query q;
 	int n;
 
-	query_init(&q, &query_sqlite, "SELECT id, source, method, path, query, headers, event_type, body, status, remote"
-				      " FROM inbound WHERE");
+	query_init(&q, &query_sqlite,
+		   "SELECT id, source, method, path, query, headers, event_type, body, status, remote"
+		   " FROM inbound WHERE");
 	query_s(&q, " id=?", id);
 	n = sq_read(arg, &q, raw_read, out);
 	return n < 0 ? n : n ? 0 : HK_ENOTFOUND;

@@ -1,7 +1,8 @@
 /*
- * store_sqlite_query.c - the list runner of the SQLite backend's read
- * paths: it prepares a query built by store/query.c (fixed SQL fragments,
- * every value a bound parameter), binds, steps and collects the rows.
+ * store_sqlite_query.c - how the SQLite backend runs the queries built by
+ * store/query.c (fixed SQL fragments, every value a bound parameter): it
+ * prepares and binds them, collects a page of rows shaped by query.c
+ * (run_list, single) or hands each row to a callback (sq_read).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,6 @@ sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db)
 	query_release(q);
 	return st;
 }
-
 
 /* ---- rows: column access for the shapes of store/query.c ---- */
 
