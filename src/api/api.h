@@ -133,6 +133,16 @@ const char *api_param(struct api_req *r, const char *name);
 void api_page(struct api_req *r, struct store_page *pg, bool default_desc);
 /* api_list answers a store list in Svix's list shape, stripping private fields */
 void api_list(struct api_req *r, struct store_list *l);
+/* api_doc_fn makes a document's answer (a new reference; the document is borrowed) */
+typedef json_t *(*api_doc_fn)(struct api_req *r, const json_t *doc);
+/*
+ * api_doc_list answers a page of the documents of kind under parent: it
+ * reads the page (api_page), answers 422 for a bad one, lists, and passes
+ * each document through out (when not NULL) before api_list. what names
+ * the documents in an error answer.
+ */
+void api_doc_list(struct api_req *r, const char *kind, const char *parent, bool default_desc,
+		  api_doc_fn out, const char *what);
 
 /* api_public returns a copy of a stored document without its private fields */
 json_t *api_public(const json_t *doc);

@@ -97,21 +97,7 @@ static void app_create(struct api_req *r)
 
 static void app_list(struct api_req *r)
 {
-	struct store_page pg;
-	struct store_list l;
-	int rc;
-
-	api_page(r, &pg, false);
-	if (json_array_size(r->errors)) {
-		api_invalid(r);
-		return;
-	}
-	rc = store_doc_list(r->store, "app", "", &pg, &l);
-	if (rc < 0) {
-		api_fail(r, rc, "applications");
-		return;
-	}
-	api_list(r, &l);
+	api_doc_list(r, "app", "", false, NULL, "applications");
 }
 
 static void app_get(struct api_req *r)

@@ -265,25 +265,10 @@ static void ep_create(struct api_req *r)
 static void ep_list(struct api_req *r)
 {
 	json_t *app = api_load_app(r);
-	struct store_page pg;
-	struct store_list l;
-	int rc;
 
-	if (!app)
-		return;
-	api_page(r, &pg, true);
-	if (json_array_size(r->errors)) {
-		json_decref(app);
-		api_invalid(r);
-		return;
-	}
-	rc = store_doc_list(r->store, "endpoint", json_str(app, "id"), &pg, &l);
+	if (app)
+		api_doc_list(r, "endpoint", json_str(app, "id"), true, NULL, "endpoints");
 	json_decref(app);
-	if (rc < 0) {
-		api_fail(r, rc, "endpoints");
-		return;
-	}
-	api_list(r, &l);
 }
 
 static void ep_get(struct api_req *r)

@@ -173,6 +173,35 @@ void api_list(struct api_req *r, struct store_list *l)
 	api_json(r, 200, doc);
 }
 
+void api_doc_list(struct api_req *r, const char *kind, const char *parent, bool default_desc,
+		  api_doc_fn out, const char *what)
+{
+	struct store_page pg;
+	struct store_list l;
+	json_t *items, *item;
+	size_t i;
+	int rc;
+
+	api_page(r, &pg, default_desc);
+	if (json_array_size(r->errors)) {
+		api_invalid(r);
+		return;
+	}
+	rc = store_doc_list(r->store, kind, parent, &pg, &l);
+	if (rc < 0) {
+		api_fail(r, rc, what);
+		return;
+	}
+	if (out) {
+		items = json_array();
+		json_array_foreach(l.items, i, item)
+			json_array_append_new(items, out(r, item));
+		json_decref(l.items);
+		l.items = items;
+	}
+	api_list(r, &l);
+}
+
 json_t *api_load_app(struct api_req *r)
 {
 	json_t *app = NULL;

@@ -264,28 +264,7 @@ static void poll_create(struct api_req *r)
 
 static void poll_list(struct api_req *r)
 {
-	struct store_page pg;
-	struct store_list l;
-	json_t *items, *item;
-	size_t i;
-	int rc;
-
-	api_page(r, &pg, false);
-	if (json_array_size(r->errors)) {
-		api_invalid(r);
-		return;
-	}
-	rc = store_doc_list(r->store, "poll", "", &pg, &l);
-	if (rc < 0) {
-		api_fail(r, rc, "poll sources");
-		return;
-	}
-	items = json_array();
-	json_array_foreach(l.items, i, item)
-		json_array_append_new(items, poll_out(r, item));
-	json_decref(l.items);
-	l.items = items;
-	api_list(r, &l);
+	api_doc_list(r, "poll", "", false, poll_out, "poll sources");
 }
 
 static void poll_get(struct api_req *r)

@@ -207,31 +207,7 @@ static void source_create(struct api_req *r)
 
 static void source_list(struct api_req *r)
 {
-	struct store_page pg;
-	struct store_list l;
-	json_t *items, *item;
-	size_t i;
-	int rc;
-
-	api_page(r, &pg, false);
-	if (json_array_size(r->errors)) {
-		api_invalid(r);
-		return;
-	}
-	rc = store_doc_list(r->store, "source", "", &pg, &l);
-	if (rc < 0) {
-		api_fail(r, rc, "sources");
-		return;
-	}
-	items = json_array();
-	json_array_foreach(l.items, i, item) {
-		json_t *out = source_out(r, item);
-		/* api_list strips private fields; carry the masked secrets through */
-		json_array_append_new(items, out);
-	}
-	json_decref(l.items);
-	l.items = items;
-	api_list(r, &l);
+	api_doc_list(r, "source", "", false, source_out, "sources");
 }
 
 static void source_get(struct api_req *r)

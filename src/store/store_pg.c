@@ -708,16 +708,14 @@ static int pg_doc_get(void *arg, const char *kind, const char *parent, const cha
 static int pg_doc_list(void *arg, const char *kind, const char *parent, const struct store_page *pg,
 		       struct store_list *out)
 {
-	const char *it = pg->iterator;
-	bool back = it && it[0] == '-';
-	bool desc = pg->desc != back;
+	const char *it;
+	bool desc;
+	bool back = query_cursor(pg, &it, &desc);
 	struct pgp p = {0};
 	PGresult *res;
 	int rc, n;
 
-	if (back)
-		it++;
-	if (!it || !*it)
+	if (!it)
 		it = desc ? "\x7f" : "";
 	pgp_s(&p, kind);
 	pgp_s(&p, parent);
@@ -735,14 +733,7 @@ static int pg_doc_list(void *arg, const char *kind, const char *parent, const st
 	}
 	out->done = n <= pg->limit;
 	PQclear(res);
-	if (back) {
-		json_t *rev = json_array();
-		for (size_t i = json_array_size(out->items); i > 0; i--)
-			json_array_append(rev, json_array_get(out->items, i - 1));
-		json_decref(out->items);
-		out->items = rev;
-	}
-	store_list_set_iterators(out, back);
+	query_list_finish(out, back);
 	return 0;
 }
 

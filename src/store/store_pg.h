@@ -2,9 +2,9 @@
  * store_pg.h - internals shared by the PostgreSQL backend's files
  * (store_pg.c: connections, migrations, transactions, documents;
  * store_pg_msg.c: messages, deliveries, attempts; store_pg_inbound.c: the
- * inbound journal; store_pg_query.c: parameters, the query builder and row
- * helpers; store_pg_node.c: leases, claims, shared limits, locks and
- * retention). Not for use outside src/store/.
+ * inbound journal; store_pg_query.c: running the shared queries of
+ * store/query.c and row helpers; store_pg_node.c: leases, claims, shared
+ * limits, locks and retention). Not for use outside src/store/.
  */
 #ifndef HK_STORE_PG_H
 #define HK_STORE_PG_H
@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "core/buf.h"
+#include "store/query.h"
 #include "store/store.h"
 
 /* statements prepared on the writer connection, by name "w<index>" */
@@ -88,25 +89,36 @@ PGresult *pg_read(struct pg_conn *c, enum pg_rstmt which, const struct pgp *p, i
 /* pg_read1 does the same on a connection it takes and gives back */
 PGresult *pg_read1(struct pg_be *be, enum pg_rstmt which, const struct pgp *p, int *rc);
 
-/* ---- store_pg_query.c ---- */
-
+/*
+ * ---- store_pg_query.c ----
+ * Running the shared queries (store/query.h); each runner releases its
+ * query. struct pqb is the shared builder in PostgreSQL's dialect, for the
+ * queries written here alone (the recovery scan): a fragment's one '?'
+ * becomes the next $n.
+ */
 struct pqb {
-	struct buf sql;
-	struct pgp p;
+	struct query q;
 };
 
-typedef json_t *(*pg_row_fn)(const PGresult *res, int row);
+static inline void pqb_init(struct pqb *b, const char *base)
+{
+	query_init(&b->q, &query_pg, base);
+}
 
-void pqb_init(struct pqb *q, const char *base);
-/* pqb_s / pqb_i append frag, whose one '?' becomes the next $n */
-void pqb_s(struct pqb *q, const char *frag, const char *s);
-void pqb_i(struct pqb *q, const char *frag, int64_t i);
-void pqb_in(struct pqb *q, const char *col, json_t *names);
-bool pqb_page(struct pqb *q, const char *col, const struct store_page *pg);
-int pg_run_list(struct pg_be *be, struct pqb *q, const struct store_page *pg, bool back, pg_row_fn row,
+static inline void pqb_s(struct pqb *b, const char *frag, const char *s)
+{
+	query_s(&b->q, frag, s);
+}
+
+static inline void pqb_i(struct pqb *b, const char *frag, int64_t i)
+{
+	query_i(&b->q, frag, i);
+}
+
+int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, bool back, query_row_fn row,
 		struct store_list *out);
-int pg_single(struct pg_be *be, struct pqb *q, pg_row_fn row, json_t **out);
-/* pg_scan runs a query of due-shaped rows (msg, endpoint, app, attempts, next_at, status) */
+int pg_single(struct pg_be *be, struct query *q, query_row_fn row, json_t **out);
+/* pg_scan runs a query of due-shaped rows (QUERY_DUE_COLS) */
 int pg_scan(struct pg_be *be, struct pqb *q, store_due_fn fn, void *arg);
 void pg_due_from_row(const PGresult *res, int row, struct store_due *d);
 
@@ -115,7 +127,6 @@ int64_t pg_int(const PGresult *res, int row, int col);
 json_t *pg_json(const PGresult *res, int row, int col);
 /* pg_bytes decodes a bytea column into a malloc'd, NUL-terminated copy */
 char *pg_bytes(const PGresult *res, int row, int col, size_t *len);
-json_t *pg_ts(int64_t ms);
 
 /* ---- store_pg_msg.c ---- */
 int pg_msg_apply(struct pg_be *be, const struct store_op *op);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/codec.h"
 #include "core/err.h"
 #include "store/store_pg.h"
 
@@ -53,79 +52,20 @@ int pg_hook_run_apply(struct pg_be *be, const struct store_op *op)
 
 /* ---- reads ---- */
 
-#define RUN_COLS                                                                                      \
-	"id, hook, event, \"trigger\", retry_of, coalesced_into, status, exit_code, signal, duration, " \
-	"truncated, error, created, started, ended"
-
-static json_t *opt_ts(const PGresult *res, int r, int col)
-{
-	int64_t v = pg_int(res, r, col);
-	return v ? pg_ts(v) : json_null();
-}
-
-static json_t *run_row(const PGresult *res, int r)
-{
-	int status = (int)pg_int(res, r, 6);
-	bool ran = status == HOOK_RUN_SUCCEEDED || status == HOOK_RUN_FAILED || status == HOOK_RUN_TIMED_OUT;
-	int code = (int)pg_int(res, r, 7), sig = (int)pg_int(res, r, 8);
-
-	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:o,s:o,s:o,s:b,s:s?,s:o,s:o,s:o}", "id",
-			 pg_text(res, r, 0), "hookId", pg_text(res, r, 1), "eventId", pg_text(res, r, 2),
-			 "trigger", pg_text(res, r, 3), "retryOf", pg_text(res, r, 4), "coalescedInto",
-			 pg_text(res, r, 5), "status", hook_run_status_text(status), "exitCode",
-			 ran && code >= 0 ? json_integer(code) : json_null(), "signal",
-			 sig ? json_integer(sig) : json_null(), "durationMs",
-			 ran ? json_integer(pg_int(res, r, 9)) : json_null(), "outputTruncated",
-			 (int)pg_int(res, r, 10), "error", pg_text(res, r, 11), "createdAt",
-			 pg_ts(pg_int(res, r, 12)), "startedAt", opt_ts(res, r, 13), "endedAt", opt_ts(res, r, 14));
-}
-
-static json_t *run_row_whole(const PGresult *res, int r)
-{
-	json_t *run = run_row(res, r), *text;
-	size_t n = 0;
-	char *out;
-
-	if (!run)
-		return NULL;
-	out = pg_bytes(res, r, 15, &n);
-	text = json_stringn(out ? out : "", out ? n : 0);
-	if (!text) {
-		/* not UTF-8: show base64 */
-		char *b64 = malloc(base64_enc_len(n));
-		if (b64) {
-			base64_encode(out, n, b64);
-			text = json_string(b64);
-			free(b64);
-		}
-		json_object_set_new(run, "outputEncoding", json_string("base64"));
-	} else {
-		json_object_set_new(run, "outputEncoding", json_string("utf8"));
-	}
-	json_object_set_new(run, "output", text ? text : json_string(""));
-	free(out);
-	return run;
-}
-
 int pg_hook_run_list(void *arg, const char *hook, const struct store_page *pg, struct store_list *out)
 {
-	struct pqb q;
-	bool back;
+	struct query q;
+	bool back = query_hook_run_list(&q, &query_pg, hook, pg);
 
-	pqb_init(&q, "SELECT " RUN_COLS " FROM hook_run WHERE");
-	pqb_s(&q, " hook = ?", hook);
-	back = pqb_page(&q, "id", pg);
-	return pg_run_list(arg, &q, pg, back, run_row, out);
+	return pg_run_list(arg, &q, pg, back, query_run_row, out);
 }
 
 int pg_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
 {
-	struct pqb q;
+	struct query q;
 
-	pqb_init(&q, "SELECT " RUN_COLS ", output FROM hook_run WHERE");
-	pqb_s(&q, " hook = ?", hook);
-	pqb_s(&q, " AND id = ?", id);
-	return pg_single(arg, &q, run_row_whole, out);
+	query_hook_run_get(&q, &query_pg, hook, id);
+	return pg_single(arg, &q, query_run_row_whole, out);
 }
 
 int pg_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_run_fn fn, void *fnarg)

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "store/store_pg.h"
@@ -78,62 +77,6 @@ int pg_inbound_apply(struct pg_be *be, const struct store_op *op)
 
 /* ---- reads ---- */
 
-static const char *status_name(int s)
-{
-	static const char *const names[] = {"received", "routed", "route_failed"};
-	return s >= 0 && s <= 2 ? names[s] : "unknown";
-}
-
-#define IN_COLS                                                                                  \
-	"i.id, i.source, i.method, i.path, i.query, i.remote, i.verified, i.reason, i.event_type, " \
-	"i.status, i.routed, i.created, i.headers, i.body"
-
-static json_t *inbound_row(const PGresult *res, int r, bool whole)
-{
-	json_t *routed = pg_json(res, r, 10);
-	json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s?,s:s?,s:s,s:o,s:o}", "id",
-			       pg_text(res, r, 0), "sourceId", pg_text(res, r, 1), "method",
-			       pg_text(res, r, 2), "path", pg_text(res, r, 3), "query", pg_text(res, r, 4),
-			       "remoteAddr", pg_text(res, r, 5), "verified", (int)pg_int(res, r, 6),
-			       "reason", pg_text(res, r, 7), "eventType", pg_text(res, r, 8), "status",
-			       status_name((int)pg_int(res, r, 9)), "routed", routed ? routed : json_array(),
-			       "timestamp", pg_ts(pg_int(res, r, 11)));
-
-	if (ev && whole) {
-		size_t n = 0;
-		char *body = pg_bytes(res, r, 13, &n);
-		json_t *headers = pg_json(res, r, 12);
-		json_t *text = body ? json_stringn(body, n) : json_string("");
-
-		json_object_set_new(ev, "headers", headers ? headers : json_object());
-		if (body && !text) {
-			/* not UTF-8: show base64 */
-			char *b64 = malloc(base64_enc_len(n));
-			if (b64) {
-				base64_encode(body, n, b64);
-				text = json_string(b64);
-				free(b64);
-			}
-			json_object_set_new(ev, "bodyEncoding", json_string("base64"));
-		} else {
-			json_object_set_new(ev, "bodyEncoding", json_string("utf8"));
-		}
-		json_object_set_new(ev, "body", text ? text : json_string(""));
-		free(body);
-	}
-	return ev;
-}
-
-static json_t *inbound_row_summary(const PGresult *res, int r)
-{
-	return inbound_row(res, r, false);
-}
-
-static json_t *inbound_row_whole(const PGresult *res, int r)
-{
-	return inbound_row(res, r, true);
-}
-
 int pg_inbound_dedupe_get(void *arg, const char *source, const char *key, int64_t now, char event[ID_MAX])
 {
 	struct pgp p = {0};
@@ -158,27 +101,18 @@ int pg_inbound_dedupe_get(void *arg, const char *source, const char *key, int64_
 int pg_inbound_list(void *arg, const char *source, int status, int64_t since, const struct store_page *pg,
 		    struct store_list *out)
 {
-	struct pqb q;
-	bool back;
+	struct query q;
+	bool back = query_inbound_list(&q, &query_pg, source, status, since, pg);
 
-	pqb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
-	pqb_s(&q, " i.source = ?", source);
-	if (status >= 0)
-		pqb_i(&q, " AND i.status = ?", status);
-	if (since)
-		pqb_i(&q, " AND i.created >= ?", since);
-	back = pqb_page(&q, "i.id", pg);
-	return pg_run_list(arg, &q, pg, back, inbound_row_summary, out);
+	return pg_run_list(arg, &q, pg, back, query_inbound_row, out);
 }
 
 int pg_inbound_get(void *arg, const char *source, const char *id, json_t **out)
 {
-	struct pqb q;
+	struct query q;
 
-	pqb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
-	pqb_s(&q, " i.source = ?", source);
-	pqb_s(&q, " AND i.id = ?", id);
-	return pg_single(arg, &q, inbound_row_whole, out);
+	query_inbound_get(&q, &query_pg, source, id);
+	return pg_single(arg, &q, query_inbound_row_whole, out);
 }
 
 static char *dup_col(const PGresult *res, int col)

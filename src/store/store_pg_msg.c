@@ -138,63 +138,14 @@ int pg_msg_apply(struct pg_be *be, const struct store_op *op)
 	}
 }
 
-/* ---- row shapes ---- */
-
-#define MSG_COLS "m.id, m.event_id, m.event_type, m.channels, m.payload, m.created"
-
-/* MessageOut from MSG_COLS at column base; payload parsed unless without content */
-static json_t *msg_json(const PGresult *res, int row, int base, bool with_content)
-{
-	json_t *payload = NULL, *channels = pg_json(res, row, base + 3);
-
-	if (with_content && !PQgetisnull(res, row, base + 4)) {
-		size_t len;
-		char *bytes = pg_bytes(res, row, base + 4, &len);
-		if (bytes)
-			payload = json_loadb(bytes, len, JSON_DECODE_ANY, NULL);
-		free(bytes);
-	}
-	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o}", "id", pg_text(res, row, base), "eventId",
-			 pg_text(res, row, base + 1), "eventType", pg_text(res, row, base + 2), "payload",
-			 payload ? payload : json_object(), "channels", channels ? channels : json_null(),
-			 "timestamp", pg_ts(pg_int(res, row, base + 5)));
-}
-
-static json_t *msg_row_content(const PGresult *res, int row)
-{
-	return msg_json(res, row, 0, true);
-}
-
-static json_t *msg_row_bare(const PGresult *res, int row)
-{
-	return msg_json(res, row, 0, false);
-}
-
-#define ATT_COLS "a.id, a.msg, a.endpoint, a.url, a.response, a.code, a.duration, a.status, a.\"trigger\", a.created"
-
-static json_t *attempt_row(const PGresult *res, int r)
-{
-	int status = (int)pg_int(res, r, 7);
-	const char *resp = pg_text(res, r, 4);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:s,s:i,s:o}", "id", pg_text(res, r, 0), "msgId",
-			 pg_text(res, r, 1), "endpointId", pg_text(res, r, 2), "url", pg_text(res, r, 3),
-			 "response", resp ? resp : "", "responseStatusCode", (int)pg_int(res, r, 5),
-			 "responseDurationMs", (json_int_t)pg_int(res, r, 6), "status", status, "statusText",
-			 msg_status_text(status), "triggerType", (int)pg_int(res, r, 8), "timestamp",
-			 pg_ts(pg_int(res, r, 9)));
-}
-
 /* ---- reads ---- */
 
 int pg_msg_get(void *arg, const char *app, const char *key, bool with_content, json_t **out)
 {
-	struct pqb q;
+	struct query q;
 
-	pqb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
-	pqb_s(&q, " m.app = ?", app);
-	pqb_s(&q, " AND (m.id = ?", key);
-	pqb_s(&q, " OR m.event_id = ?) ORDER BY (m.id = $2) DESC", key);
-	return pg_single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
+	query_msg_get(&q, &query_pg, app, key);
+	return pg_single(arg, &q, with_content ? query_msg_row : query_msg_row_bare, out);
 }
 
 int pg_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char **event_type,
@@ -225,117 +176,39 @@ int pg_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char
 int pg_msg_list(void *arg, const struct store_msg_query *mq, const struct store_page *pg,
 		struct store_list *out)
 {
-	struct pqb q;
-	bool back;
+	struct query q;
+	bool back = query_msg_list(&q, &query_pg, mq, pg);
 
-	pqb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
-	pqb_s(&q, " m.app = ?", mq->app);
-	pqb_in(&q, "m.event_type", mq->event_types);
-	if (mq->channel)
-		pqb_s(&q, " AND EXISTS (SELECT 1 FROM json_array_elements_text(m.channels::json) ch"
-			  " WHERE ch = ?)", mq->channel);
-	if (mq->before)
-		pqb_i(&q, " AND m.created < ?", mq->before);
-	if (mq->after)
-		pqb_i(&q, " AND m.created > ?", mq->after);
-	back = pqb_page(&q, "m.id", pg);
-	return pg_run_list(arg, &q, pg, back, mq->with_content ? msg_row_content : msg_row_bare, out);
+	return pg_run_list(arg, &q, pg, back, mq->with_content ? query_msg_row : query_msg_row_bare, out);
 }
 
 int pg_attempt_list(void *arg, const struct store_attempt_query *aq, const struct store_page *pg,
 		    struct store_list *out)
 {
-	struct pqb q;
-	bool back;
+	struct query q;
+	bool back = query_attempt_list(&q, &query_pg, aq, pg);
 
-	pqb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
-	pqb_s(&q, " a.app = ?", aq->app);
-	if (aq->msg)
-		pqb_s(&q, " AND a.msg = ?", aq->msg);
-	if (aq->endpoint)
-		pqb_s(&q, " AND a.endpoint = ?", aq->endpoint);
-	if (aq->status >= 0)
-		pqb_i(&q, " AND a.status = ?", aq->status);
-	if (aq->code_class == 0)
-		buf_appends(&q.sql, " AND a.code = 0");
-	else if (aq->code_class > 0)
-		pqb_i(&q, " AND a.code / 100 = ?", aq->code_class / 100);
-	if (json_array_size(aq->event_types)) {
-		buf_appends(&q.sql, " AND a.msg IN (SELECT id FROM msg WHERE true");
-		pqb_in(&q, "event_type", aq->event_types);
-		buf_appends(&q.sql, ")");
-	}
-	if (aq->before)
-		pqb_i(&q, " AND a.created < ?", aq->before);
-	if (aq->after)
-		pqb_i(&q, " AND a.created > ?", aq->after);
-	back = pqb_page(&q, "a.id", pg);
-	return pg_run_list(arg, &q, pg, back, attempt_row, out);
+	return pg_run_list(arg, &q, pg, back, query_attempt_row, out);
 }
 
 int pg_attempt_get(void *arg, const char *app, const char *msg, const char *id, json_t **out)
 {
-	struct pqb q;
+	struct query q;
 
-	pqb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
-	pqb_s(&q, " a.app = ?", app);
-	pqb_s(&q, " AND a.msg = ?", msg);
-	pqb_s(&q, " AND a.id = ?", id);
-	return pg_single(arg, &q, attempt_row, out);
-}
-
-/* a delivery of one message, shown with its endpoint (MessageEndpointOut) */
-static json_t *destination_row(const PGresult *res, int r)
-{
-	json_t *ep = pg_json(res, r, 0), *out;
-	int status = (int)pg_int(res, r, 1);
-	int64_t next = pg_int(res, r, 2);
-
-	if (!ep)
-		ep = json_pack("{s:s}", "id", pg_text(res, r, 3));
-	out = json_strip_private(ep);
-	json_decref(ep);
-	json_object_set_new(out, "status", json_integer(status));
-	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
-	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? pg_ts(next) : json_null());
-	return out;
-}
-
-/* a delivery to one endpoint, shown with its message (EndpointMessageOut) */
-static json_t *endpoint_msg_row(const PGresult *res, int r)
-{
-	json_t *out = msg_json(res, r, 3, false);
-	int status = (int)pg_int(res, r, 0);
-
-	json_object_set_new(out, "status", json_integer(status));
-	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
-	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? pg_ts(pg_int(res, r, 1)) : json_null());
-	return out;
+	query_attempt_get(&q, &query_pg, app, msg, id);
+	return pg_single(arg, &q, query_attempt_row, out);
 }
 
 int pg_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
 		     const struct store_page *pg, struct store_list *out)
 {
-	struct pqb q;
-	bool back;
+	struct query q;
+	bool back = query_delivery_list(&q, &query_pg, app, msg, endpoint, pg);
 
-	if (msg) {
-		pqb_init(&q, "SELECT e.body, d.status, d.next_at, d.endpoint FROM delivery d"
-			     " LEFT JOIN doc e ON e.kind = 'endpoint' AND e.id = d.endpoint WHERE");
-		pqb_s(&q, " d.app = ?", app);
-		pqb_s(&q, " AND d.msg = ?", msg);
-		back = pqb_page(&q, "d.endpoint", pg);
-		return pg_run_list(arg, &q, pg, back, destination_row, out);
-	}
-	pqb_init(&q, "SELECT d.status, d.next_at, d.msg, " MSG_COLS
-		     " FROM delivery d JOIN msg m ON m.id = d.msg WHERE");
-	pqb_s(&q, " d.app = ?", app);
-	pqb_s(&q, " AND d.endpoint = ?", endpoint);
-	back = pqb_page(&q, "d.msg", pg);
-	return pg_run_list(arg, &q, pg, back, endpoint_msg_row, out);
+	return pg_run_list(arg, &q, pg, back, msg ? query_destination_row : query_endpoint_msg_row, out);
 }
 
-#define DUE_COLS "SELECT d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status FROM delivery d"
+#define DUE_COLS QUERY_DUE_COLS
 
 int pg_delivery_get(void *arg, const char *msg, const char *endpoint, struct store_due *out)
 {
@@ -374,11 +247,7 @@ int pg_failed_scan(void *arg, const char *endpoint, int64_t since, int64_t until
 {
 	struct pqb q;
 
-	pqb_init(&q, DUE_COLS " WHERE d.status = 2");
-	pqb_s(&q, " AND d.endpoint = ?", endpoint);
-	pqb_i(&q, " AND d.updated >= ?", since);
-	if (until)
-		pqb_i(&q, " AND d.updated <= ?", until);
+	query_failed_scan(&q.q, &query_pg, endpoint, since, until);
 	return pg_scan(arg, &q, fn, fnarg);
 }
 

@@ -1,105 +1,70 @@
 /*
- * store_pg_query.c - what the PostgreSQL backend's read paths share: a
- * query builder (fixed SQL fragments, every value a bound parameter), the
- * list runner, and typed access to result columns.
+ * store_pg_query.c - what the PostgreSQL backend's read paths share: the
+ * runner of queries built by store/query.c (fixed SQL fragments, every
+ * value a bound parameter), and typed access to result columns.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "store/store_pg.h"
 
-void pqb_init(struct pqb *q, const char *base)
+/* query_exec runs a built query on c and releases it */
+static PGresult *query_exec(struct query *q, PGconn *c, int *rc)
 {
-	buf_init(&q->sql, 8192);
-	buf_appends(&q->sql, base);
-	memset(&q->p, 0, sizeof(q->p));
-}
+	struct pgp p = {0};
+	PGresult *res;
 
-/* frag_param appends frag with its '?' replaced by the next parameter's number */
-static void frag_param(struct pqb *q, const char *frag)
-{
-	const char *mark = strchr(frag, '?');
-
-	if (!mark) {
-		buf_appends(&q->sql, frag);
-		return;
+	for (int i = 0; i < q->n; i++) {
+		if (q->args[i].type == QUERY_INT)
+			pgp_i(&p, q->args[i].i);
+		else
+			pgp_s(&p, q->args[i].s);
 	}
-	buf_append(&q->sql, frag, (size_t)(mark - frag));
-	buf_printf(&q->sql, "$%d", q->p.n + 1);
-	buf_appends(&q->sql, mark + 1);
-}
-
-void pqb_s(struct pqb *q, const char *frag, const char *s)
-{
-	if (q->p.n == PGP_MAX)
-		return;
-	frag_param(q, frag);
-	pgp_s(&q->p, s);
-}
-
-void pqb_i(struct pqb *q, const char *frag, int64_t i)
-{
-	if (q->p.n == PGP_MAX)
-		return;
-	frag_param(q, frag);
-	pgp_i(&q->p, i);
-}
-
-/* pqb_in adds " AND col IN (...)" for a JSON array of strings (at most 32) */
-void pqb_in(struct pqb *q, const char *col, json_t *names)
-{
-	size_t i;
-	json_t *v;
-
-	if (!json_array_size(names))
-		return;
-	buf_printf(&q->sql, " AND %s IN (", col);
-	json_array_foreach(names, i, v) {
-		if (i >= 32 || q->p.n >= PGP_MAX - 4)
-			break;
-		pqb_s(q, i ? ",?" : "?", json_string_value(v));
-	}
-	buf_appends(&q->sql, ")");
-}
-
-bool pqb_page(struct pqb *q, const char *col, const struct store_page *pg)
-{
-	const char *it = pg->iterator;
-	bool back = it && it[0] == '-';
-	bool desc = pg->desc != back;
-
-	if (back)
-		it++;
-	if (it && *it) {
-		char frag[96];
-		snprintf(frag, sizeof(frag), " AND %s %s ?", col, desc ? "<" : ">");
-		pqb_s(q, frag, it);
-	}
-	buf_printf(&q->sql, " ORDER BY %s %s LIMIT %d", col, desc ? "DESC" : "ASC", pg->limit + 1);
-	return back;
-}
-
-/* pqb_exec runs the built query on c and releases the builder */
-static PGresult *pqb_exec(struct pqb *q, PGconn *c, int *rc)
-{
-	PGresult *res = PQexecParams(c, buf_cstr(&q->sql), q->p.n, NULL, q->p.v, q->p.len, q->p.fmt, 0);
-
+	res = PQexecParams(c, query_text(q), p.n, NULL, p.v, p.len, p.fmt, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		*rc = pg_err(c, res, buf_cstr(&q->sql));
+		*rc = pg_err(c, res, query_text(q));
 		PQclear(res);
 		res = NULL;
 	} else {
 		*rc = 0;
 	}
-	buf_release(&q->sql);
+	query_release(q);
 	return res;
 }
 
-int pg_run_list(struct pg_be *be, struct pqb *q, const struct store_page *pg, bool back, pg_row_fn row,
+/* ---- rows: column access for the shapes of store/query.c ---- */
+
+static const char *row_text(const struct query_row *r, int col)
+{
+	return pg_text(r->res, r->row, col);
+}
+
+static int64_t row_num(const struct query_row *r, int col)
+{
+	return pg_int(r->res, r->row, col);
+}
+
+static json_t *row_json(const struct query_row *r, int col)
+{
+	return pg_json(r->res, r->row, col);
+}
+
+static char *row_bytes(const struct query_row *r, int col, size_t *len)
+{
+	return pg_bytes(r->res, r->row, col, len);
+}
+
+static const struct query_row_ops row_ops = {
+	.text = row_text,
+	.num = row_num,
+	.json = row_json,
+	.bytes = row_bytes,
+};
+
+int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, bool back, query_row_fn row,
 		struct store_list *out)
 {
 	struct pg_conn *c = pg_take(be);
@@ -107,40 +72,34 @@ int pg_run_list(struct pg_be *be, struct pqb *q, const struct store_page *pg, bo
 	int rc, n;
 
 	if (!c) {
-		buf_release(&q->sql);
+		query_release(q);
 		return HK_EDB;
 	}
-	res = pqb_exec(q, c->c, &rc);
+	res = query_exec(q, c->c, &rc);
 	pg_give(be, c);
 	out->items = json_array();
 	if (!res)
 		return rc;
 	n = PQntuples(res);
 	for (int i = 0; i < n && i < pg->limit; i++) {
-		json_t *item = row(res, i);
+		struct query_row qr = {&row_ops, res, i};
+		json_t *item = row(&qr);
 		if (item)
 			json_array_append_new(out->items, item);
 	}
 	out->done = n <= pg->limit;
 	PQclear(res);
-	if (back) {
-		json_t *rev = json_array();
-		for (size_t i = json_array_size(out->items); i > 0; i--)
-			json_array_append(rev, json_array_get(out->items, i - 1));
-		json_decref(out->items);
-		out->items = rev;
-	}
-	store_list_set_iterators(out, back);
+	query_list_finish(out, back);
 	return 0;
 }
 
-int pg_single(struct pg_be *be, struct pqb *q, pg_row_fn row, json_t **out)
+int pg_single(struct pg_be *be, struct query *q, query_row_fn row, json_t **out)
 {
 	struct store_page pg = {NULL, 1, false};
 	struct store_list l = {0};
 	int rc;
 
-	buf_appends(&q->sql, " LIMIT 2");
+	query_sql(q, " LIMIT 2");
 	rc = pg_run_list(be, q, &pg, false, row, &l);
 	if (rc == 0 && json_array_size(l.items) == 0)
 		rc = HK_ENOTFOUND;
@@ -168,10 +127,10 @@ int pg_scan(struct pg_be *be, struct pqb *q, store_due_fn fn, void *arg)
 	int rc = 0, n;
 
 	if (!c) {
-		buf_release(&q->sql);
+		query_release(&q->q);
 		return HK_EDB;
 	}
-	res = pqb_exec(q, c->c, &rc);
+	res = query_exec(&q->q, c->c, &rc);
 	pg_give(be, c);
 	if (!res)
 		return rc;
@@ -222,11 +181,4 @@ char *pg_bytes(const PGresult *res, int row, int col, size_t *len)
 	}
 	PQfreemem(raw);
 	return out;
-}
-
-json_t *pg_ts(int64_t ms)
-{
-	char ts[40];
-	clock_format_ms(ms, ts, sizeof(ts));
-	return json_string(ts);
 }

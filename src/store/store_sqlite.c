@@ -519,34 +519,51 @@ json_t *sq_column_json(sqlite3_stmt *st, int col)
 	return text ? json_loadb(text, (size_t)sqlite3_column_bytes(st, col), 0, NULL) : NULL;
 }
 
-static int sqlite_doc_get(void *arg, const char *kind, const char *parent, const char *key, json_t **out)
+/*
+ * read_one steps the reader statement which once with the parameters args;
+ * row takes the row if there is one. Returns row's result, HK_ENOTFOUND
+ * without a row, or the database's error (what names the read in the log).
+ */
+static int read_one(struct sqlite_be *be, enum rstmt which, const struct query_arg *args, int nargs,
+		    sq_read_fn row, void *arg, const char *what)
 {
-	struct sqlite_be *be = arg;
 	struct sqlite_reader *r = sq_reader_take(be);
 	sqlite3_stmt *st;
 	int rc = HK_ENOTFOUND, src;
 
 	if (!r)
 		return HK_EDB;
-	st = sq_reader_stmt(r, R_DOC_GET);
+	st = sq_reader_stmt(r, which);
 	if (!st) {
 		rc = HK_EDB;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, parent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	sq_bind(st, args, nargs);
 	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		*out = sq_column_json(st, 0);
-		rc = *out ? 0 : HK_EDB;
-	} else if (src != SQLITE_DONE) {
-		rc = sq_db_err(r->db, src, "document read");
-	}
+	if (src == SQLITE_ROW)
+		rc = row(st, arg);
+	else if (src != SQLITE_DONE)
+		rc = sq_db_err(r->db, src, what);
 	sq_stmt_done(st);
 out:
 	sq_reader_give(be, r);
 	return rc;
+}
+
+static int doc_read(sqlite3_stmt *st, void *arg)
+{
+	json_t **out = arg;
+
+	*out = sq_column_json(st, 0);
+	return *out ? 0 : HK_EDB;
+}
+
+static int sqlite_doc_get(void *arg, const char *kind, const char *parent, const char *key, json_t **out)
+{
+	const struct query_arg args[] = {
+		{.type = QUERY_TEXT, .s = kind}, {.type = QUERY_TEXT, .s = parent}, {.type = QUERY_TEXT, .s = key}};
+
+	return read_one(arg, R_DOC_GET, args, 3, doc_read, out, "document read");
 }
 
 /*
@@ -560,17 +577,15 @@ static int sqlite_doc_list(void *arg, const char *kind, const char *parent, cons
 {
 	struct sqlite_be *be = arg;
 	struct sqlite_reader *r = sq_reader_take(be);
-	const char *it = pg->iterator;
-	bool back = it && it[0] == '-';
-	bool desc = pg->desc != back; /* the SQL order */
+	const char *it;
+	bool desc; /* the SQL order */
+	bool back = query_cursor(pg, &it, &desc);
 	sqlite3_stmt *st;
 	int rc = 0, src, n = 0;
 
 	if (!r)
 		return HK_EDB;
-	if (back)
-		it++;
-	if (!it || !*it)
+	if (!it)
 		it = desc ? "\x7f" : "";
 	st = sq_reader_stmt(r, desc ? R_DOC_LIST_DESC : R_DOC_LIST_ASC);
 	out->items = json_array();
@@ -593,86 +608,55 @@ static int sqlite_doc_list(void *arg, const char *kind, const char *parent, cons
 	if (src != SQLITE_ROW && src != SQLITE_DONE)
 		rc = sq_db_err(r->db, src, "document list");
 	sq_stmt_done(st);
-	if (back) {
-		/* reverse into the list's order */
-		size_t len = json_array_size(out->items);
-		json_t *rev = json_array();
-		for (size_t i = len; i > 0; i--)
-			json_array_append(rev, json_array_get(out->items, i - 1));
-		json_decref(out->items);
-		out->items = rev;
-	}
-	store_list_set_iterators(out, back);
+	query_list_finish(out, back);
 out:
 	sq_reader_give(be, r);
 	return rc;
+}
+
+struct idem_answer {
+	int *status;
+	char **body;
+	size_t *len;
+};
+
+static int idem_read(sqlite3_stmt *st, void *arg)
+{
+	struct idem_answer *a = arg;
+	int n = sqlite3_column_bytes(st, 1);
+
+	*a->status = sqlite3_column_int(st, 0);
+	*a->body = malloc((size_t)n + 1);
+	if (!*a->body)
+		return HK_ENOMEM;
+	if (n)
+		memcpy(*a->body, sqlite3_column_blob(st, 1), (size_t)n);
+	(*a->body)[n] = '\0';
+	*a->len = (size_t)n;
+	return 0;
 }
 
 static int sqlite_idem_get(void *arg, const char *key, int64_t now, int *status, char **body, size_t *len)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st;
-	int rc = HK_ENOTFOUND, src;
+	const struct query_arg args[] = {{.type = QUERY_TEXT, .s = key}, {.type = QUERY_INT, .i = now}};
+	struct idem_answer a = {status, body, len};
 
-	if (!r)
-		return HK_EDB;
-	st = sq_reader_stmt(r, R_IDEM_GET);
-	if (!st) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		int n = sqlite3_column_bytes(st, 1);
-		*status = sqlite3_column_int(st, 0);
-		*body = malloc((size_t)n + 1);
-		if (*body) {
-			if (n)
-				memcpy(*body, sqlite3_column_blob(st, 1), (size_t)n);
-			(*body)[n] = '\0';
-			*len = (size_t)n;
-			rc = 0;
-		} else {
-			rc = HK_ENOMEM;
-		}
-	} else if (src != SQLITE_DONE) {
-		rc = sq_db_err(r->db, src, "idempotency read");
-	}
-	sq_stmt_done(st);
-out:
-	sq_reader_give(be, r);
-	return rc;
+	return read_one(arg, R_IDEM_GET, args, 2, idem_read, &a, "idempotency read");
+}
+
+static int meta_read(sqlite3_stmt *st, void *arg)
+{
+	char **value = arg;
+
+	*value = strdup((const char *)sqlite3_column_text(st, 0));
+	return *value ? 0 : HK_ENOMEM;
 }
 
 static int sqlite_meta_get(void *arg, const char *key, char **value)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st;
-	int rc = HK_ENOTFOUND, src;
+	const struct query_arg args[] = {{.type = QUERY_TEXT, .s = key}};
 
-	if (!r)
-		return HK_EDB;
-	st = sq_reader_stmt(r, R_META_GET);
-	if (!st) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		*value = strdup((const char *)sqlite3_column_text(st, 0));
-		rc = *value ? 0 : HK_ENOMEM;
-	} else if (src != SQLITE_DONE) {
-		rc = sq_db_err(r->db, src, "setting read");
-	}
-	sq_stmt_done(st);
-out:
-	sq_reader_give(be, r);
-	return rc;
+	return read_one(arg, R_META_GET, args, 1, meta_read, value, "setting read");
 }
 
 /*

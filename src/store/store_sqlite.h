@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "core/buf.h"
+#include "store/query.h"
 #include "store/store.h"
 
 enum rstmt { R_DOC_GET, R_DOC_LIST_ASC, R_DOC_LIST_DESC, R_IDEM_GET, R_META_GET, R__COUNT };
@@ -53,34 +54,46 @@ sqlite3_stmt *sq_reader_stmt(struct sqlite_reader *r, enum rstmt which);
 void sq_stmt_done(sqlite3_stmt *st);
 json_t *sq_column_json(sqlite3_stmt *st, int col);
 
-/* store_sqlite_query.c: filtered lists */
-#define QB_MAX_ARGS 48
-
+/*
+ * store_sqlite_query.c: running the shared queries (store/query.h). Each
+ * runner releases its query. struct qb is the shared builder in SQLite's
+ * dialect, for the queries written here alone (the recovery scan).
+ */
 struct qb {
-	struct buf sql;
-	int n;
-	struct {
-		bool is_int;
-		const char *s;
-		int64_t i;
-	} args[QB_MAX_ARGS];
+	struct query q;
 };
 
-typedef json_t *(*row_fn)(sqlite3_stmt *st);
+static inline void qb_init(struct qb *b, const char *base)
+{
+	query_init(&b->q, &query_sqlite, base);
+}
 
-void qb_init(struct qb *q, const char *base);
-void qb_s(struct qb *q, const char *frag, const char *s);
-void qb_i(struct qb *q, const char *frag, int64_t i);
-/* qb_in adds " AND col IN (?,...)" for a JSON array of strings */
-void qb_in(struct qb *q, const char *col, json_t *names);
-/* qb_page adds the cursor condition and the order; returns whether it walks backwards */
-bool qb_page(struct qb *q, const char *col, const struct store_page *pg);
-sqlite3_stmt *qb_prepare(struct qb *q, sqlite3 *db);
+static inline void qb_s(struct qb *b, const char *frag, const char *s)
+{
+	query_s(&b->q, frag, s);
+}
+
+static inline void qb_i(struct qb *b, const char *frag, int64_t i)
+{
+	query_i(&b->q, frag, i);
+}
+
+/* sq_bind binds n parameters (text borrowed: it must outlive the statement's run) */
+void sq_bind(sqlite3_stmt *st, const struct query_arg *args, int n);
+/* qb_prepare prepares q on db and binds its parameters; NULL (logged) if it does not prepare */
+sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db);
 /* run_list collects a page of rows into out; single expects exactly one row */
-int run_list(struct sqlite_be *be, struct qb *q, const struct store_page *pg, bool back, row_fn row,
+int run_list(struct sqlite_be *be, struct query *q, const struct store_page *pg, bool back, query_row_fn row,
 	     struct store_list *out);
-int single(struct sqlite_be *be, struct qb *q, row_fn row, json_t **out);
-json_t *ts_json(int64_t ms);
+int single(struct sqlite_be *be, struct query *q, query_row_fn row, json_t **out);
+/* sq_read_fn takes one row: 0 for the next, > 0 to stop, < 0 to stop with that error */
+typedef int (*sq_read_fn)(sqlite3_stmt *st, void *arg);
+/*
+ * sq_read runs q on a reader connection and passes each row to row until it
+ * stops; a step that fails ends the rows as if none were left. Returns the
+ * rows passed, row's error, or HK_EDB when no reader or q does not prepare.
+ */
+int sq_read(struct sqlite_be *be, struct query *q, sq_read_fn row, void *arg);
 const char *col_text(sqlite3_stmt *st, int i);
 
 /* store_sqlite_msg.c */

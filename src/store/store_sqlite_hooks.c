@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/codec.h"
 #include "core/err.h"
 #include "store/store_sqlite.h"
 
@@ -87,110 +86,49 @@ int sq_hook_run_apply(struct sqlite_be *be, const struct store_op *op)
 
 /* ---- reads ---- */
 
-#define RUN_COLS                                                                                  \
-	"id, hook, event, trigger, retry_of, coalesced_into, status, exit_code, signal, duration, " \
-	"truncated, error, created, started, ended"
-
-static json_t *opt_ts(sqlite3_stmt *st, int col)
-{
-	int64_t v = sqlite3_column_int64(st, col);
-	return v ? ts_json(v) : json_null();
-}
-
-static json_t *run_row(sqlite3_stmt *st)
-{
-	int status = sqlite3_column_int(st, 6);
-	bool ran = status == HOOK_RUN_SUCCEEDED || status == HOOK_RUN_FAILED || status == HOOK_RUN_TIMED_OUT;
-	int code = sqlite3_column_int(st, 7), sig = sqlite3_column_int(st, 8);
-
-	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:o,s:o,s:o,s:b,s:s?,s:o,s:o,s:o}", "id",
-			 col_text(st, 0), "hookId", col_text(st, 1), "eventId", col_text(st, 2),
-			 "trigger", col_text(st, 3), "retryOf", col_text(st, 4), "coalescedInto",
-			 col_text(st, 5), "status", hook_run_status_text(status), "exitCode",
-			 ran && code >= 0 ? json_integer(code) : json_null(), "signal",
-			 sig ? json_integer(sig) : json_null(), "durationMs",
-			 ran ? json_integer(sqlite3_column_int64(st, 9)) : json_null(), "outputTruncated",
-			 sqlite3_column_int(st, 10), "error", col_text(st, 11), "createdAt",
-			 ts_json(sqlite3_column_int64(st, 12)), "startedAt", opt_ts(st, 13), "endedAt",
-			 opt_ts(st, 14));
-}
-
-static json_t *run_row_whole(sqlite3_stmt *st)
-{
-	json_t *run = run_row(st);
-	const char *out = sqlite3_column_blob(st, 15);
-	size_t n = (size_t)sqlite3_column_bytes(st, 15);
-	json_t *text;
-
-	if (!run)
-		return NULL;
-	text = json_stringn(out ? out : "", out ? n : 0);
-	if (!text) {
-		/* not UTF-8: show base64 */
-		char *b64 = malloc(base64_enc_len(n));
-		if (b64) {
-			base64_encode(out, n, b64);
-			text = json_string(b64);
-			free(b64);
-		}
-		json_object_set_new(run, "outputEncoding", json_string("base64"));
-	} else {
-		json_object_set_new(run, "outputEncoding", json_string("utf8"));
-	}
-	json_object_set_new(run, "output", text ? text : json_string(""));
-	return run;
-}
-
 int sq_hook_run_list(void *arg, const char *hook, const struct store_page *pg, struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_hook_run_list(&q, &query_sqlite, hook, pg);
 
-	qb_init(&q, "SELECT " RUN_COLS " FROM hook_run WHERE");
-	qb_s(&q, " hook = ?", hook);
-	back = qb_page(&q, "id", pg);
-	return run_list(arg, &q, pg, back, run_row, out);
+	return run_list(arg, &q, pg, back, query_run_row, out);
 }
 
 int sq_hook_run_get(void *arg, const char *hook, const char *id, json_t **out)
 {
-	struct qb q;
+	struct query q;
 
-	qb_init(&q, "SELECT " RUN_COLS ", output FROM hook_run WHERE");
-	qb_s(&q, " hook = ?", hook);
-	qb_s(&q, " AND id = ?", id);
-	return single(arg, &q, run_row_whole, out);
+	query_hook_run_get(&q, &query_sqlite, hook, id);
+	return single(arg, &q, query_run_row_whole, out);
+}
+
+struct open_runs {
+	store_hook_run_fn fn;
+	void *arg;
+};
+
+/* only a callback's error stops the scan */
+static int open_run_read(sqlite3_stmt *st, void *arg)
+{
+	struct open_runs *o = arg;
+	struct store_hook_run_ref ref;
+	int rc;
+
+	snprintf(ref.id, sizeof(ref.id), "%s", col_text(st, 0));
+	snprintf(ref.hook, sizeof(ref.hook), "%s", col_text(st, 1));
+	snprintf(ref.event, sizeof(ref.event), "%s", col_text(st, 2));
+	ref.status = sqlite3_column_int(st, 3);
+	rc = o->fn(&ref, o->arg);
+	return rc < 0 ? rc : 0;
 }
 
 int sq_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_run_fn fn, void *fnarg)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = 0, n = 0;
+	struct open_runs o = {fn, fnarg};
+	struct query q;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT id, hook, event, status FROM hook_run WHERE status IN (0, 1) AND id > ?"
-			       " ORDER BY id LIMIT ?",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, limit);
-	while (rc >= 0 && sqlite3_step(st) == SQLITE_ROW) {
-		struct store_hook_run_ref ref;
-		snprintf(ref.id, sizeof(ref.id), "%s", col_text(st, 0));
-		snprintf(ref.hook, sizeof(ref.hook), "%s", col_text(st, 1));
-		snprintf(ref.event, sizeof(ref.event), "%s", col_text(st, 2));
-		ref.status = sqlite3_column_int(st, 3);
-		n++;
-		rc = fn(&ref, fnarg);
-	}
-out:
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc < 0 ? rc : n;
+	query_init(&q, &query_sqlite, "SELECT id, hook, event, status FROM hook_run WHERE status IN (0, 1)");
+	query_s(&q, " AND id > ?", after);
+	query_i(&q, " ORDER BY id LIMIT ?", limit);
+	return sq_read(arg, &q, open_run_read, &o);
 }

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "store/store_sqlite.h"
@@ -133,116 +132,40 @@ int sq_inbound_apply(struct sqlite_be *be, const struct store_op *op)
 
 /* ---- reads ---- */
 
-static const char *status_name(int s)
+static int event_read(sqlite3_stmt *st, void *event)
 {
-	static const char *const names[] = {"received", "routed", "route_failed"};
-	return s >= 0 && s <= 2 ? names[s] : "unknown";
-}
-
-#define IN_COLS                                                                                  \
-	"i.id, i.source, i.method, i.path, i.query, i.remote, i.verified, i.reason, i.event_type, " \
-	"i.status, i.routed, i.created, i.headers, i.body"
-
-static json_t *inbound_row(sqlite3_stmt *st, bool whole)
-{
-	json_t *routed = col_text(st, 10) ? json_loads(col_text(st, 10), 0, NULL) : NULL;
-	json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s?,s:s?,s:s,s:o,s:o}", "id",
-			       col_text(st, 0), "sourceId", col_text(st, 1), "method", col_text(st, 2),
-			       "path", col_text(st, 3), "query", col_text(st, 4), "remoteAddr",
-			       col_text(st, 5), "verified", sqlite3_column_int(st, 6), "reason",
-			       col_text(st, 7), "eventType", col_text(st, 8), "status",
-			       status_name(sqlite3_column_int(st, 9)), "routed",
-			       routed ? routed : json_array(), "timestamp",
-			       ts_json(sqlite3_column_int64(st, 11)));
-
-	if (ev && whole) {
-		const char *body = sqlite3_column_blob(st, 13);
-		int n = sqlite3_column_bytes(st, 13);
-		json_t *headers = sq_column_json(st, 12);
-		json_t *text = body ? json_stringn_nocheck(body, (size_t)n) : json_string("");
-
-		json_object_set_new(ev, "headers", headers ? headers : json_object());
-		if (body && !json_stringn(body, (size_t)n)) {
-			/* not UTF-8: show base64 */
-			char *b64 = malloc(base64_enc_len((size_t)n));
-			json_decref(text);
-			text = NULL;
-			if (b64) {
-				base64_encode(body, (size_t)n, b64);
-				text = json_string(b64);
-				free(b64);
-			}
-			json_object_set_new(ev, "bodyEncoding", json_string("base64"));
-		} else {
-			json_object_set_new(ev, "bodyEncoding", json_string("utf8"));
-		}
-		json_object_set_new(ev, "body", text ? text : json_string(""));
-	}
-	return ev;
-}
-
-static json_t *inbound_row_summary(sqlite3_stmt *st)
-{
-	return inbound_row(st, false);
-}
-
-static json_t *inbound_row_whole(sqlite3_stmt *st)
-{
-	return inbound_row(st, true);
+	snprintf(event, ID_MAX, "%s", col_text(st, 0));
+	return 1;
 }
 
 int sq_inbound_dedupe_get(void *arg, const char *source, const char *key, int64_t now, char event[ID_MAX])
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = HK_ENOTFOUND;
+	struct query q;
+	int n;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT event FROM inbound_dedupe WHERE source=? AND key=? AND expires>=?",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(event, ID_MAX, "%s", col_text(st, 0));
-		rc = 0;
-	}
-out:
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc;
+	query_init(&q, &query_sqlite, "SELECT event FROM inbound_dedupe WHERE");
+	query_s(&q, " source=?", source);
+	query_s(&q, " AND key=?", key);
+	query_i(&q, " AND expires>=?", now);
+	n = sq_read(arg, &q, event_read, event);
+	return n < 0 ? n : n ? 0 : HK_ENOTFOUND;
 }
 
 int sq_inbound_list(void *arg, const char *source, int status, int64_t since,
 		    const struct store_page *pg, struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_inbound_list(&q, &query_sqlite, source, status, since, pg);
 
-	qb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
-	qb_s(&q, " i.source = ?", source);
-	if (status >= 0)
-		qb_i(&q, " AND i.status = ?", status);
-	if (since)
-		qb_i(&q, " AND i.created >= ?", since);
-	back = qb_page(&q, "i.id", pg);
-	return run_list(arg, &q, pg, back, inbound_row_summary, out);
+	return run_list(arg, &q, pg, back, query_inbound_row, out);
 }
 
 int sq_inbound_get(void *arg, const char *source, const char *id, json_t **out)
 {
-	struct qb q;
+	struct query q;
 
-	qb_init(&q, "SELECT " IN_COLS " FROM inbound i WHERE");
-	qb_s(&q, " i.source = ?", source);
-	qb_s(&q, " AND i.id = ?", id);
-	return single(arg, &q, inbound_row_whole, out);
+	query_inbound_get(&q, &query_sqlite, source, id);
+	return single(arg, &q, query_inbound_row_whole, out);
 }
 
 static char *dup_col(sqlite3_stmt *st, int i)
@@ -251,102 +174,86 @@ static char *dup_col(sqlite3_stmt *st, int i)
 	return strdup(s ? s : "");
 }
 
+static int raw_read(sqlite3_stmt *st, void *arg)
+{
+	struct store_inbound_raw *out = arg;
+
+	snprintf(out->id, sizeof(out->id), "%s", col_text(st, 0));
+	snprintf(out->source, sizeof(out->source), "%s", col_text(st, 1));
+	out->method = dup_col(st, 2);
+	out->path = dup_col(st, 3);
+	out->query = dup_col(st, 4);
+	out->headers = dup_col(st, 5);
+	out->event_type = col_text(st, 6) ? dup_col(st, 6) : NULL;
+	out->body_len = (size_t)sqlite3_column_bytes(st, 7);
+	out->body = malloc(out->body_len + 1);
+	if (out->body) {
+		if (out->body_len)
+			memcpy(out->body, sqlite3_column_blob(st, 7), out->body_len);
+		out->body[out->body_len] = '\0';
+	}
+	out->status = sqlite3_column_int(st, 8);
+	out->remote = dup_col(st, 9);
+	if (out->method && out->path && out->query && out->headers && out->body && out->remote)
+		return 1;
+	store_inbound_raw_release(out);
+	return HK_ENOMEM;
+}
+
 int sq_inbound_raw(void *arg, const char *id, struct store_inbound_raw *out)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = HK_ENOTFOUND;
+	struct query q;
+	int n;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT id, source, method, path, query, headers, event_type, body, status, remote"
-			       " FROM inbound WHERE id=?",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(out->id, sizeof(out->id), "%s", col_text(st, 0));
-		snprintf(out->source, sizeof(out->source), "%s", col_text(st, 1));
-		out->method = dup_col(st, 2);
-		out->path = dup_col(st, 3);
-		out->query = dup_col(st, 4);
-		out->headers = dup_col(st, 5);
-		out->event_type = col_text(st, 6) ? dup_col(st, 6) : NULL;
-		out->body_len = (size_t)sqlite3_column_bytes(st, 7);
-		out->body = malloc(out->body_len + 1);
-		if (out->body) {
-			if (out->body_len)
-				memcpy(out->body, sqlite3_column_blob(st, 7), out->body_len);
-			out->body[out->body_len] = '\0';
-		}
-		out->status = sqlite3_column_int(st, 8);
-		out->remote = dup_col(st, 9);
-		rc = out->method && out->path && out->query && out->headers && out->body && out->remote
-			     ? 0
-			     : HK_ENOMEM;
-		if (rc < 0)
-			store_inbound_raw_release(out);
-	}
-out:
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc;
+	query_init(&q, &query_sqlite,
+		   "SELECT id, source, method, path, query, headers, event_type, body, status, remote"
+		   " FROM inbound WHERE");
+	query_s(&q, " id=?", id);
+	n = sq_read(arg, &q, raw_read, out);
+	return n < 0 ? n : n ? 0 : HK_ENOTFOUND;
+}
+
+static int source_stats_read(sqlite3_stmt *st, void *arg)
+{
+	struct store_source_stats *out = arg;
+
+	out->received = sqlite3_column_int64(st, 0);
+	out->verified = sqlite3_column_int64(st, 1);
+	out->rejected = sqlite3_column_int64(st, 2);
+	out->duplicates = sqlite3_column_int64(st, 3);
+	return 1;
 }
 
 int sq_source_stats(void *arg, const char *source, struct store_source_stats *out)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	struct query q;
+	int n;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT received, verified, rejected, duplicates FROM source_stat WHERE source=?",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		out->received = sqlite3_column_int64(st, 0);
-		out->verified = sqlite3_column_int64(st, 1);
-		out->rejected = sqlite3_column_int64(st, 2);
-		out->duplicates = sqlite3_column_int64(st, 3);
-	}
-out:
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc;
+	query_init(&q, &query_sqlite, "SELECT received, verified, rejected, duplicates FROM source_stat WHERE");
+	query_s(&q, " source=?", source);
+	n = sq_read(arg, &q, source_stats_read, out);
+	return n < 0 ? n : 0;
+}
+
+struct unrouted {
+	store_inbound_fn fn;
+	void *arg;
+};
+
+/* a callback's positive answer stops the scan too */
+static int unrouted_read(sqlite3_stmt *st, void *arg)
+{
+	struct unrouted *u = arg;
+	return u->fn(col_text(st, 0), u->arg);
 }
 
 int sq_inbound_unrouted_scan(void *arg, const char *after, int limit, store_inbound_fn fn, void *fnarg)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = 0, n = 0;
+	struct unrouted u = {fn, fnarg};
+	struct query q;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db, "SELECT id FROM inbound WHERE status = 0 AND id > ? ORDER BY id LIMIT ?",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, after ? after : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, limit);
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		n++;
-		rc = fn(col_text(st, 0), fnarg);
-	}
-out:
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc < 0 ? rc : n;
+	query_init(&q, &query_sqlite, "SELECT id FROM inbound WHERE status = 0");
+	query_s(&q, " AND id > ?", after ? after : "");
+	query_i(&q, " ORDER BY id LIMIT ?", limit);
+	return sq_read(arg, &q, unrouted_read, &u);
 }

@@ -150,57 +150,14 @@ int sq_msg_apply(struct sqlite_be *be, const struct store_op *op)
 	}
 }
 
-#define MSG_COLS "m.id, m.event_id, m.event_type, m.channels, m.payload, m.created"
-
-/* MessageOut from MSG_COLS at column base; payload parsed unless without content */
-static json_t *msg_json(sqlite3_stmt *st, int base, bool with_content)
-{
-	json_t *payload = NULL, *channels = sq_column_json(st, base + 3);
-
-	if (with_content && sqlite3_column_type(st, base + 4) != SQLITE_NULL)
-		payload = json_loadb(sqlite3_column_blob(st, base + 4),
-				     (size_t)sqlite3_column_bytes(st, base + 4), JSON_DECODE_ANY, NULL);
-	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o}", "id", col_text(st, base), "eventId",
-			 col_text(st, base + 1), "eventType", col_text(st, base + 2), "payload",
-			 payload ? payload : json_object(), "channels", channels ? channels : json_null(),
-			 "timestamp", ts_json(sqlite3_column_int64(st, base + 5)));
-}
-
-static json_t *msg_row_content(sqlite3_stmt *st)
-{
-	return msg_json(st, 0, true);
-}
-
-static json_t *msg_row_bare(sqlite3_stmt *st)
-{
-	return msg_json(st, 0, false);
-}
-
-#define ATT_COLS "a.id, a.msg, a.endpoint, a.url, a.response, a.code, a.duration, a.status, a.trigger, a.created"
-
-static json_t *attempt_row(sqlite3_stmt *st)
-{
-	int status = sqlite3_column_int(st, 7);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:s,s:i,s:o}", "id", col_text(st, 0), "msgId",
-			 col_text(st, 1), "endpointId", col_text(st, 2), "url", col_text(st, 3),
-			 "response", col_text(st, 4) ? col_text(st, 4) : "", "responseStatusCode",
-			 sqlite3_column_int(st, 5), "responseDurationMs",
-			 (json_int_t)sqlite3_column_int64(st, 6), "status", status, "statusText",
-			 msg_status_text(status), "triggerType", sqlite3_column_int(st, 8), "timestamp",
-			 ts_json(sqlite3_column_int64(st, 9)));
-}
-
 /* ---- reads ---- */
 
 int sq_msg_get(void *arg, const char *app, const char *key, bool with_content, json_t **out)
 {
-	struct qb q;
+	struct query q;
 
-	qb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
-	qb_s(&q, " m.app = ?", app);
-	qb_s(&q, " AND (m.id = ?", key);
-	qb_s(&q, " OR m.event_id = ?) ORDER BY m.id = ?1 DESC", key);
-	return single(arg, &q, with_content ? msg_row_content : msg_row_bare, out);
+	query_msg_get(&q, &query_sqlite, app, key);
+	return single(arg, &q, with_content ? query_msg_row : query_msg_row_bare, out);
 }
 
 int sq_msg_payload(void *arg, const char *msg, char **payload, size_t *len, char **event_type,
@@ -245,114 +202,36 @@ out:
 int sq_msg_list(void *arg, const struct store_msg_query *mq, const struct store_page *pg,
 		struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_msg_list(&q, &query_sqlite, mq, pg);
 
-	qb_init(&q, "SELECT " MSG_COLS " FROM msg m WHERE");
-	qb_s(&q, " m.app = ?", mq->app);
-	qb_in(&q, "m.event_type", mq->event_types);
-	if (mq->channel)
-		qb_s(&q, " AND EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?)", mq->channel);
-	if (mq->before)
-		qb_i(&q, " AND m.created < ?", mq->before);
-	if (mq->after)
-		qb_i(&q, " AND m.created > ?", mq->after);
-	back = qb_page(&q, "m.id", pg);
-	return run_list(arg, &q, pg, back, mq->with_content ? msg_row_content : msg_row_bare, out);
+	return run_list(arg, &q, pg, back, mq->with_content ? query_msg_row : query_msg_row_bare, out);
 }
 
 int sq_attempt_list(void *arg, const struct store_attempt_query *aq, const struct store_page *pg,
 		    struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_attempt_list(&q, &query_sqlite, aq, pg);
 
-	qb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
-	qb_s(&q, " a.app = ?", aq->app);
-	if (aq->msg)
-		qb_s(&q, " AND a.msg = ?", aq->msg);
-	if (aq->endpoint)
-		qb_s(&q, " AND a.endpoint = ?", aq->endpoint);
-	if (aq->status >= 0)
-		qb_i(&q, " AND a.status = ?", aq->status);
-	if (aq->code_class == 0)
-		buf_appends(&q.sql, " AND a.code = 0");
-	else if (aq->code_class > 0)
-		qb_i(&q, " AND a.code / 100 = ?", aq->code_class / 100);
-	if (json_array_size(aq->event_types)) {
-		buf_appends(&q.sql, " AND a.msg IN (SELECT id FROM msg WHERE 1");
-		qb_in(&q, "event_type", aq->event_types);
-		buf_appends(&q.sql, ")");
-	}
-	if (aq->before)
-		qb_i(&q, " AND a.created < ?", aq->before);
-	if (aq->after)
-		qb_i(&q, " AND a.created > ?", aq->after);
-	back = qb_page(&q, "a.id", pg);
-	return run_list(arg, &q, pg, back, attempt_row, out);
+	return run_list(arg, &q, pg, back, query_attempt_row, out);
 }
 
 int sq_attempt_get(void *arg, const char *app, const char *msg, const char *id, json_t **out)
 {
-	struct qb q;
+	struct query q;
 
-	qb_init(&q, "SELECT " ATT_COLS " FROM attempt a WHERE");
-	qb_s(&q, " a.app = ?", app);
-	qb_s(&q, " AND a.msg = ?", msg);
-	qb_s(&q, " AND a.id = ?", id);
-	return single(arg, &q, attempt_row, out);
-}
-
-/* a delivery of one message, shown with its endpoint (MessageEndpointOut) */
-static json_t *destination_row(sqlite3_stmt *st)
-{
-	json_t *ep = sq_column_json(st, 0), *out;
-	int status = sqlite3_column_int(st, 1);
-	int64_t next = sqlite3_column_int64(st, 2);
-
-	if (!ep)
-		ep = json_pack("{s:s}", "id", col_text(st, 3));
-	out = json_strip_private(ep);
-	json_decref(ep);
-	json_object_set_new(out, "status", json_integer(status));
-	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
-	json_object_set_new(out, "nextAttempt", status == MSG_PENDING ? ts_json(next) : json_null());
-	return out;
-}
-
-/* a delivery to one endpoint, shown with its message (EndpointMessageOut) */
-static json_t *endpoint_msg_row(sqlite3_stmt *st)
-{
-	json_t *out = msg_json(st, 3, false);
-	int status = sqlite3_column_int(st, 0);
-
-	json_object_set_new(out, "status", json_integer(status));
-	json_object_set_new(out, "statusText", json_string(msg_status_text(status)));
-	json_object_set_new(out, "nextAttempt",
-			    status == MSG_PENDING ? ts_json(sqlite3_column_int64(st, 1)) : json_null());
-	return out;
+	query_attempt_get(&q, &query_sqlite, app, msg, id);
+	return single(arg, &q, query_attempt_row, out);
 }
 
 int sq_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
 		     const struct store_page *pg, struct store_list *out)
 {
-	struct qb q;
-	bool back;
+	struct query q;
+	bool back = query_delivery_list(&q, &query_sqlite, app, msg, endpoint, pg);
 
-	if (msg) {
-		qb_init(&q, "SELECT e.body, d.status, d.next_at, d.endpoint FROM delivery d"
-			    " LEFT JOIN doc e ON e.kind = 'endpoint' AND e.id = d.endpoint WHERE");
-		qb_s(&q, " d.app = ?", app);
-		qb_s(&q, " AND d.msg = ?", msg);
-		back = qb_page(&q, "d.endpoint", pg);
-		return run_list(arg, &q, pg, back, destination_row, out);
-	}
-	qb_init(&q, "SELECT d.status, d.next_at, d.msg, " MSG_COLS
-		    " FROM delivery d JOIN msg m ON m.id = d.msg WHERE");
-	qb_s(&q, " d.app = ?", app);
-	qb_s(&q, " AND d.endpoint = ?", endpoint);
-	back = qb_page(&q, "d.msg", pg);
-	return run_list(arg, &q, pg, back, endpoint_msg_row, out);
+	return run_list(arg, &q, pg, back, msg ? query_destination_row : query_endpoint_msg_row, out);
 }
 
 static void due_from_row(sqlite3_stmt *st, struct store_due *d)
@@ -374,10 +253,10 @@ static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
 	int rc = 0, src, n = 0;
 
 	if (!r) {
-		buf_release(&q->sql);
+		query_release(&q->q);
 		return HK_EDB;
 	}
-	st = qb_prepare(q, r->db);
+	st = qb_prepare(&q->q, r->db);
 	if (!st) {
 		sq_reader_give(be, r);
 		return HK_EDB;
@@ -396,31 +275,24 @@ static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
 	return rc < 0 ? rc : n;
 }
 
-#define DUE_COLS "SELECT d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status FROM delivery d"
+#define DUE_COLS QUERY_DUE_COLS
+
+static int due_read(sqlite3_stmt *st, void *out)
+{
+	due_from_row(st, out);
+	return 1;
+}
 
 int sq_delivery_get(void *arg, const char *msg, const char *endpoint, struct store_due *out)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = HK_ENOTFOUND;
+	struct query q;
+	int n;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db, DUE_COLS " WHERE d.msg = ? AND d.endpoint = ?", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_text(st, 1, msg, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, endpoint, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			due_from_row(st, out);
-			rc = 0;
-		}
-	} else {
-		rc = HK_EDB;
-	}
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc;
+	query_init(&q, &query_sqlite, DUE_COLS " WHERE");
+	query_s(&q, " d.msg = ?", msg);
+	query_s(&q, " AND d.endpoint = ?", endpoint);
+	n = sq_read(arg, &q, due_read, out);
+	return n < 0 ? n : n ? 0 : HK_ENOTFOUND;
 }
 
 int sq_due_scan(void *arg, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
@@ -440,46 +312,36 @@ int sq_failed_scan(void *arg, const char *endpoint, int64_t since, int64_t until
 {
 	struct qb q;
 
-	qb_init(&q, DUE_COLS " WHERE d.status = 2");
-	qb_s(&q, " AND d.endpoint = ?", endpoint);
-	qb_i(&q, " AND d.updated >= ?", since);
-	if (until)
-		qb_i(&q, " AND d.updated <= ?", until);
+	query_failed_scan(&q.q, &query_sqlite, endpoint, since, until);
 	return scan(arg, &q, fn, fnarg);
+}
+
+static int stats_read(sqlite3_stmt *st, void *arg)
+{
+	struct store_ep_stats *out = arg;
+	int64_t n = sqlite3_column_int64(st, 1);
+
+	switch (sqlite3_column_int(st, 0)) {
+	case MSG_SUCCESS: out->success = n; break;
+	case MSG_PENDING: out->pending = n; break;
+	case MSG_FAIL: out->fail = n; break;
+	case MSG_SENDING: out->sending = n; break;
+	case MSG_CANCELED: out->canceled = n; break;
+	}
+	return 0;
 }
 
 int sq_endpoint_stats(void *arg, const char *endpoint, int64_t since, int64_t until,
 		      struct store_ep_stats *out)
 {
-	struct sqlite_be *be = arg;
-	struct sqlite_reader *r = sq_reader_take(be);
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	struct query q;
+	int n;
 
-	if (!r)
-		return HK_EDB;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT status, count(*) FROM delivery WHERE endpoint = ?1"
-			       " AND updated >= ?2 AND updated <= ?3 GROUP BY status",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = HK_EDB;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int64(st, 3, until ? until : INT64_MAX);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t n = sqlite3_column_int64(st, 1);
-		switch (sqlite3_column_int(st, 0)) {
-		case MSG_SUCCESS: out->success = n; break;
-		case MSG_PENDING: out->pending = n; break;
-		case MSG_FAIL: out->fail = n; break;
-		case MSG_SENDING: out->sending = n; break;
-		case MSG_CANCELED: out->canceled = n; break;
-		}
-	}
-out:
-	sqlite3_finalize(st);
-	sq_reader_give(be, r);
-	return rc;
+	query_init(&q, &query_sqlite, "SELECT status, count(*) FROM delivery WHERE");
+	query_s(&q, " endpoint = ?", endpoint);
+	query_i(&q, " AND updated >= ?", since);
+	query_i(&q, " AND updated <= ?", until ? until : INT64_MAX);
+	query_sql(&q, " GROUP BY status");
+	n = sq_read(arg, &q, stats_read, out);
+	return n < 0 ? n : 0;
 }

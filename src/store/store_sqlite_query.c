@@ -1,109 +1,94 @@
 /*
- * store_sqlite_query.c - the query builder and list runner shared by the
- * SQLite backend's read paths: filters become fixed SQL fragments with
- * bound parameters, never text from the request.
+ * store_sqlite_query.c - how the SQLite backend runs the queries built by
+ * store/query.c (fixed SQL fragments, every value a bound parameter): it
+ * prepares and binds them, collects a page of rows shaped by query.c
+ * (run_list, single) or hands each row to a callback (sq_read).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "store/store_sqlite.h"
 
-
-
-void qb_init(struct qb *q, const char *base)
+void sq_bind(sqlite3_stmt *st, const struct query_arg *args, int n)
 {
-	buf_init(&q->sql, 8192);
-	buf_appends(&q->sql, base);
-	q->n = 0;
-}
-
-void qb_s(struct qb *q, const char *frag, const char *s)
-{
-	if (q->n == QB_MAX_ARGS)
-		return;
-	buf_appends(&q->sql, frag);
-	q->args[q->n].is_int = false;
-	q->args[q->n++].s = s;
-}
-
-void qb_i(struct qb *q, const char *frag, int64_t i)
-{
-	if (q->n == QB_MAX_ARGS)
-		return;
-	buf_appends(&q->sql, frag);
-	q->args[q->n].is_int = true;
-	q->args[q->n++].i = i;
-}
-
-/* qb_in adds " AND col IN (?,?,..)" for a JSON array of strings */
-void qb_in(struct qb *q, const char *col, json_t *names)
-{
-	size_t i;
-	json_t *v;
-
-	if (!json_array_size(names))
-		return;
-	buf_printf(&q->sql, " AND %s IN (", col);
-	json_array_foreach(names, i, v) {
-		if (i >= 32)
-			break;
-		qb_s(q, i ? ",?" : "?", json_string_value(v));
+	for (int i = 0; i < n; i++) {
+		if (args[i].type == QUERY_INT)
+			sqlite3_bind_int64(st, i + 1, args[i].i);
+		else
+			sqlite3_bind_text(st, i + 1, args[i].s, -1, SQLITE_STATIC);
 	}
-	buf_appends(&q->sql, ")");
 }
 
-/* qb_page adds the cursor condition and order for key column col */
-bool qb_page(struct qb *q, const char *col, const struct store_page *pg)
-{
-	const char *it = pg->iterator;
-	bool back = it && it[0] == '-';
-	bool desc = pg->desc != back;
-
-	if (back)
-		it++;
-	if (it && *it) {
-		buf_printf(&q->sql, " AND %s %s ?", col, desc ? "<" : ">");
-		q->args[q->n].is_int = false;
-		q->args[q->n++].s = it;
-	}
-	buf_printf(&q->sql, " ORDER BY %s %s LIMIT %d", col, desc ? "DESC" : "ASC", pg->limit + 1);
-	return back;
-}
-
-sqlite3_stmt *qb_prepare(struct qb *q, sqlite3 *db)
+sqlite3_stmt *qb_prepare(struct query *q, sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(db, buf_cstr(&q->sql), -1, &st, NULL) != SQLITE_OK) {
-		log_error("cannot prepare '%s': %s", buf_cstr(&q->sql), sqlite3_errmsg(db));
-		buf_release(&q->sql);
+	if (sqlite3_prepare_v2(db, query_text(q), -1, &st, NULL) != SQLITE_OK) {
+		log_error("cannot prepare '%s': %s", query_text(q), sqlite3_errmsg(db));
+		query_release(q);
 		return NULL;
 	}
-	for (int i = 0; i < q->n; i++) {
-		if (q->args[i].is_int)
-			sqlite3_bind_int64(st, i + 1, q->args[i].i);
-		else
-			sqlite3_bind_text(st, i + 1, q->args[i].s, -1, SQLITE_STATIC);
-	}
-	buf_release(&q->sql);
+	sq_bind(st, q->args, q->n);
+	query_release(q);
 	return st;
 }
 
+/* ---- rows: column access for the shapes of store/query.c ---- */
+
+static const char *row_text(const struct query_row *r, int col)
+{
+	return col_text(r->res, col);
+}
+
+static int64_t row_num(const struct query_row *r, int col)
+{
+	return sqlite3_column_int64(r->res, col);
+}
+
+static json_t *row_json(const struct query_row *r, int col)
+{
+	return sq_column_json(r->res, col);
+}
+
+static char *row_bytes(const struct query_row *r, int col, size_t *len)
+{
+	size_t n;
+	char *out;
+
+	*len = 0;
+	if (sqlite3_column_type(r->res, col) == SQLITE_NULL)
+		return NULL;
+	n = (size_t)sqlite3_column_bytes(r->res, col);
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	if (n)
+		memcpy(out, sqlite3_column_blob(r->res, col), n);
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
+static const struct query_row_ops row_ops = {
+	.text = row_text,
+	.num = row_num,
+	.json = row_json,
+	.bytes = row_bytes,
+};
 
 /* run_list collects limit rows into out->items and sets done and cursors */
-int run_list(struct sqlite_be *be, struct qb *q, const struct store_page *pg, bool back,
-		    row_fn row, struct store_list *out)
+int run_list(struct sqlite_be *be, struct query *q, const struct store_page *pg, bool back,
+		    query_row_fn row, struct store_list *out)
 {
 	struct sqlite_reader *r = sq_reader_take(be);
 	sqlite3_stmt *st;
 	int n = 0, src, rc = 0;
 
 	if (!r) {
-		buf_release(&q->sql);
+		query_release(q);
 		return HK_EDB;
 	}
 	st = qb_prepare(q, r->db);
@@ -115,7 +100,8 @@ int run_list(struct sqlite_be *be, struct qb *q, const struct store_page *pg, bo
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n++ == pg->limit)
 			break;
-		json_t *item = row(st);
+		struct query_row qr = {&row_ops, st, 0};
+		json_t *item = row(&qr);
 		if (item)
 			json_array_append_new(out->items, item);
 	}
@@ -123,40 +109,51 @@ int run_list(struct sqlite_be *be, struct qb *q, const struct store_page *pg, bo
 		rc = sq_db_err(r->db, src, "list");
 	out->done = n <= pg->limit;
 	sqlite3_finalize(st);
-	if (back) {
-		json_t *rev = json_array();
-		for (size_t i = json_array_size(out->items); i > 0; i--)
-			json_array_append(rev, json_array_get(out->items, i - 1));
-		json_decref(out->items);
-		out->items = rev;
-	}
-	store_list_set_iterators(out, back);
+	query_list_finish(out, back);
 out:
 	sq_reader_give(be, r);
 	return rc;
 }
 
-/* ---- row shapes ---- */
-
-json_t *ts_json(int64_t ms)
+int sq_read(struct sqlite_be *be, struct query *q, sq_read_fn row, void *arg)
 {
-	char ts[40];
-	clock_format_ms(ms, ts, sizeof(ts));
-	return json_string(ts);
+	struct sqlite_reader *r = sq_reader_take(be);
+	sqlite3_stmt *st;
+	int rc = 0, n = 0;
+
+	if (!r) {
+		query_release(q);
+		return HK_EDB;
+	}
+	st = qb_prepare(q, r->db);
+	if (!st) {
+		rc = HK_EDB;
+		goto out;
+	}
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		n++;
+		rc = row(st, arg);
+	}
+	sqlite3_finalize(st);
+out:
+	sq_reader_give(be, r);
+	return rc < 0 ? rc : n;
 }
+
+/* ---- row shapes ---- */
 
 const char *col_text(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-int single(struct sqlite_be *be, struct qb *q, row_fn row, json_t **out)
+int single(struct sqlite_be *be, struct query *q, query_row_fn row, json_t **out)
 {
 	struct store_page pg = {NULL, 1, false};
 	struct store_list l = {0};
 	int rc;
 
-	buf_appends(&q->sql, " LIMIT 2");
+	query_sql(q, " LIMIT 2");
 	rc = run_list(be, q, &pg, false, row, &l);
 	if (rc == 0 && json_array_size(l.items) == 0)
 		rc = HK_ENOTFOUND;

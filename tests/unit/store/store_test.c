@@ -239,6 +239,35 @@ static void test_second_open_refused(void **state)
 	assert_non_null(strstr(err, "in use"));
 }
 
+/* msg stores a message of app_1 with no deliveries; event_id may be NULL */
+static void msg(struct store *st, const char *id, const char *event_id)
+{
+	struct store_write *w = store_write_new(NULL, NULL);
+	struct store_msg *m = &store_write_add(w, SOP_MSG_INSERT)->u.msg;
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	snprintf(m->app, sizeof(m->app), "app_1");
+	m->event_id = event_id ? strdup(event_id) : NULL;
+	m->event_type = strdup("t.t");
+	m->payload = strdup("{}");
+	m->payload_len = 2;
+	m->created = 1000;
+	m->expires = 1LL << 50;
+	assert_int_equal(store_run(st, w), 0);
+}
+
+/* a key that is one message's id and another's eventId finds the first */
+static void test_msg_get_prefers_id(void **state)
+{
+	struct store *st = *state;
+	json_t *m;
+	msg(st, "msg_0", "msg_a");
+	msg(st, "msg_a", NULL);
+	assert_int_equal(store_msg_get(st, "app_1", "msg_a", false, &m), 0);
+	assert_string_equal(json_string_value(json_object_get(m, "id")), "msg_a");
+	json_decref(m);
+	assert_int_equal(store_msg_get(st, "app_1", "msg_c", false, &m), HK_ENOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unwaited_writes_share_a_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_routed_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_open_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msg_get_prefers_id, setup, teardown),
 	};
 	return RUN(tests);
 }
