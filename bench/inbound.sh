@@ -35,19 +35,30 @@ HOOKD_BAD=$(echo "$HOOKD_OUT" | grep -o 'non2xx=[0-9]*' | cut -d= -f2)
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
 STORED=$(sqlite3 "$WORK/hookd.db" 'SELECT count(*) FROM inbound')
 
-# adnanh/webhook with the same HMAC check and a command that does nothing
-cat >"$WORK/hooks.json" <<JSON
-[{"id": "gh", "execute-command": "/bin/true",
+# adnanh/webhook with the same HMAC check, twice: with a command that does nothing
+# (/bin/true, started after each answer, as adnanh does), and with a command that
+# cannot start (no process at all: its HTTP and HMAC path alone, the harder peer)
+# wh NAME COMMAND: sets NAME_RPS and NAME_BAD
+wh() {
+	local name=$1 cmd=$2 port out pid
+	cat >"$WORK/hooks.json" <<JSON
+[{"id": "gh", "execute-command": "$cmd",
   "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "$SECRET",
                              "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
 JSON
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-webhook -hooks "$WORK/hooks.json" -ip 127.0.0.1 -port "$PORT" >"$WORK/webhook.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
-WH_OUT=$(INBOUND_PATH=/hooks/gh wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$ROOT/bench/inbound.lua" "http://127.0.0.1:$PORT")
-WH_RPS=$(echo "$WH_OUT" | grep -o 'Requests/sec: *[0-9.]*' | awk '{printf "%.0f", $2}')
-WH_BAD=$(echo "$WH_OUT" | grep -o 'non2xx=[0-9]*' | cut -d= -f2)
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	webhook -hooks "$WORK/hooks.json" -ip 127.0.0.1 -port "$port" >"$WORK/webhook-$name.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+	out=$(INBOUND_PATH=/hooks/gh wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$ROOT/bench/inbound.lua" "http://127.0.0.1:$port")
+	printf -v "${name}_RPS" '%s' "$(echo "$out" | grep -o 'Requests/sec: *[0-9.]*' | awk '{printf "%.0f", $2}')"
+	printf -v "${name}_BAD" '%s' "$(echo "$out" | grep -o 'non2xx=[0-9]*' | cut -d= -f2)"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+wh WH /bin/true
+wh WHNOP /nonexistent/hookd-bench-no-command
 
 cat >"$ROOT/bench/inbound-results.md" <<MD
 # Inbound benchmark
@@ -60,7 +71,10 @@ own X-GitHub-Delivery (so none is a duplicate).
 |---|---:|---:|---:|
 | hookd (verify, journal in a group commit, then 200) | $HOOKD_RPS | ${HOOKD_BAD:-0} | $STORED events |
 | adnanh/webhook (the same HMAC rule, runs /bin/true, stores nothing) | $WH_RPS | ${WH_BAD:-0} | none |
+| adnanh/webhook (the same HMAC rule, a command that cannot start: HTTP + HMAC alone) | $WHNOP_RPS | ${WHNOP_BAD:-0} | none |
 
-hookd / adnanh: $(awk -v a="$HOOKD_RPS" -v b="$WH_RPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+hookd / adnanh running /bin/true: $(awk -v a="$HOOKD_RPS" -v b="$WH_RPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }');
+hookd / adnanh's HTTP + HMAC path alone: $(awk -v a="$HOOKD_RPS" -v b="$WHNOP_RPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+(the target: hookd, persisting every event, at least matches adnanh, which stores nothing).
 MD
 cat "$ROOT/bench/inbound-results.md"

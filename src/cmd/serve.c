@@ -39,6 +39,7 @@
 #include "http/server.h"
 #include "poll/poll.h"
 #include "store/store.h"
+#include "transform/transform.h"
 
 const struct cli_opt cmd_serve_opts[] = {
 	{"listen", "HOOKD_LISTEN", "127.0.0.1:8071", "ADDR", CLI_VALUE,
@@ -81,6 +82,12 @@ const struct cli_opt cmd_serve_opts[] = {
 	 "at start, run again the command runs a previous process left queued or running"},
 	{"hooks-max-body", "HOOKD_HOOKS_MAX_BODY", "10485760", "BYTES", CLI_VALUE,
 	 "request body limit for command hooks"},
+	{"transform-memory", "HOOKD_TRANSFORM_MEMORY", "8388608", "BYTES", CLI_VALUE,
+	 "memory one transformation script may hold (64 KiB to 1 GiB)"},
+	{"transform-instructions", "HOOKD_TRANSFORM_INSTRUCTIONS", "4000000", "N", CLI_VALUE,
+	 "Lua instructions one transformation run may execute (1000 to 10000000000)"},
+	{"transform-timeout", "HOOKD_TRANSFORM_TIMEOUT", "100ms", "DURATION", CLI_VALUE,
+	 "wall-clock backstop of one transformation run (1ms to 10s)"},
 	{"metrics-listen", "HOOKD_METRICS_LISTEN", NULL, "ADDR", CLI_VALUE,
 	 "also serve /metrics without a token on this address"},
 	{"operational-app", "HOOKD_OPERATIONAL_APP", "hookd-operational", "UID", CLI_VALUE,
@@ -410,6 +417,34 @@ static int parse_duration_ms(const char *s, int64_t *out)
 	return 0;
 }
 
+/* transform_config sets the limits of every transformation run from the flags */
+static int transform_config(const struct cli_vals *v, char *err, size_t errlen)
+{
+	struct transform_limits l;
+	size_t memory = 0, instructions = 0;
+	int64_t wall = 0;
+
+	if (parse_size(cli_get(v, "transform-memory"), &memory) < 0 || memory < 65536 ||
+	    memory > ((size_t)1 << 30)) {
+		snprintf(err, errlen, "--transform-memory must be between 65536 and 1073741824 bytes");
+		return HK_EINVAL;
+	}
+	if (parse_size(cli_get(v, "transform-instructions"), &instructions) < 0 || instructions < 1000 ||
+	    instructions > 10000000000ULL) {
+		snprintf(err, errlen, "--transform-instructions must be between 1000 and 10000000000");
+		return HK_EINVAL;
+	}
+	if (parse_duration_ms(cli_get(v, "transform-timeout"), &wall) < 0 || wall < 1 || wall > 10000) {
+		snprintf(err, errlen, "--transform-timeout must be between 1ms and 10s");
+		return HK_EINVAL;
+	}
+	l.memory = memory;
+	l.instructions = instructions;
+	l.wall_ms = wall;
+	transform_limits_set_default(&l);
+	return 0;
+}
+
 /* delivery_config reads the delivery flags; err gets the reason of a bad one */
 static int delivery_config(const struct cli_vals *v, struct dispatch_config *dc, char *err, size_t errlen)
 {
@@ -646,7 +681,7 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "hookd serve: --urlprefix must be one path segment\n");
 		return 2;
 	}
-	if (delivery_config(&v, &dc, err, sizeof(err)) < 0 ||
+	if (delivery_config(&v, &dc, err, sizeof(err)) < 0 || transform_config(&v, err, sizeof(err)) < 0 ||
 	    cluster_config(&v, &lease_ms, &retention_days, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", err);
 		return 2;
@@ -741,6 +776,7 @@ int cmd_serve(int argc, char **argv)
 	    store_retention_start(st, retention_days, RETENTION_INTERVAL_MS, &retention) < 0)
 		log_warnx("cannot start the retention job");
 	run_cfg.store = st;
+	run_cfg.lease_ms = lease_ms;
 	run_cfg.nfiles = (size_t)cli_list(&v, "hooks", &hook_files);
 	run_cfg.files = hook_files;
 	rc = runner_start(&run_cfg, &runner, err, sizeof(err));

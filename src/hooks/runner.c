@@ -630,7 +630,7 @@ static void wake_cb(uv_async_t *a)
 /* on a shared database, runs of a node that died while they waited or ran are taken over */
 static void rescan_cb(uv_timer_t *t)
 {
-	runner_recover(t->data);
+	runner_rescan(t->data);
 }
 
 static void *loop_main(void *arg)
@@ -686,8 +686,9 @@ int runner_start(const struct runner_config *cfg, struct runner **out, char *err
 	r->stop_timer.data = r;
 	uv_timer_init(&r->loop, &r->rescan);
 	r->rescan.data = r;
+	/* a node restarted after a crash finds its old runs still leased: the first rescan follows the lease */
 	if (store_clustered(r->store))
-		uv_timer_start(&r->rescan, rescan_cb, RUNNER_RESCAN_MS, RUNNER_RESCAN_MS);
+		uv_timer_start(&r->rescan, rescan_cb, (uint64_t)r->cfg.lease_ms + 1000, RUNNER_RESCAN_MS);
 	if (pthread_create(&r->thread, NULL, loop_main, r) != 0) {
 		uv_close((uv_handle_t *)&r->wake, NULL);
 		uv_close((uv_handle_t *)&r->stop_timer, NULL);

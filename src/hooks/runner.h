@@ -35,6 +35,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hooks/hookdef.h"
 #include "store/store.h"
@@ -52,6 +53,7 @@ struct runner_config {
 	const char *const *files; /* hooks files (.json, .yaml, .yml), in order */
 	size_t nfiles;
 	int kill_grace_ms;        /* 0: RUNNER_KILL_GRACE_MS */
+	int64_t lease_ms;         /* shared database: a node's lease; the first rescan follows it */
 };
 
 /*
@@ -85,6 +87,8 @@ int runner_reload(struct runner *r, char *err, size_t errlen);
  * database (a short, usually empty scan) runs it on the loop.
  */
 int runner_recover(struct runner *r);
+/* runner_rescan is the periodic pass of a shared database: only runs of dead nodes with a lease */
+int runner_rescan(struct runner *r);
 
 /* ---- hooks ---- */
 

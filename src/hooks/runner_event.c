@@ -161,6 +161,7 @@ struct recover_ctx {
 	char last[ID_MAX];
 	int requeued, seen;
 	bool past_boot;
+	bool owned_only; /* a rescan while running: only runs of nodes that held a lease and died */
 };
 
 /* interrupt_op marks an earlier run interrupted in w */
@@ -191,6 +192,9 @@ static int recover_one(const struct store_hook_run_ref *run, void *arg)
 		c->past_boot = true;
 		return -1;
 	}
+	/* a run without an owner may be a live api-only node's: only a start-up takes those */
+	if (c->owned_only && !run->owned)
+		return 0;
 	c->seen++;
 	w = store_write_new(NULL, NULL);
 	if (!w || interrupt_op(w, run, "hookd stopped before the run ended") < 0) {
@@ -210,9 +214,9 @@ static int recover_one(const struct store_hook_run_ref *run, void *arg)
 	return 0;
 }
 
-int runner_recover(struct runner *r)
+static int recover(struct runner *r, bool owned_only)
 {
-	struct recover_ctx c = {r, "", 0, 0, false};
+	struct recover_ctx c = {r, "", 0, 0, false, owned_only};
 	int got;
 
 	do {
@@ -222,4 +226,14 @@ int runner_recover(struct runner *r)
 		log_info("re-queued %d of %d command runs left unfinished by the last process", c.requeued,
 			 c.seen);
 	return got < 0 && !c.past_boot ? got : c.requeued;
+}
+
+int runner_recover(struct runner *r)
+{
+	return recover(r, false);
+}
+
+int runner_rescan(struct runner *r)
+{
+	return recover(r, true);
 }

@@ -180,6 +180,7 @@ struct store_hook_run {
 struct store_hook_run_ref {
 	char id[ID_MAX], hook[256], event[ID_MAX];
 	int status;
+	bool owned;  /* queued by a node holding a lease (which has since died) */
 };
 
 typedef int (*store_hook_run_fn)(const struct store_hook_run_ref *run, void *arg);

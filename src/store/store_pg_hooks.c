@@ -80,7 +80,8 @@ int pg_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_ru
 		return HK_EDB;
 	pgp_s(&p, after);
 	pgp_i(&p, limit);
-	res = PQexecParams(c->c, "SELECT id, hook, event, status FROM hook_run WHERE status IN (0, 1)"
+	res = PQexecParams(c->c, "SELECT id, hook, event, status, node IS NOT NULL FROM hook_run"
+			   " WHERE status IN (0, 1)"
 			   " AND id > $1 AND (node IS NULL OR node NOT IN (SELECT id FROM node"
 			   " WHERE alive_until >= hookd_now_ms())) ORDER BY id LIMIT $2",
 			   p.n, NULL, p.v, p.len, p.fmt, 0);
@@ -98,6 +99,7 @@ int pg_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_ru
 		snprintf(ref.hook, sizeof(ref.hook), "%s", pg_text(res, i, 1));
 		snprintf(ref.event, sizeof(ref.event), "%s", pg_text(res, i, 2));
 		ref.status = (int)pg_int(res, i, 3);
+		ref.owned = pg_text(res, i, 4) && pg_text(res, i, 4)[0] == 't';
 		rc = fn(&ref, fnarg);
 	}
 	PQclear(res);

@@ -118,6 +118,7 @@ static int open_run_read(sqlite3_stmt *st, void *arg)
 	snprintf(ref.hook, sizeof(ref.hook), "%s", col_text(st, 1));
 	snprintf(ref.event, sizeof(ref.event), "%s", col_text(st, 2));
 	ref.status = sqlite3_column_int(st, 3);
+	ref.owned = false; /* one node: no leases */
 	rc = o->fn(&ref, o->arg);
 	return rc < 0 ? rc : 0;
 }

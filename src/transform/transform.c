@@ -69,11 +69,17 @@ struct transform_cache {
 	struct script *head, *tail;
 };
 
+static struct transform_limits default_limits = {
+	TRANSFORM_MEMORY_DEFAULT, TRANSFORM_INSTRUCTIONS_DEFAULT, TRANSFORM_WALL_MS_DEFAULT};
+
 void transform_limits_default(struct transform_limits *l)
 {
-	l->memory = TRANSFORM_MEMORY_DEFAULT;
-	l->instructions = TRANSFORM_INSTRUCTIONS_DEFAULT;
-	l->wall_ms = TRANSFORM_WALL_MS_DEFAULT;
+	*l = default_limits;
+}
+
+void transform_limits_set_default(const struct transform_limits *l)
+{
+	default_limits = *l;
 }
 
 void transform_out_release(struct transform_out *out)

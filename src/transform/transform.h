@@ -47,7 +47,10 @@ struct transform_limits {
 	int64_t wall_ms;       /* wall-clock time per run */
 };
 
+/* transform_limits_default gives the limits runs get when no others are passed */
 void transform_limits_default(struct transform_limits *l);
+/* transform_limits_set_default replaces them (at start-up, before any run: `hookd serve` flags) */
+void transform_limits_set_default(const struct transform_limits *l);
 
 /* what a script receives (every pointer borrowed for the call) */
 struct transform_in {

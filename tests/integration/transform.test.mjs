@@ -251,3 +251,27 @@ test('an inbound route script reshapes before fan-out and filters by cancelling'
     assert.equal(msgs.data[0].eventType, 'issue.opened');
   } finally { await rx.close(); }
 });
+
+test('the sandbox limits are set by serve flags, and bad values are refused', async () => {
+  const tight = await startHookd({ args: ['--allow-private', '--transform-instructions', '20000', '--transform-memory', '1048576'] });
+  try {
+    const app = await api(tight, 'POST', '/api/v1/app', { body: { name: 'Lim' } });
+    const ep = await api(tight, 'POST', `/api/v1/app/${app.json.id}/endpoint`, { body: { url: 'http://127.0.0.1:9/x' } });
+    const sim = (code) => api(tight, 'POST', `${path(app.json.id, ep.json.id)}/simulate`, { body: { code, eventType: 'a.b', payload: {} } });
+    const loop = 'function handler(w) local n = 0 for i = 1, 100000 do n = n + i end w.payload = { n = n } return w end';
+    let r = await sim(loop);
+    assert.equal(r.status, 200);
+    assert.match(r.json.error, /instruction budget exceeded \(20000 instructions\)/);
+    r = await sim('function handler(w) local t = {} for i = 1, 4000 do t[i] = string.rep("x", 512) .. i end return w end');
+    assert.match(r.json.error, /memory limit exceeded \(1024 KiB\)/);
+    // the same loop fits the default budget (the suite's server)
+    const a2 = await svix.application.create({ name: 'LimDefault' });
+    const e2 = await svix.endpoint.create(a2.id, { url: 'http://127.0.0.1:9/x' });
+    r = await api(h, 'POST', `${path(a2.id, e2.id)}/simulate`, { body: { code: loop, eventType: 'a.b', payload: {} } });
+    assert.equal(r.json.error, null);
+    assert.equal(r.json.output.payload.n, 5000050000);
+  } finally { await tight.stop(); tight.cleanup(); }
+  for (const bad of [['--transform-instructions', '10'], ['--transform-memory', '100'], ['--transform-timeout', '0ms']]) {
+    await assert.rejects(startHookd({ args: bad }), new RegExp(bad[0]));
+  }
+});
