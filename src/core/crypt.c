@@ -26,7 +26,8 @@ struct key {
 
 static struct key keys[2]; /* current, previous */
 
-static const char *const sealed_members[] = {"_secrets", "_headers", "_tls"};
+/* transformation code too: scripts often carry tokens for the services they reshape for */
+static const char *const sealed_members[] = {"_secrets", "_headers", "_tls", "_transformation"};
 
 int crypt_parse_key(const char *text, unsigned char key[CRYPT_KEY_LEN])
 {

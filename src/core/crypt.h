@@ -9,7 +9,7 @@
  *
  * Documents: crypt_seal_doc / crypt_open_doc walk a store document and seal
  * (open) every string inside the members that hold secrets (_secrets,
- * _headers, _tls). The keys are process-wide, set once at start-up.
+ * _headers, _tls, _transformation). The keys are process-wide, set once at start-up.
  */
 #ifndef HK_CRYPT_H
 #define HK_CRYPT_H

@@ -679,12 +679,6 @@ int store_endpoint_stats(struct store *st, const char *endpoint, int64_t since, 
 	return st->ops->endpoint_stats(st->be, endpoint, since, until, out);
 }
 
-int store_due_scan(struct store *st, const char *after_msg, const char *after_ep, int limit,
-		   store_due_fn fn, void *arg)
-{
-	return st->ops->due_scan(st->be, after_msg, after_ep, limit, fn, arg);
-}
-
 int store_failed_scan(struct store *st, const char *endpoint, int64_t since, int64_t until,
 		      store_due_fn fn, void *arg)
 {

@@ -377,9 +377,6 @@ struct store_ops {
 	int (*delivery_get)(void *be, const char *msg, const char *endpoint, struct store_due *out);
 	int (*endpoint_stats)(void *be, const char *endpoint, int64_t since, int64_t until,
 			      struct store_ep_stats *out);
-	/* recovery: pending deliveries in (msg, endpoint) order after a cursor */
-	int (*due_scan)(void *be, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
-			void *arg);
 	/* failed deliveries of an endpoint whose last change is in [since, until] */
 	int (*failed_scan)(void *be, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
 			   void *arg);
@@ -512,8 +509,6 @@ int store_delivery_list(struct store *st, const char *app, const char *msg, cons
 int store_delivery_get(struct store *st, const char *msg, const char *endpoint, struct store_due *out);
 int store_endpoint_stats(struct store *st, const char *endpoint, int64_t since, int64_t until,
 			 struct store_ep_stats *out);
-int store_due_scan(struct store *st, const char *after_msg, const char *after_ep, int limit,
-		   store_due_fn fn, void *arg);
 int store_failed_scan(struct store *st, const char *endpoint, int64_t since, int64_t until,
 		      store_due_fn fn, void *arg);
 

@@ -801,7 +801,6 @@ const struct store_ops store_pg_ops = {
 	.delivery_list = pg_delivery_list,
 	.delivery_get = pg_delivery_get,
 	.endpoint_stats = pg_endpoint_stats,
-	.due_scan = pg_due_scan,
 	.failed_scan = pg_failed_scan,
 	.inbound_dedupe_get = pg_inbound_dedupe_get,
 	.inbound_list = pg_inbound_list,

@@ -92,34 +92,14 @@ PGresult *pg_read1(struct pg_be *be, enum pg_rstmt which, const struct pgp *p, i
 /*
  * ---- store_pg_query.c ----
  * Running the shared queries (store/query.h); each runner releases its
- * query. struct pqb is the shared builder in PostgreSQL's dialect, for the
- * queries written here alone (the recovery scan): a fragment's one '?'
- * becomes the next $n.
+ * query.
  */
-struct pqb {
-	struct query q;
-};
-
-static inline void pqb_init(struct pqb *b, const char *base)
-{
-	query_init(&b->q, &query_pg, base);
-}
-
-static inline void pqb_s(struct pqb *b, const char *frag, const char *s)
-{
-	query_s(&b->q, frag, s);
-}
-
-static inline void pqb_i(struct pqb *b, const char *frag, int64_t i)
-{
-	query_i(&b->q, frag, i);
-}
 
 int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, bool back, query_row_fn row,
 		struct store_list *out);
 int pg_single(struct pg_be *be, struct query *q, query_row_fn row, json_t **out);
 /* pg_scan runs a query of due-shaped rows (QUERY_DUE_COLS) */
-int pg_scan(struct pg_be *be, struct pqb *q, store_due_fn fn, void *arg);
+int pg_scan(struct pg_be *be, struct query *q, store_due_fn fn, void *arg);
 void pg_due_from_row(const PGresult *res, int row, struct store_due *d);
 
 const char *pg_text(const PGresult *res, int row, int col); /* NULL for SQL NULL */
@@ -143,8 +123,6 @@ int pg_delivery_list(void *be, const char *app, const char *msg, const char *end
 int pg_delivery_get(void *be, const char *msg, const char *endpoint, struct store_due *out);
 int pg_endpoint_stats(void *be, const char *endpoint, int64_t since, int64_t until,
 		      struct store_ep_stats *out);
-int pg_due_scan(void *be, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
-		void *arg);
 int pg_failed_scan(void *be, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
 		   void *arg);
 

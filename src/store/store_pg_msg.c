@@ -208,8 +208,6 @@ int pg_delivery_list(void *arg, const char *app, const char *msg, const char *en
 	return pg_run_list(arg, &q, pg, back, msg ? query_destination_row : query_endpoint_msg_row, out);
 }
 
-#define DUE_COLS QUERY_DUE_COLS
-
 int pg_delivery_get(void *arg, const char *msg, const char *endpoint, struct store_due *out)
 {
 	struct pgp p = {0};
@@ -230,24 +228,12 @@ int pg_delivery_get(void *arg, const char *msg, const char *endpoint, struct sto
 	return rc;
 }
 
-int pg_due_scan(void *arg, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
-		void *fnarg)
-{
-	struct pqb q;
-
-	pqb_init(&q, DUE_COLS " WHERE d.status = 1");
-	pqb_s(&q, " AND (d.msg > ?", after_msg ? after_msg : "");
-	pqb_s(&q, " OR (d.msg = $1 AND d.endpoint > ?))", after_ep ? after_ep : "");
-	pqb_i(&q, " ORDER BY d.msg, d.endpoint LIMIT ?", limit);
-	return pg_scan(arg, &q, fn, fnarg);
-}
-
 int pg_failed_scan(void *arg, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
 		   void *fnarg)
 {
-	struct pqb q;
+	struct query q;
 
-	query_failed_scan(&q.q, &query_pg, endpoint, since, until);
+	query_failed_scan(&q, &query_pg, endpoint, since, until);
 	return pg_scan(arg, &q, fn, fnarg);
 }
 

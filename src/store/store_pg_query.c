@@ -119,7 +119,7 @@ void pg_due_from_row(const PGresult *res, int row, struct store_due *d)
 	d->status = (int)pg_int(res, row, 5);
 }
 
-int pg_scan(struct pg_be *be, struct pqb *q, store_due_fn fn, void *arg)
+int pg_scan(struct pg_be *be, struct query *q, store_due_fn fn, void *arg)
 {
 	struct pg_conn *c = pg_take(be);
 	struct store_due d;
@@ -127,10 +127,10 @@ int pg_scan(struct pg_be *be, struct pqb *q, store_due_fn fn, void *arg)
 	int rc = 0, n;
 
 	if (!c) {
-		query_release(&q->q);
+		query_release(q);
 		return HK_EDB;
 	}
-	res = query_exec(&q->q, c->c, &rc);
+	res = query_exec(q, c->c, &rc);
 	pg_give(be, c);
 	if (!res)
 		return rc;

@@ -728,7 +728,6 @@ const struct store_ops store_sqlite_ops = {
 	.delivery_list = sq_delivery_list,
 	.delivery_get = sq_delivery_get,
 	.endpoint_stats = sq_endpoint_stats,
-	.due_scan = sq_due_scan,
 	.failed_scan = sq_failed_scan,
 	.inbound_dedupe_get = sq_inbound_dedupe_get,
 	.inbound_list = sq_inbound_list,

@@ -54,29 +54,7 @@ sqlite3_stmt *sq_reader_stmt(struct sqlite_reader *r, enum rstmt which);
 void sq_stmt_done(sqlite3_stmt *st);
 json_t *sq_column_json(sqlite3_stmt *st, int col);
 
-/*
- * store_sqlite_query.c: running the shared queries (store/query.h). Each
- * runner releases its query. struct qb is the shared builder in SQLite's
- * dialect, for the queries written here alone (the recovery scan).
- */
-struct qb {
-	struct query q;
-};
-
-static inline void qb_init(struct qb *b, const char *base)
-{
-	query_init(&b->q, &query_sqlite, base);
-}
-
-static inline void qb_s(struct qb *b, const char *frag, const char *s)
-{
-	query_s(&b->q, frag, s);
-}
-
-static inline void qb_i(struct qb *b, const char *frag, int64_t i)
-{
-	query_i(&b->q, frag, i);
-}
+/* store_sqlite_query.c: running the shared queries (store/query.h). Each runner releases its query. */
 
 /* sq_bind binds n parameters (text borrowed: it must outlive the statement's run) */
 void sq_bind(sqlite3_stmt *st, const struct query_arg *args, int n);
@@ -113,8 +91,6 @@ int sq_delivery_list(void *be, const char *app, const char *msg, const char *end
 int sq_delivery_get(void *be, const char *msg, const char *endpoint, struct store_due *out);
 int sq_endpoint_stats(void *be, const char *endpoint, int64_t since, int64_t until,
 		      struct store_ep_stats *out);
-int sq_due_scan(void *be, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
-		void *arg);
 int sq_failed_scan(void *be, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
 		   void *arg);
 

@@ -245,7 +245,7 @@ static void due_from_row(sqlite3_stmt *st, struct store_due *d)
 }
 
 /* scan runs a prepared query of due-shaped rows through fn */
-static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
+static int scan(struct sqlite_be *be, struct query *q, store_due_fn fn, void *arg)
 {
 	struct sqlite_reader *r = sq_reader_take(be);
 	sqlite3_stmt *st;
@@ -253,10 +253,10 @@ static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
 	int rc = 0, src, n = 0;
 
 	if (!r) {
-		query_release(&q->q);
+		query_release(q);
 		return HK_EDB;
 	}
-	st = qb_prepare(&q->q, r->db);
+	st = qb_prepare(q, r->db);
 	if (!st) {
 		sq_reader_give(be, r);
 		return HK_EDB;
@@ -275,8 +275,6 @@ static int scan(struct sqlite_be *be, struct qb *q, store_due_fn fn, void *arg)
 	return rc < 0 ? rc : n;
 }
 
-#define DUE_COLS QUERY_DUE_COLS
-
 static int due_read(sqlite3_stmt *st, void *out)
 {
 	due_from_row(st, out);
@@ -288,31 +286,19 @@ int sq_delivery_get(void *arg, const char *msg, const char *endpoint, struct sto
 	struct query q;
 	int n;
 
-	query_init(&q, &query_sqlite, DUE_COLS " WHERE");
+	query_init(&q, &query_sqlite, QUERY_DUE_COLS " WHERE");
 	query_s(&q, " d.msg = ?", msg);
 	query_s(&q, " AND d.endpoint = ?", endpoint);
 	n = sq_read(arg, &q, due_read, out);
 	return n < 0 ? n : n ? 0 : HK_ENOTFOUND;
 }
 
-int sq_due_scan(void *arg, const char *after_msg, const char *after_ep, int limit, store_due_fn fn,
-		void *fnarg)
-{
-	struct qb q;
-
-	qb_init(&q, DUE_COLS " WHERE d.status = 1");
-	qb_s(&q, " AND (d.msg > ?", after_msg ? after_msg : "");
-	qb_s(&q, " OR (d.msg = ?1 AND d.endpoint > ?))", after_ep ? after_ep : "");
-	qb_i(&q, " ORDER BY d.msg, d.endpoint LIMIT ?", limit);
-	return scan(arg, &q, fn, fnarg);
-}
-
 int sq_failed_scan(void *arg, const char *endpoint, int64_t since, int64_t until, store_due_fn fn,
 		   void *fnarg)
 {
-	struct qb q;
+	struct query q;
 
-	query_failed_scan(&q.q, &query_sqlite, endpoint, since, until);
+	query_failed_scan(&q, &query_sqlite, endpoint, since, until);
 	return scan(arg, &q, fn, fnarg);
 }
 

@@ -24,17 +24,20 @@ test('nothing secret is stored in plain text; the generated master key is 0600',
     const ep = await svix.endpoint.create(app.id, { url: 'https://example.com/x', secret }, { idempotencyKey: 'k1' });
     await svix.endpoint.setHeaders(app.id, ep.id, { headers: { Authorization: 'Bearer header-secret-123' } });
     await api(h, 'POST', '/api/v1/source', { body: { uid: 's', provider: 'github', secrets: ['source-secret-456'] } });
+    const script = 'function handler(w) w.headers = { ["x-token"] = "script-token-321" } return w end';
+    assert.equal((await api(h, 'PUT', `/api/v1/app/${app.id}/endpoint/${ep.id}/transformation`, { body: { code: script } })).status, 200);
     const portal = await api(h, 'POST', `/api/v1/auth/app-portal-access/${app.id}`, { body: {}, headers: { 'idempotency-key': 'p1' } });
     const bearer = await api(h, 'POST', '/api/v1/source', { body: { uid: 'b', provider: 'bearer', secrets: ['bearer-789'] } });
     assert.equal(bearer.status, 201);
     await fetch(`${h.url}/in/b`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer bearer-789' } });
     await new Promise((r) => setTimeout(r, 200));
     const text = dump(h);
-    for (const s of [secret, 'header-secret-123', 'source-secret-456', portal.json.token, 'bearer-789', h.token]) {
+    for (const s of [secret, 'header-secret-123', 'source-secret-456', portal.json.token, 'bearer-789', h.token, 'script-token-321']) {
       assert.ok(!text.includes(s), `'${s}' must not be in the database`);
     }
     assert.match(text, /enc:v1:/);
     assert.equal((await svix.endpoint.getSecret(app.id, ep.id)).key, secret, 'still readable through the API');
+    assert.equal((await api(h, 'GET', `/api/v1/app/${app.id}/endpoint/${ep.id}/transformation`)).json.code, script);
     const key = readFileSync(keyFile(h), 'utf8').trim();
     assert.match(key, /^[0-9a-f]{64}$/);
     if (backend === 'sqlite') assert.equal(statSync(keyFile(h)).mode & 0o777, 0o600);
