@@ -12,7 +12,8 @@
  *     node's lease would run out (learned from the heartbeat), or every poll_ms;
  *   sleep in store_wait until the next of these, a notification, or a
  *     token request (an eventfd written by claim_want_tokens).
- * Claiming pauses while the dispatcher already holds a large backlog.
+ * Claiming pauses while the dispatcher already holds a large backlog (due,
+ * waiting at endpoints or scheduled), and resumes as soon as it drains.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +30,7 @@
 #define CLAIM_BATCH 500
 #define CLAIM_AFTER_EXPIRY_MS 50
 #define CLAIM_BACKLOG_MAX 20000
+#define CLAIM_BACKLOG_CHECK_MS 20 /* a paused claim looks at the dispatcher's backlog this often */
 #define TOKEN_QUEUE_MAX 4096
 
 struct token_req {
@@ -120,23 +122,23 @@ static int claim_one(const struct store_due *d, void *arg)
 	return 0;
 }
 
-/* claim_batch claims once; returns whether a full batch came back (more may wait) */
-static bool claim_batch(struct claim *c)
+/* claim_batch claims once; returns when to claim next: now after a full batch (more may wait) */
+static int64_t claim_batch(struct claim *c, int64_t now)
 {
 	struct dispatch_stats ds;
 	int n;
 
 	dispatch_get_stats(c->d, &ds);
 	if (ds.queued + ds.scheduled > CLAIM_BACKLOG_MAX)
-		return false;
+		return now + CLAIM_BACKLOG_CHECK_MS; /* enough in memory: claim more as it drains */
 	n = store_claim(c->cfg.store, CLAIM_BATCH, clock_now_ms() + c->cfg.poll_ms, claim_one, c);
 	if (n < 0) {
 		log_warnx("claiming pending deliveries failed: %s", hk_strerror(n));
-		return false;
+		return now + c->cfg.poll_ms;
 	}
 	if (n > 0)
-		log_info("claimed %d pending deliveries", n);
-	return n == CLAIM_BATCH;
+		log_debug("claimed %d pending deliveries", n);
+	return n == CLAIM_BATCH ? now : now + c->cfg.poll_ms;
 }
 
 static bool stopping(struct claim *c)
@@ -178,7 +180,7 @@ static void *claim_main(void *arg)
 		if (deliver)
 			serve_tokens(c);
 		if (deliver && now >= next_claim)
-			next_claim = claim_batch(c) ? now : now + c->cfg.poll_ms;
+			next_claim = claim_batch(c, now);
 		next = deliver ? (next_renew < next_claim ? next_renew : next_claim) : now + c->cfg.poll_ms;
 		pthread_mutex_lock(&c->mu);
 		if (c->reqs || c->stopping)

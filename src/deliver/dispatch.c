@@ -243,7 +243,7 @@ void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)
 	out->failed = atomic_load(&d->failed);
 	out->retried = atomic_load(&d->retried);
 	out->inflight = atomic_load(&d->inflight);
-	out->queued = atomic_load(&d->queued);
+	out->queued = atomic_load(&d->queued) + atomic_load(&d->waiting);
 	out->scheduled = atomic_load(&d->scheduled);
 	out->circuit_closed = atomic_load(&d->circuit[BREAKER_CLOSED]);
 	out->circuit_open = atomic_load(&d->circuit[BREAKER_OPEN]);
@@ -583,7 +583,10 @@ static void pump(struct dispatch *d, struct dep *dep)
 
 		if (dep->gone || dep->disabled || !dep->url || !dep->nsecrets) {
 			dep->wait_head = j->next;
+			if (!dep->wait_head)
+				dep->wait_tail = NULL;
 			dep->nwait--;
+			atomic_fetch_sub(&d->waiting, 1);
 			settle_without_attempt(d, j, dep->gone ? "endpoint deleted" : "endpoint disabled");
 			continue;
 		}
@@ -610,6 +613,7 @@ static void pump(struct dispatch *d, struct dep *dep)
 		if (!dep->wait_head)
 			dep->wait_tail = NULL;
 		dep->nwait--;
+		atomic_fetch_sub(&d->waiting, 1);
 		j->next = NULL;
 		dep->inflight++;
 		atomic_fetch_add(&d->inflight, 1);
@@ -641,6 +645,7 @@ static void ready(struct dispatch *d, struct djob *j)
 		dep->wait_head = j;
 	dep->wait_tail = j;
 	dep->nwait++;
+	atomic_fetch_add(&d->waiting, 1);
 	if (!dep->pump_armed)
 		pump(d, dep);
 }

@@ -98,7 +98,9 @@ void dispatch_config_changed(struct dispatch *d);
 
 struct dispatch_stats {
 	uint64_t attempts, succeeded, failed, retried;
-	int64_t inflight, queued, scheduled;
+	int64_t inflight;
+	int64_t queued;    /* due now: handed in and not yet sent (incoming and endpoints' wait lists) */
+	int64_t scheduled; /* waiting for a later time (retries) */
 	int64_t circuit_closed, circuit_open, circuit_half_open, disabled;
 };
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);

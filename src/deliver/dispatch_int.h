@@ -126,6 +126,7 @@ struct dispatch {
 	atomic_int_fast64_t circuit[3];   /* endpoints by breaker state */
 	atomic_int_fast64_t disabled;     /* endpoints seen disabled */
 	atomic_int_fast64_t inflight, queued, scheduled;
+	atomic_int_fast64_t waiting;   /* jobs in endpoints' wait lists (loop side adds and takes) */
 };
 
 /* request.c */

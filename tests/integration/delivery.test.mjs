@@ -113,6 +113,31 @@ test('500 twice then 200: delivered on the third attempt with the same webhook-i
   } finally { await rx.close(); }
 });
 
+test('deliveries waiting at an endpoint that gets disabled are settled, and so is a retry due afterwards', async () => {
+  // the first request fails (its retry comes due 300 ms later); the others wait behind a throttle of 1/s
+  const rx = await startReceiver({ respond: (_r, n) => ({ status: n === 1 ? 500 : 200 }) });
+  try {
+    const app = await svix.application.create({ name: 'DisableWaiting' });
+    const ep = (await api(h, 'POST', `/api/v1/app/${app.id}/endpoint`, { body: { url: rx.url, throttleRate: 1 } })).json;
+    const msgs = [];
+    for (let i = 0; i < 4; i++) msgs.push(await svix.message.create(app.id, { eventType: 'wait.me', payload: { i } }));
+    await rx.waitFor((r) => r.length >= 1, 5000);
+    assert.equal((await api(h, 'PATCH', `/api/v1/app/${app.id}/endpoint/${ep.id}`, { body: { disabled: true } })).status, 200);
+    // every delivery ends (failed, "endpoint disabled"): none stays pending, the retry included
+    let pending = msgs.length;
+    for (let t = 0; t < 50 && pending > 0; t++) {
+      await sleep(100);
+      const dests = await Promise.all(msgs.map((m) => svix.messageAttempt.listAttemptedDestinations(app.id, m.id)));
+      pending = dests.filter((d) => d.data[0].status === 1).length;
+    }
+    assert.equal(pending, 0, 'no delivery left pending');
+    // enabled again, a new message is delivered: the endpoint's queue is intact
+    assert.equal((await api(h, 'PATCH', `/api/v1/app/${app.id}/endpoint/${ep.id}`, { body: { disabled: false } })).status, 200);
+    const after = await svix.message.create(app.id, { eventType: 'wait.me', payload: { after: true } });
+    await rx.waitFor((r) => r.some((q) => q.headers['webhook-id'] === after.id), 5000);
+  } finally { await rx.close(); }
+});
+
 test('a delivery that runs out of attempts is failed and stays listed; recover re-queues it', async () => {
   let healthy = false;
   const rx = await startReceiver({ respond: () => ({ status: healthy ? 200 : 500 }) });
