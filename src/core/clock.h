@@ -7,8 +7,10 @@
 #ifndef HK_CLOCK_H
 #define HK_CLOCK_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 int64_t clock_now_ms(void);
 /* clock_mono_us is a monotonic clock for durations, in microseconds. */
@@ -23,6 +25,14 @@ void clock_format_ms(int64_t ms, char *out, size_t cap);
  * Returns 0 or HK_EPARSE.
  */
 int clock_parse(const char *s, int64_t *ms);
+
+/*
+ * Timed waits on the monotonic clock (a wall-clock step cannot stretch them):
+ * clock_cond_init makes a condition variable whose pthread_cond_timedwait
+ * takes clock_deadline(ms), the monotonic time ms milliseconds from now.
+ */
+void clock_cond_init(pthread_cond_t *cv);
+struct timespec clock_deadline(int64_t ms);
 
 /* clock_days_from_civil counts days from 1970-01-01 to a proleptic Gregorian date. */
 int64_t clock_days_from_civil(int y, int m, int d);

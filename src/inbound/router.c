@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -277,10 +276,8 @@ static void *router_main(void *arg)
 	struct inbound_router *r = arg;
 
 	pthread_setname_np(pthread_self(), "hk-router");
-	struct timespec rescan;
+	struct timespec rescan = clock_deadline(ROUTER_RESCAN_MS);
 
-	clock_gettime(CLOCK_MONOTONIC, &rescan);
-	rescan.tv_sec += ROUTER_RESCAN_MS / 1000;
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		while (!r->head && !r->stopping)
@@ -291,8 +288,7 @@ static void *router_main(void *arg)
 		if (!r->head) { /* idle for a while: look for events left behind */
 			pthread_mutex_unlock(&r->mu);
 			recover_before(r, clock_now_ms() - ROUTER_RESCAN_AGE_MS);
-			clock_gettime(CLOCK_MONOTONIC, &rescan);
-			rescan.tv_sec += ROUTER_RESCAN_MS / 1000;
+			rescan = clock_deadline(ROUTER_RESCAN_MS);
 			pthread_mutex_lock(&r->mu);
 			continue;
 		}
@@ -385,12 +381,8 @@ int router_start(const struct router_config *cfg, struct inbound_router **out)
 		free(r);
 		return HK_ENOMEM;
 	}
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&r->cv);
 	if (pthread_create(&r->thread, NULL, router_main, r) != 0) {
 		transform_cache_free(r->xf);
 		free(r);

@@ -290,14 +290,8 @@ static void *syncer_main(void *arg)
 /* linger lets queued writes gather into a larger batch (see top); st->mu held */
 static void linger(struct store *st)
 {
-	struct timespec until;
+	struct timespec until = clock_deadline(STORE_LINGER_MS);
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += STORE_LINGER_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	while (!st->stopping && st->queued < STORE_LINGER_WRITES) {
 		/* someone waits: go now, unless the disk is still busy with the last batch */
 		if (st->waited && !st->syncing && !st->sync_head)
@@ -463,11 +457,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
 	st->ops = ops;
 	st->max_queued = STORE_QUEUE_MAX;
 	pthread_mutex_init(&st->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&st->cv);
 	pthread_cond_init(&st->idle, NULL);
 	pthread_cond_init(&st->sync_cv, NULL);
 	rc = ops->open(location, &st->be, err, errlen);

@@ -1,3 +1,6 @@
+/* The clock: RFC 3339 formatting and parsing, monotonic deadlines. */
+#include <errno.h>
+
 #include "core/clock.h"
 #include "core/err.h"
 #include "test.h"
@@ -36,12 +39,36 @@ static void test_parse_rejects(void **state)
 		assert_int_equal(clock_parse(bad[i], &ms), HK_EPARSE);
 }
 
+/* deadlines are monotonic, normalised, and a timed wait on clock_cond_init's kind ends at them */
+static void test_deadline(void **state)
+{
+	struct timespec now, d = clock_deadline(1500);
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv;
+	int64_t t0;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+	int64_t ahead = (int64_t)(d.tv_sec - now.tv_sec) * 1000 + (d.tv_nsec - now.tv_nsec) / 1000000;
+	assert_true(ahead > 1400 && ahead <= 1500);
+	clock_cond_init(&cv);
+	t0 = clock_mono_us();
+	d = clock_deadline(20);
+	pthread_mutex_lock(&mu);
+	assert_int_equal(pthread_cond_timedwait(&cv, &mu, &d), ETIMEDOUT);
+	pthread_mutex_unlock(&mu);
+	assert_true(clock_mono_us() - t0 >= 19000);
+	pthread_cond_destroy(&cv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_deadline),
 	};
 	return RUN(tests);
 }
