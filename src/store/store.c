@@ -18,6 +18,10 @@
  * waiters are not answered before the flush ends anyway, so the writer lets
  * more writes join until then (bounded by the same limits). Under load this
  * makes batches, not commits, grow with the number of concurrent clients.
+ * A batch nobody waits for is not flushed on its own: it is committed (so
+ * it survives the process), and the next flush of a waited batch, which
+ * syncs the whole log, takes it to the disk; until then only a machine
+ * crash could undo it, and nothing in it was acknowledged to anyone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +36,7 @@
 
 #define STORE_BATCH_MAX 4096
 #define STORE_QUEUE_MAX 100000
-#define STORE_LINGER_MS 10
+#define STORE_LINGER_MS 2
 #define STORE_LINGER_WRITES 1024
 
 /* ---- write objects ---- */
@@ -198,7 +202,8 @@ static int run_writes(struct store *st, struct store_write *batch, bool last, bo
 
 static void finish_batch(struct store_write *batch, int rc);
 
-static void run_batch(struct store *st, struct store_write *batch, size_t n)
+/* run_batch commits a batch of n writes, waited of which someone waits for */
+static void run_batch(struct store *st, struct store_write *batch, size_t n, size_t waited)
 {
 	int64_t t0 = clock_mono_us();
 	struct store_write *w;
@@ -225,7 +230,7 @@ static void run_batch(struct store *st, struct store_write *batch, size_t n)
 	for (w = batch; w; w = w->next)
 		if (rc < 0)
 			w->rc = rc;
-	if (st->syncer_started) {
+	if (st->syncer_started && waited) {
 		/* hand the batch to the syncer: its waiters wake once it is on disk */
 		struct store_write *last = batch;
 		while (last->next)
@@ -332,7 +337,7 @@ static void *writer_main(void *arg)
 		st->queued -= n;
 		st->busy = true;
 		pthread_mutex_unlock(&st->mu);
-		run_batch(st, batch, n);
+		run_batch(st, batch, n, waited);
 		pthread_mutex_lock(&st->mu);
 	}
 	st->busy = false;
