@@ -642,7 +642,7 @@ size_t api_body_limit(const char *method, const char *path, void *arg)
 		if (n < sizeof(key)) {
 			memcpy(key, path + 3, n);
 			key[n] = '\0';
-			if ((api->cfg.fanout ? fanout_doc(api->cfg.fanout, "source", key, &src)
+			if ((api->cfg.fanout ? fanout_doc_shared(api->cfg.fanout, "source", key, &src)
 					     : store_doc_get(api->cfg.store, "source", "", key, &src)) == 0) {
 				json_int_t v = json_integer_value(json_object_get(src, "maxBodyBytes"));
 				if (v > 0)

@@ -200,7 +200,7 @@ static void receive(struct api_req *r)
 	size_t n = 0, i;
 	json_t *s;
 
-	if (fanout_doc(api_fanout(r), "source", api_param(r, "source"), &src) < 0 ||
+	if (fanout_doc_shared(api_fanout(r), "source", api_param(r, "source"), &src) < 0 ||
 	    json_is_true(json_object_get(src, "disabled"))) {
 		api_error(r, 404, "not_found", "no such source");
 		goto out;

@@ -145,6 +145,19 @@ int fanout_app(struct fanout *f, const char *key, json_t **out)
 
 int fanout_doc(struct fanout *f, const char *kind, const char *key, json_t **out)
 {
+	json_t *shared = NULL;
+	int rc = fanout_doc_shared(f, kind, key, &shared);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	*out = json_deep_copy(shared);
+	json_decref(shared);
+	return *out ? 0 : HK_ENOMEM;
+}
+
+int fanout_doc_shared(struct fanout *f, const char *kind, const char *key, json_t **out)
+{
 	uint_fast64_t gen = atomic_load(&f->gen);
 	struct fanout_entry *e, *fresh;
 	void *old = NULL;
@@ -156,9 +169,9 @@ int fanout_doc(struct fanout *f, const char *kind, const char *key, json_t **out
 	pthread_mutex_lock(&f->mu);
 	e = map_get(&f->app_docs, ckey);
 	if (e && e->gen == gen) {
-		*out = json_deep_copy(e->endpoints);
+		*out = json_incref(e->endpoints);
 		pthread_mutex_unlock(&f->mu);
-		return *out ? 0 : HK_ENOMEM;
+		return 0;
 	}
 	pthread_mutex_unlock(&f->mu);
 	rc = store_doc_get(f->store, kind, "", key, &doc);
@@ -176,7 +189,6 @@ int fanout_doc(struct fanout *f, const char *kind, const char *key, json_t **out
 		pthread_mutex_unlock(&f->mu);
 		entry_free(old);
 	}
-	*out = json_deep_copy(doc);
-	json_decref(doc);
-	return *out ? 0 : HK_ENOMEM;
+	*out = doc; /* the cache holds its own reference */
+	return 0;
 }

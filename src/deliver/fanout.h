@@ -48,5 +48,11 @@ int fanout_endpoints(struct fanout *f, const char *app_id, json_t **out);
 int fanout_app(struct fanout *f, const char *key, json_t **out);
 /* fanout_doc does the same for any top-level document kind ("app", "source") */
 int fanout_doc(struct fanout *f, const char *kind, const char *key, json_t **out);
+/*
+ * fanout_doc_shared gives the cached document itself (one more reference,
+ * no copy) for callers that only read it: they must never change it, since
+ * other threads read the same one. An inbound post reads its source twice.
+ */
+int fanout_doc_shared(struct fanout *f, const char *kind, const char *key, json_t **out);
 
 #endif
