@@ -18,10 +18,9 @@
  * waiters are not answered before the flush ends anyway, so the writer lets
  * more writes join until then (bounded by the same limits). Under load this
  * makes batches, not commits, grow with the number of concurrent clients.
- * A batch nobody waits for is not flushed on its own: it is committed (so
- * it survives the process), and the next flush of a waited batch, which
- * syncs the whole log, takes it to the disk; until then only a machine
- * crash could undo it, and nothing in it was acknowledged to anyone.
+ * A batch nobody waits for is handed to the syncer only if no flush began in
+ * the last STORE_FLUSH_MS; otherwise it is done once committed (it survives
+ * the process) and the next flush, which syncs the whole log, covers it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,7 @@
 #define STORE_QUEUE_MAX 100000
 #define STORE_LINGER_MS 2
 #define STORE_LINGER_WRITES 1024
+#define STORE_FLUSH_MS 50
 
 /* ---- write objects ---- */
 
@@ -230,7 +230,8 @@ static void run_batch(struct store *st, struct store_write *batch, size_t n, siz
 	for (w = batch; w; w = w->next)
 		if (rc < 0)
 			w->rc = rc;
-	if (st->syncer_started && waited) {
+	/* a batch nobody waits for is flushed at most every STORE_FLUSH_MS (see top) */
+	if (st->syncer_started && (waited || clock_mono_us() - st->flushed_us >= STORE_FLUSH_MS * 1000)) {
 		/* hand the batch to the syncer: its waiters wake once it is on disk */
 		struct store_write *last = batch;
 		while (last->next)
@@ -278,6 +279,7 @@ static void *syncer_main(void *arg)
 		struct store_write *batch = st->sync_head;
 		st->sync_head = st->sync_tail = NULL;
 		st->syncing = true;
+		st->flushed_us = clock_mono_us(); /* what committed until now is in this flush */
 		pthread_mutex_unlock(&st->mu);
 		int rc = st->ops->sync(st->be);
 		if (rc < 0)

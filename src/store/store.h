@@ -432,6 +432,7 @@ struct store {
 	pthread_cond_t sync_cv;
 	struct store_write *sync_head, *sync_tail; /* committed, waiting for the disk */
 	bool syncing, sync_stopping, syncer_started;
+	int64_t flushed_us;     /* when the last flush began (monotonic) */
 	size_t queued, max_queued;
 	size_t waited;          /* queued writes whose done() someone waits for */
 	bool busy, stopping, started;
