@@ -17,6 +17,7 @@
 
 #include "api/api.h"
 #include "core/bus.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 
@@ -139,7 +140,7 @@ static void stream(struct api_req *r)
 
 static pthread_t ping_thread;
 static pthread_mutex_t ping_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ping_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t ping_cv; /* monotonic: clock_cond_init at start */
 static bool ping_stop, ping_started;
 
 static void *ping_main(void *arg)
@@ -149,9 +150,7 @@ static void *ping_main(void *arg)
 
 	pthread_mutex_lock(&ping_mu);
 	while (!ping_stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += STREAM_PING_S;
+		struct timespec ts = clock_deadline(STREAM_PING_S * 1000);
 		pthread_cond_timedwait(&ping_cv, &ping_mu, &ts);
 		if (!ping_stop)
 			bus_publish("ping", NULL, NULL, json_object());
@@ -163,6 +162,7 @@ static void *ping_main(void *arg)
 void api_stream_start(void)
 {
 	ping_stop = false;
+	clock_cond_init(&ping_cv);
 	ping_started = pthread_create(&ping_thread, NULL, ping_main, NULL) == 0;
 }
 
@@ -177,6 +177,7 @@ void api_stream_stop(void)
 	pthread_cond_signal(&ping_cv);
 	pthread_mutex_unlock(&ping_mu);
 	pthread_join(ping_thread, NULL);
+	pthread_cond_destroy(&ping_cv);
 	ping_started = false;
 }
 

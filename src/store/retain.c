@@ -81,10 +81,7 @@ static void *retention_main(void *arg)
 	pthread_setname_np(pthread_self(), "hk-retain");
 	pthread_mutex_lock(&r->mu);
 	while (!r->stopping) {
-		struct timespec until;
-		int64_t at = clock_now_ms() + r->interval_ms;
-		until.tv_sec = at / 1000;
-		until.tv_nsec = (at % 1000) * 1000000;
+		struct timespec until = clock_deadline(r->interval_ms);
 		pthread_cond_timedwait(&r->cv, &r->mu, &until);
 		if (r->stopping)
 			break;
@@ -104,7 +101,6 @@ static void *retention_main(void *arg)
 int store_retention_start(struct store *st, int days, int64_t interval_ms, struct store_retention **out)
 {
 	struct store_retention *r = calloc(1, sizeof(*r));
-	pthread_condattr_t ca;
 
 	if (!r)
 		return HK_ENOMEM;
@@ -112,10 +108,7 @@ int store_retention_start(struct store *st, int days, int64_t interval_ms, struc
 	r->days = days;
 	r->interval_ms = interval_ms;
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_REALTIME);
-	pthread_cond_init(&r->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&r->cv);
 	if (pthread_create(&r->thread, NULL, retention_main, r) != 0) {
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);
