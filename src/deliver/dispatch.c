@@ -162,21 +162,14 @@ int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
 	return 0;
 }
 
-int dispatch_requeue(struct dispatch *d, const char *msg_id, const char *app, const char *endpoint,
+/* queue_one hands the loop one job for a message read back from the store */
+static int queue_one(struct dispatch *d, const char *msg_id, const char *app, const char *event_type,
+		     const char *payload, size_t len, const char *headers, const char *endpoint,
 		     int attempts, int64_t due, int trigger)
 {
-	char *payload = NULL, *event_type = NULL, *headers = NULL;
-	size_t len = 0;
-	struct dmsg *m;
+	struct dmsg *m = dmsg_new(msg_id, app, event_type, payload, len, headers);
 	struct djob *j;
-	int rc = store_msg_payload(d->cfg.store, msg_id, &payload, &len, &event_type, &headers);
 
-	if (rc < 0)
-		return rc;
-	m = dmsg_new(msg_id, app, event_type, payload, len, headers);
-	free(payload);
-	free(event_type);
-	free(headers);
 	if (!m)
 		return HK_ENOMEM;
 	j = job_new(m, endpoint, attempts, due, trigger);
@@ -187,22 +180,28 @@ int dispatch_requeue(struct dispatch *d, const char *msg_id, const char *app, co
 	return 0;
 }
 
+int dispatch_requeue(struct dispatch *d, const char *msg_id, const char *app, const char *endpoint,
+		     int attempts, int64_t due, int trigger)
+{
+	char *payload = NULL, *event_type = NULL, *headers = NULL;
+	size_t len = 0;
+	int rc = store_msg_payload(d->cfg.store, msg_id, &payload, &len, &event_type, &headers);
+
+	if (rc == 0)
+		rc = queue_one(d, msg_id, app, event_type, payload, len, headers, endpoint, attempts, due,
+			       trigger);
+	free(payload);
+	free(event_type);
+	free(headers);
+	return rc;
+}
+
 int dispatch_queue_due(struct dispatch *d, const struct store_due *due)
 {
-	struct dmsg *m;
-	struct djob *j;
-
-	if (!due->has_msg)
+	if (!due->event_type) /* the claim did not join the message */
 		return dispatch_requeue(d, due->msg, due->app, due->endpoint, due->attempts, due->next_at, 0);
-	m = dmsg_new(due->msg, due->app, due->event_type, due->payload, due->len, due->headers);
-	if (!m)
-		return HK_ENOMEM;
-	j = job_new(m, due->endpoint, due->attempts, due->next_at, 0);
-	dmsg_unref(m);
-	if (!j)
-		return HK_ENOMEM;
-	enqueue(d, j, j, 1);
-	return 0;
+	return queue_one(d, due->msg, due->app, due->event_type, due->payload, due->len, due->headers,
+			 due->endpoint, due->attempts, due->next_at, 0);
 }
 
 void dispatch_grant(struct dispatch *d, const char *endpoint, int n, int64_t valid_ms)

@@ -298,10 +298,10 @@ struct store_due {
 	int status;
 	/*
 	 * The message itself, when the read joins it (claims do, so a claimed
-	 * batch needs no read per row): has_msg set, the strings borrowed for the
-	 * callback only; payload NULL once expunged, headers NULL when none.
+	 * batch needs no read per row): event_type set, the strings borrowed for
+	 * the callback only; payload NULL once expunged, headers NULL when none.
+	 * Reads that do not join leave all of them NULL.
 	 */
-	bool has_msg;
 	const char *event_type, *payload, *headers;
 	size_t len;
 };

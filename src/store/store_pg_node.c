@@ -194,7 +194,6 @@ int pg_claim(void *arg, int limit, int64_t horizon, store_due_fn fn, void *fnarg
 		char *payload;
 		pg_due_from_row(res, i, &d);
 		payload = pg_bytes(res, i, 7, &d.len);
-		d.has_msg = true;
 		d.event_type = pg_text(res, i, 6);
 		d.payload = payload;
 		d.headers = pg_text(res, i, 8);

@@ -111,6 +111,7 @@ int pg_single(struct pg_be *be, struct query *q, query_row_fn row, json_t **out)
 
 void pg_due_from_row(const PGresult *res, int row, struct store_due *d)
 {
+	*d = (struct store_due){0};
 	snprintf(d->msg, sizeof(d->msg), "%s", pg_text(res, row, 0));
 	snprintf(d->endpoint, sizeof(d->endpoint), "%s", pg_text(res, row, 1));
 	snprintf(d->app, sizeof(d->app), "%s", pg_text(res, row, 2));

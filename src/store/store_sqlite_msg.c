@@ -236,6 +236,7 @@ int sq_delivery_list(void *arg, const char *app, const char *msg, const char *en
 
 static void due_from_row(sqlite3_stmt *st, struct store_due *d)
 {
+	*d = (struct store_due){0};
 	snprintf(d->msg, sizeof(d->msg), "%s", col_text(st, 0));
 	snprintf(d->endpoint, sizeof(d->endpoint), "%s", col_text(st, 1));
 	snprintf(d->app, sizeof(d->app), "%s", col_text(st, 2));

@@ -74,7 +74,6 @@ int sq_claim(void *arg, int limit, int64_t horizon, store_due_fn fn, void *fnarg
 		d.attempts = sqlite3_column_int(st, 3);
 		d.next_at = sqlite3_column_int64(st, 4);
 		d.status = sqlite3_column_int(st, 5);
-		d.has_msg = true;
 		d.event_type = col_text(st, 6);
 		d.payload = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : sqlite3_column_blob(st, 7);
 		d.len = (size_t)sqlite3_column_bytes(st, 7);
