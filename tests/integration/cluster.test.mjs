@@ -160,7 +160,9 @@ test('two nodes share an endpoint throttleRate of 50/s', pgOnly, async (t) => {
     let peak = 0;
     for (const x of rx.times) peak = Math.max(peak, rx.times.filter((y) => y >= x && y < x + 1000).length);
     t.diagnostic(`throttle: two nodes, throttleRate 50: ${in4} deliveries in the first 4 s (${(in4 / 4).toFixed(1)}/s), busiest second ${peak}`);
-    assert.ok(in4 <= 50 * 4 + 50 + 10, `at most ~50/s plus the one-second burst, got ${in4} in 4 s`);
+    // token windows are wall-clock seconds: a 4 s span touches five of them, plus the burst;
+    // two nodes each keeping their own 50/s would pass 400
+    assert.ok(in4 <= 50 * 5 + 50, `at most ~50/s plus the one-second burst, got ${in4} in 4 s`);
     assert.ok(in4 >= 120, `deliveries keep flowing (got ${in4} in 4 s)`);
   } finally {
     await stopAll(nodes);
