@@ -833,10 +833,6 @@ void dispatch_stop(struct dispatch *d)
 	uv_async_send(&d->wake);
 	pthread_join(d->thread, NULL);
 	/* abandon requests in flight: their deliveries stay pending in the store */
-	CURL **easies = NULL;
-	int n = 0;
-	(void)easies;
-	(void)n;
 	req_multi_release(d);
 	uv_walk(&d->loop, close_walk, NULL);
 	uv_run(&d->loop, UV_RUN_DEFAULT);

@@ -108,6 +108,8 @@ struct dispatch {
 	CURLM *multi;
 	CURL *easy_pool[256];      /* finished handles kept for reuse (loop thread) */
 	int neasy;
+	struct sock_ctx **socks;   /* by descriptor: watches of sockets hookd opened (request.c) */
+	size_t nsocks;
 	bool stopping;
 
 	pthread_mutex_t mu;        /* guards incoming and grants */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -22,11 +23,20 @@
 #include "deliver/format.h"
 #include "sign/sign.h"
 
+/*
+ * One watched socket. A connection outlives its requests: when a transfer
+ * ends libcurl stops watching the socket (CURL_POLL_REMOVE) and the next
+ * request on the kept-alive connection watches it again. For sockets hookd
+ * opened, the watch is parked instead of torn down, so reusing a connection
+ * costs no epoll_ctl; it ends when libcurl closes the socket (close_cb).
+ */
 struct sock_ctx {
 	uv_poll_t poll;
 	curl_socket_t fd;
 	struct dispatch *d;
-	int events; /* what uv_poll watches now */
+	int events;  /* what uv_poll watches now */
+	bool ours;   /* opened by opensocket_cb: closed through close_cb */
+	bool parked; /* libcurl is not watching it: an idle kept-alive connection */
 };
 
 /* ---- multi on libuv ---- */
@@ -56,11 +66,17 @@ static void check_done(struct dispatch *d)
 	}
 }
 
+static void sock_watch(struct sock_ctx *c, int events);
+
 static void poll_cb(uv_poll_t *h, int status, int events)
 {
 	struct sock_ctx *c = h->data;
 	int flags = 0, running;
 
+	if (c->parked) { /* an idle connection spoke or closed: libcurl finds out on reuse */
+		sock_watch(c, 0);
+		return;
+	}
 	if (status < 0)
 		flags = CURL_CSELECT_ERR;
 	if (events & UV_READABLE)
@@ -71,9 +87,53 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 	check_done(c->d);
 }
 
+static void sock_watch(struct sock_ctx *c, int events)
+{
+	if (events == c->events) /* an unchanged interest costs no epoll_ctl */
+		return;
+	c->events = events;
+	if (events)
+		uv_poll_start(&c->poll, events, poll_cb);
+	else
+		uv_poll_stop(&c->poll);
+}
+
 static void sock_closed(uv_handle_t *h)
 {
 	free(h->data);
+}
+
+static struct sock_ctx *sock_new(struct dispatch *d, curl_socket_t s, bool ours)
+{
+	struct sock_ctx *c;
+
+	if (s < 0)
+		return NULL;
+	if (ours && (size_t)s >= d->nsocks) {
+		size_t n = d->nsocks ? d->nsocks : 64;
+		while (n <= (size_t)s)
+			n *= 2;
+		struct sock_ctx **p = realloc(d->socks, n * sizeof(*p));
+		if (!p)
+			return NULL;
+		memset(p + d->nsocks, 0, (n - d->nsocks) * sizeof(*p));
+		d->socks = p;
+		d->nsocks = n;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = s;
+	c->d = d;
+	c->ours = ours;
+	if (uv_poll_init_socket(&d->loop, &c->poll, s) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->poll.data = c;
+	if (ours)
+		d->socks[s] = c;
+	return c;
 }
 
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
@@ -84,35 +144,38 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
 	(void)e;
 
 	if (what == CURL_POLL_REMOVE) {
-		if (c) {
-			uv_poll_stop(&c->poll);
+		if (c && c->ours) {
+			c->parked = true; /* keep watching: a reuse needs no new watch */
+		} else if (c) {
 			uv_close((uv_handle_t *)&c->poll, sock_closed);
-			curl_multi_assign(d->multi, s, NULL);
 		}
 		return 0;
 	}
 	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c)
+		c = s >= 0 && (size_t)s < d->nsocks ? d->socks[s] : NULL;
+		if (!c && !(c = sock_new(d, s, false)))
 			return -1;
-		c->fd = s;
-		c->d = d;
-		if (uv_poll_init_socket(&d->loop, &c->poll, s) < 0) {
-			free(c);
-			return -1;
-		}
-		c->poll.data = c;
+		c->parked = false;
 		curl_multi_assign(d->multi, s, c);
 	}
 	if (what & CURL_POLL_IN)
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)
 		events |= UV_WRITABLE;
-	if (events != c->events) { /* an unchanged interest costs no epoll_ctl */
-		c->events = events;
-		uv_poll_start(&c->poll, events, poll_cb);
-	}
+	sock_watch(c, events);
 	return 0;
+}
+
+/* close_cb ends the watch of a socket hookd opened before libcurl closes it */
+static int close_cb(void *arg, curl_socket_t s)
+{
+	struct dispatch *d = arg;
+
+	if (s >= 0 && (size_t)s < d->nsocks && d->socks[s]) {
+		uv_close((uv_handle_t *)&d->socks[s]->poll, sock_closed);
+		d->socks[s] = NULL;
+	}
+	return close(s);
 }
 
 static void curl_timeout_cb(uv_timer_t *t)
@@ -155,8 +218,11 @@ void req_multi_release(struct dispatch *d)
 	while (d->neasy > 0)
 		curl_easy_cleanup(d->easy_pool[--d->neasy]);
 	if (d->multi)
-		curl_multi_cleanup(d->multi);
+		curl_multi_cleanup(d->multi); /* closes every connection through close_cb */
 	d->multi = NULL;
+	free(d->socks);
+	d->socks = NULL;
+	d->nsocks = 0;
 }
 
 /* ---- one request ---- */
@@ -220,7 +286,12 @@ static curl_socket_t opensocket_cb(void *arg, curlsocktype purpose, struct curl_
 		rq->denied = true;
 		return CURL_SOCKET_BAD;
 	}
-	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (s >= 0 && !sock_new(rq->dep->d, s, true)) {
+		close(s);
+		return CURL_SOCKET_BAD;
+	}
+	return s;
 }
 
 static int add_header(struct curl_slist **list, const char *name, const char *value)
@@ -406,6 +477,8 @@ void req_start(struct dispatch *d, struct dep *dep, struct djob *job)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, rq);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, rq);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, d);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, rq->errbuf);
 	set_tls(e, json_object_get(dep->doc, "_tls"));
 	if (curl_multi_add_handle(d->multi, e) != CURLM_OK)

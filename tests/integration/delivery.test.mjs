@@ -185,6 +185,32 @@ test('410 Gone disables the endpoint', async () => {
   } finally { await rx.close(); }
 });
 
+test('connections the receiver closes are replaced: every delivery arrives once', async () => {
+  // every third answer closes its connection; between rounds the receiver drops its idle ones
+  const rx = await startReceiver({ respond: (r, n) => (n % 3 === 0 ? { headers: { connection: 'close' } } : {}) });
+  try {
+    const app = await svix.application.create({ name: 'Reconnect' });
+    await svix.endpoint.create(app.id, { url: rx.url + '/hook' });
+    let sent = 0;
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(Array.from({ length: 15 }, (_, i) =>
+        svix.message.create(app.id, { eventType: 'conn.test', payload: { round, i } })));
+      sent += 15;
+      await rx.waitFor((q) => q.length >= sent);
+      await sleep(50);
+      rx.dropConnections();
+      await sleep(50);
+      await svix.message.create(app.id, { eventType: 'conn.test', payload: { round, alone: true } });
+      sent += 1;
+      await rx.waitFor((q) => q.length >= sent);
+    }
+    await sleep(300);
+    const ids = rx.requests.map((q) => q.headers['webhook-id']);
+    assert.equal(ids.length, sent);
+    assert.equal(new Set(ids).size, sent, 'each message arrives once');
+  } finally { await rx.close(); }
+});
+
 test('a receiver that never answers does not delay a healthy endpoint', async () => {
   const dead = await startReceiver({ respond: () => ({ hang: true }) });
   const ok = await startReceiver();

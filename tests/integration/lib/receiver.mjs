@@ -37,6 +37,8 @@ export async function startReceiver({ respond } = {}) {
         waiters.push(w);
       });
     },
+    // dropConnections closes every connection the receiver holds, idle kept-alive ones included
+    dropConnections() { for (const s of sockets) s.destroy(); },
     async close() { for (const s of sockets) s.destroy(); await new Promise((r) => server.close(r)); },
   };
 }
