@@ -297,6 +297,10 @@ static void dep_load(struct dispatch *d, struct dep *dep)
 		if (n)
 			dep->headers = n;
 	}
+	/* every request ends its headers with these; "Expect:" keeps libcurl from waiting for 100 */
+	struct curl_slist *n = curl_slist_append(dep->headers, "Expect:");
+	if (n)
+		dep->headers = n;
 	xf = json_object_get(doc, "_transformation");
 	if (json_is_true(json_object_get(xf, "enabled")) && json_str(xf, "code")) {
 		dep->xf_code = json_str(xf, "code");
@@ -777,6 +781,7 @@ int dispatch_start(const struct dispatch_config *cfg, struct dispatch **out)
 		d->cfg.response_max = 20 * 1024;
 	if (!d->cfg.user_agent)
 		d->cfg.user_agent = "hookd";
+	snprintf(d->ua_line, sizeof(d->ua_line), "User-Agent: %s", d->cfg.user_agent);
 	pthread_mutex_init(&d->mu, NULL);
 	heap_init(&d->retries, offsetof(struct djob, due), offsetof(struct djob, heap_pos));
 	health_init(&d->health);

@@ -18,6 +18,7 @@
 #include "deliver/bucket.h"
 #include "deliver/dispatch.h"
 #include "deliver/health.h"
+#include "sign/sign.h"
 #include "transform/transform.h"
 
 /* a message's bytes, shared by its deliveries */
@@ -52,7 +53,7 @@ struct dep {
 	const char *url;        /* inside doc */
 	const char *secrets[12];
 	int nsecrets;
-	struct curl_slist *headers; /* custom headers, "Name: value" */
+	struct curl_slist *headers; /* custom headers, "Name: value", then "Expect:" */
 	const char *xf_code;    /* the enabled transformation (inside doc), or NULL */
 	char xf_key[ID_MAX + 24]; /* "<endpoint id>#<version>": its cache key */
 	int format;
@@ -79,11 +80,17 @@ struct dgrant {
 	int64_t valid_ms;
 };
 
+/* the headers every request starts with, in struct dreq: no allocation per request */
+enum { HDR_TYPE, HDR_AGENT, HDR_ID, HDR_TIMESTAMP, HDR_SIGNATURE, HDR__COUNT };
+
 struct dreq {
 	CURL *easy;
 	struct djob *job;
 	struct dep *dep;
-	struct curl_slist *hdrs;
+	struct curl_slist *hdrs;        /* &hnodes[0]: the list libcurl sends */
+	struct curl_slist hnodes[HDR__COUNT];
+	struct curl_slist *hcopy;       /* owned: links to the message's extra headers */
+	char h_id[ID_MAX + 16], h_ts[40], h_sig[SIGN_SIG_MAX * 12 + 48];
 	struct buf resp;
 	char retry_after[80];
 	char *body;             /* owned when the format rewrote the payload */
@@ -108,6 +115,7 @@ struct dispatch {
 	CURLM *multi;
 	CURL *easy_pool[256];      /* finished handles kept for reuse (loop thread) */
 	int neasy;
+	char ua_line[160];         /* "User-Agent: ..." */
 	struct sock_ctx **socks;   /* by descriptor: watches of sockets hookd opened (request.c) */
 	size_t nsocks;
 	bool stopping;

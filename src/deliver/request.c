@@ -294,18 +294,6 @@ static curl_socket_t opensocket_cb(void *arg, curlsocktype purpose, struct curl_
 	return s;
 }
 
-static int add_header(struct curl_slist **list, const char *name, const char *value)
-{
-	char line[8192];
-	struct curl_slist *n;
-	snprintf(line, sizeof(line), "%s: %s", name, value);
-	n = curl_slist_append(*list, line);
-	if (!n)
-		return HK_ENOMEM;
-	*list = n;
-	return 0;
-}
-
 /* build_body applies the endpoint's format; sets what to send and sign */
 static int build_body(struct dreq *rq, const char **url, const char **body, size_t *len, bool *get)
 {
@@ -342,54 +330,58 @@ static int build_body(struct dreq *rq, const char **url, const char **body, size
 	return 0;
 }
 
+/*
+ * build_headers links the request's header list: its own lines (type, agent,
+ * webhook-id, -timestamp, -signature) kept in rq, then the message's extra
+ * headers, then the endpoint's, which end with "Expect:". A transformation's
+ * headers replace the message's and the endpoint's.
+ */
 static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml)
 {
 	struct dep *dep = rq->dep;
-	char sig[SIGN_SIG_MAX * 12 + 16], ts[24];
+	const struct dmsg *m = rq->job->msg;
+	char sig[SIGN_SIG_MAX * 12 + 16];
 	int64_t now = clock_now_ms() / 1000;
 	const char *pre = dep->svix_headers ? "svix-" : "webhook-";
-	char name[32];
+	struct curl_slist *rest = dep->headers;
+	size_t n = 0;
 	int rc;
 
-	snprintf(ts, sizeof(ts), "%" PRId64, now);
-	rc = sign_header(dep->secrets, (size_t)dep->nsecrets, rq->job->msg->id, now, body, len, sig,
-			 sizeof(sig));
+	rc = sign_header(dep->secrets, (size_t)dep->nsecrets, m->id, now, body, len, sig, sizeof(sig));
 	if (rc < 0)
 		return rc;
-	rc = add_header(&rq->hdrs, "Content-Type", xml ? "application/xml" : "application/json");
-	if (rc == 0)
-		rc = add_header(&rq->hdrs, "User-Agent", dep->d->cfg.user_agent);
-	snprintf(name, sizeof(name), "%sid", pre);
-	if (rc == 0)
-		rc = add_header(&rq->hdrs, name, rq->job->msg->id);
-	snprintf(name, sizeof(name), "%stimestamp", pre);
-	if (rc == 0)
-		rc = add_header(&rq->hdrs, name, ts);
-	snprintf(name, sizeof(name), "%ssignature", pre);
-	if (rc == 0)
-		rc = add_header(&rq->hdrs, name, sig);
-	/* a transformation's headers replace the message's and the endpoint's */
-	for (struct curl_slist *h = rq->transformed ? rq->xf_headers : rq->job->msg->headers; h && rc == 0;
-	     h = h->next) {
-		struct curl_slist *n = curl_slist_append(rq->hdrs, h->data);
-		if (!n)
-			rc = HK_ENOMEM;
-		else
-			rq->hdrs = n;
+	snprintf(rq->h_id, sizeof(rq->h_id), "%sid: %s", pre, m->id);
+	snprintf(rq->h_ts, sizeof(rq->h_ts), "%stimestamp: %" PRId64, pre, now);
+	snprintf(rq->h_sig, sizeof(rq->h_sig), "%ssignature: %s", pre, sig);
+	/* libcurl only reads the lines */
+	rq->hnodes[HDR_TYPE].data = (char *)(xml ? "Content-Type: application/xml" : "Content-Type: application/json");
+	rq->hnodes[HDR_AGENT].data = dep->d->ua_line;
+	rq->hnodes[HDR_ID].data = rq->h_id;
+	rq->hnodes[HDR_TIMESTAMP].data = rq->h_ts;
+	rq->hnodes[HDR_SIGNATURE].data = rq->h_sig;
+	if (rq->transformed) {
+		struct curl_slist *e = curl_slist_append(rq->xf_headers, "Expect:");
+		if (!e)
+			return HK_ENOMEM;
+		rq->xf_headers = e;
+		rest = e;
+	} else if (m->headers) {
+		for (const struct curl_slist *h = m->headers; h; h = h->next)
+			n++;
+		rq->hcopy = calloc(n, sizeof(*rq->hcopy));
+		if (!rq->hcopy)
+			return HK_ENOMEM;
+		n = 0;
+		for (const struct curl_slist *h = m->headers; h; h = h->next, n++) {
+			rq->hcopy[n].data = h->data;
+			rq->hcopy[n].next = h->next ? &rq->hcopy[n + 1] : dep->headers;
+		}
+		rest = rq->hcopy;
 	}
-	for (struct curl_slist *h = rq->transformed ? NULL : dep->headers; h && rc == 0; h = h->next) {
-		struct curl_slist *n = curl_slist_append(rq->hdrs, h->data);
-		if (!n)
-			rc = HK_ENOMEM;
-		else
-			rq->hdrs = n;
-	}
-	if (rc == 0) {
-		struct curl_slist *n = curl_slist_append(rq->hdrs, "Expect:");
-		if (n)
-			rq->hdrs = n;
-	}
-	return rc;
+	for (int i = 0; i < HDR__COUNT; i++)
+		rq->hnodes[i].next = i + 1 < HDR__COUNT ? &rq->hnodes[i + 1] : rest;
+	rq->hdrs = rq->hnodes;
+	return 0;
 }
 
 static void set_tls(CURL *e, json_t *tls)
@@ -491,7 +483,7 @@ void req_free(struct dreq *rq)
 		return;
 	if (rq->easy)
 		easy_put(rq->dep->d, rq->easy);
-	curl_slist_free_all(rq->hdrs);
+	free(rq->hcopy);
 	buf_release(&rq->resp);
 	transform_out_release(&rq->xf);
 	curl_slist_free_all(rq->xf_headers);
