@@ -252,13 +252,45 @@ void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)
 
 /* ---- loop side: endpoints ---- */
 
+/* dhdrs_new makes an endpoint's header lines from its "_headers" object */
+static struct dhdrs *dhdrs_new(json_t *headers)
+{
+	struct dhdrs *h = calloc(1, sizeof(*h));
+	const char *name;
+	json_t *v;
+
+	if (!h)
+		return NULL;
+	h->refs = 1;
+	json_object_foreach(headers, name, v) {
+		char line[8192];
+		snprintf(line, sizeof(line), "%s: %s", name, json_string_value(v));
+		struct curl_slist *n = curl_slist_append(h->list, line);
+		if (n)
+			h->list = n;
+	}
+	/* "Expect:" keeps libcurl from waiting for a 100 Continue */
+	struct curl_slist *n = curl_slist_append(h->list, "Expect:");
+	if (n)
+		h->list = n;
+	return h;
+}
+
+void dhdrs_release(struct dhdrs *h)
+{
+	if (h && --h->refs == 0) {
+		curl_slist_free_all(h->list);
+		free(h);
+	}
+}
+
 static void dep_unload(struct dep *dep)
 {
 	json_decref(dep->doc);
 	dep->doc = NULL;
 	dep->url = NULL;
 	dep->nsecrets = 0;
-	curl_slist_free_all(dep->headers);
+	dhdrs_release(dep->headers);
 	dep->headers = NULL;
 	dep->xf_code = NULL;
 }
@@ -266,8 +298,7 @@ static void dep_unload(struct dep *dep)
 /* dep_load reads the endpoint's document into dep (on a cache miss or after a change) */
 static void dep_load(struct dispatch *d, struct dep *dep)
 {
-	json_t *doc = NULL, *k, *headers, *v, *xf;
-	const char *name;
+	json_t *doc = NULL, *k, *xf;
 	size_t i;
 	int64_t now = clock_now_ms();
 	int rc = store_doc_get(d->cfg.store, "endpoint", dep->app, dep->id, &doc);
@@ -289,18 +320,7 @@ static void dep_load(struct dispatch *d, struct dep *dep)
 		if ((exp == 0 || exp > now) && dep->nsecrets < 12)
 			dep->secrets[dep->nsecrets++] = json_str(k, "key");
 	}
-	headers = json_object_get(doc, "_headers");
-	json_object_foreach(headers, name, v) {
-		char line[8192];
-		snprintf(line, sizeof(line), "%s: %s", name, json_string_value(v));
-		struct curl_slist *n = curl_slist_append(dep->headers, line);
-		if (n)
-			dep->headers = n;
-	}
-	/* every request ends its headers with these; "Expect:" keeps libcurl from waiting for 100 */
-	struct curl_slist *n = curl_slist_append(dep->headers, "Expect:");
-	if (n)
-		dep->headers = n;
+	dep->headers = dhdrs_new(json_object_get(doc, "_headers"));
 	xf = json_object_get(doc, "_transformation");
 	if (json_is_true(json_object_get(xf, "enabled")) && json_str(xf, "code")) {
 		dep->xf_code = json_str(xf, "code");

@@ -42,6 +42,17 @@ struct djob {
 	size_t heap_pos;
 };
 
+/*
+ * An endpoint's header lines: its custom headers ("Name: value"), then
+ * "Expect:". Each request links its own lines to these, so a request in
+ * flight holds a reference while a reload of the endpoint makes a new list.
+ * Loop thread only.
+ */
+struct dhdrs {
+	int refs;
+	struct curl_slist *list;
+};
+
 /* an endpoint as the loop knows it: configuration snapshot and limits */
 struct dep {
 	struct dispatch *d;
@@ -53,7 +64,7 @@ struct dep {
 	const char *url;        /* inside doc */
 	const char *secrets[12];
 	int nsecrets;
-	struct curl_slist *headers; /* custom headers, "Name: value", then "Expect:" */
+	struct dhdrs *headers;  /* custom headers, then "Expect:"; requests in flight share it */
 	const char *xf_code;    /* the enabled transformation (inside doc), or NULL */
 	char xf_key[ID_MAX + 24]; /* "<endpoint id>#<version>": its cache key */
 	int format;
@@ -90,6 +101,7 @@ struct dreq {
 	struct curl_slist *hdrs;        /* &hnodes[0]: the list libcurl sends */
 	struct curl_slist hnodes[HDR__COUNT];
 	struct curl_slist *hcopy;       /* owned: links to the message's extra headers */
+	struct dhdrs *ep_headers;       /* the endpoint's lines this request links to */
 	char h_id[ID_MAX + 16], h_ts[40], h_sig[SIGN_SIG_MAX * 12 + 48];
 	struct buf resp;
 	char retry_after[80];
@@ -138,6 +150,9 @@ struct dispatch {
 	atomic_int_fast64_t inflight, queued, scheduled;
 	atomic_int_fast64_t waiting;   /* jobs in endpoints' wait lists (loop side adds and takes) */
 };
+
+/* dhdrs_release drops one reference to an endpoint's header lines (NULL is fine) */
+void dhdrs_release(struct dhdrs *h);
 
 /* request.c */
 int req_multi_init(struct dispatch *d);

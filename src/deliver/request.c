@@ -343,7 +343,7 @@ static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml
 	char sig[SIGN_SIG_MAX * 12 + 16];
 	int64_t now = clock_now_ms() / 1000;
 	const char *pre = dep->svix_headers ? "svix-" : "webhook-";
-	struct curl_slist *rest = dep->headers;
+	struct curl_slist *rest = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -359,6 +359,11 @@ static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml
 	rq->hnodes[HDR_ID].data = rq->h_id;
 	rq->hnodes[HDR_TIMESTAMP].data = rq->h_ts;
 	rq->hnodes[HDR_SIGNATURE].data = rq->h_sig;
+	if (!rq->transformed && dep->headers) { /* held until the request ends: a reload makes new ones */
+		rq->ep_headers = dep->headers;
+		rq->ep_headers->refs++;
+		rest = rq->ep_headers->list;
+	}
 	if (rq->transformed) {
 		struct curl_slist *e = curl_slist_append(rq->xf_headers, "Expect:");
 		if (!e)
@@ -374,7 +379,7 @@ static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml
 		n = 0;
 		for (const struct curl_slist *h = m->headers; h; h = h->next, n++) {
 			rq->hcopy[n].data = h->data;
-			rq->hcopy[n].next = h->next ? &rq->hcopy[n + 1] : dep->headers;
+			rq->hcopy[n].next = h->next ? &rq->hcopy[n + 1] : rest;
 		}
 		rest = rq->hcopy;
 	}
@@ -484,6 +489,7 @@ void req_free(struct dreq *rq)
 	if (rq->easy)
 		easy_put(rq->dep->d, rq->easy);
 	free(rq->hcopy);
+	dhdrs_release(rq->ep_headers);
 	buf_release(&rq->resp);
 	transform_out_release(&rq->xf);
 	curl_slist_free_all(rq->xf_headers);

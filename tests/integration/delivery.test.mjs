@@ -211,6 +211,33 @@ test('connections the receiver closes are replaced: every delivery arrives once'
   } finally { await rx.close(); }
 });
 
+test('an endpoint changed while its deliveries start: every request carries whole, signed headers', async () => {
+  const rx = await startReceiver({ respond: () => ({ delayMs: 2 }) });
+  try {
+    const app = await svix.application.create({ name: 'Reload' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url + '/hook' });
+    await svix.endpoint.setHeaders(app.id, ep.id, { headers: { 'X-Custom': 'v0' } });
+    const { key } = await svix.endpoint.getSecret(app.id, ep.id);
+    const n = 200;
+    const publishing = (async () => {
+      for (let i = 0; i < n; i += 20) {
+        await Promise.all(Array.from({ length: 20 }, (_, j) =>
+          svix.message.create(app.id, { eventType: 'reload.test', payload: { i: i + j } })));
+      }
+    })();
+    // each change reloads the endpoint in the dispatcher while requests are starting
+    for (let v = 1; v <= 40; v++) {
+      await svix.endpoint.setHeaders(app.id, ep.id, { headers: { 'X-Custom': `v${v}` } });
+    }
+    await publishing;
+    await rx.waitFor((q) => q.length >= n, 20000);
+    for (const req of rx.requests) {
+      assert.match(req.headers['x-custom'] ?? '', /^v\d+$/);
+      verifyStd(key, req); // throws unless the signature verifies
+    }
+  } finally { await rx.close(); }
+});
+
 test('a receiver that never answers does not delay a healthy endpoint', async () => {
   const dead = await startReceiver({ respond: () => ({ hang: true }) });
   const ok = await startReceiver();
