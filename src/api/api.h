@@ -197,7 +197,11 @@ struct inbound_router *api_router(struct api_req *r);
 struct poller *api_poller(struct api_req *r);
 
 /* shared lookups */
-/* api_load_app finds the {app} path parameter; answers 404 itself and returns NULL */
+/*
+ * api_load_app finds the {app} path parameter; answers 404 itself and returns
+ * NULL. The document may be the one the cache shares between threads: read it,
+ * never change it, and json_decref it when done.
+ */
 json_t *api_load_app(struct api_req *r);
 /* api_load_endpoint finds {ep} within the app document; answers 404 itself */
 json_t *api_load_endpoint(struct api_req *r, const json_t *app);

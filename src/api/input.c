@@ -205,7 +205,7 @@ void api_doc_list(struct api_req *r, const char *kind, const char *parent, bool 
 json_t *api_load_app(struct api_req *r)
 {
 	json_t *app = NULL;
-	int rc = api_fanout(r) ? fanout_app(api_fanout(r), api_param(r, "app"), &app)
+	int rc = api_fanout(r) ? fanout_doc_shared(api_fanout(r), "app", api_param(r, "app"), &app)
 			       : store_doc_get(r->store, "app", "", api_param(r, "app"), &app);
 	if (rc < 0) {
 		api_fail(r, rc, "application");

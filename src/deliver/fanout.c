@@ -138,24 +138,6 @@ int fanout_endpoints(struct fanout *f, const char *app_id, json_t **out)
 	return 0;
 }
 
-int fanout_app(struct fanout *f, const char *key, json_t **out)
-{
-	return fanout_doc(f, "app", key, out);
-}
-
-int fanout_doc(struct fanout *f, const char *kind, const char *key, json_t **out)
-{
-	json_t *shared = NULL;
-	int rc = fanout_doc_shared(f, kind, key, &shared);
-
-	*out = NULL;
-	if (rc < 0)
-		return rc;
-	*out = json_deep_copy(shared);
-	json_decref(shared);
-	return *out ? 0 : HK_ENOMEM;
-}
-
 int fanout_doc_shared(struct fanout *f, const char *kind, const char *key, json_t **out)
 {
 	uint_fast64_t gen = atomic_load(&f->gen);

@@ -42,16 +42,11 @@ void fanout_invalidate(struct fanout *f);
 int fanout_endpoints(struct fanout *f, const char *app_id, json_t **out);
 
 /*
- * fanout_app finds an application by id or uid through the same cache (a
- * publish reads its application on every call); *out is the caller's copy.
- */
-int fanout_app(struct fanout *f, const char *key, json_t **out);
-/* fanout_doc does the same for any top-level document kind ("app", "source") */
-int fanout_doc(struct fanout *f, const char *kind, const char *key, json_t **out);
-/*
- * fanout_doc_shared gives the cached document itself (one more reference,
- * no copy) for callers that only read it: they must never change it, since
- * other threads read the same one. An inbound post reads its source twice.
+ * fanout_doc_shared finds a top-level document ("app", "source") by id or
+ * uid through the same cache and gives the cached document itself (one more
+ * reference, no copy): callers only read it and must never change it, since
+ * other threads read the same one. A publish reads its application and an
+ * inbound post its source on every call.
  */
 int fanout_doc_shared(struct fanout *f, const char *kind, const char *key, json_t **out);
 
