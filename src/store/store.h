@@ -332,6 +332,8 @@ struct store_ep_stats {
 
 /* capability flags of a backend */
 #define STORE_CAP_CLUSTER 1u /* several hookd nodes may share the database: leases, shared limits */
+/* a savepoint costs a round trip to the server: batches first run without them (store.c) */
+#define STORE_CAP_OPTIMISTIC 2u
 
 /* what store_wait reports (a bit set) */
 #define STORE_WAKE_WORK 1   /* deliveries were released or queued for any node to claim */
@@ -435,6 +437,7 @@ struct store {
 	int64_t flushed_us;     /* when the last flush began (monotonic) */
 	size_t queued, max_queued;
 	size_t waited;          /* queued writes whose done() someone waits for */
+	int guarded;            /* batches left to run with savepoints after a failed write */
 	bool busy, stopping, started;
 	struct store_stats stats;
 };

@@ -779,7 +779,7 @@ static int pg_meta_get(void *arg, const char *key, char **value)
 
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
-	.caps = STORE_CAP_CLUSTER,
+	.caps = STORE_CAP_CLUSTER | STORE_CAP_OPTIMISTIC,
 	.open = pg_open,
 	.close = pg_close,
 	.begin = pg_begin,

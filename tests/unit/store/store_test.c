@@ -190,6 +190,54 @@ static void test_unwaited_writes_share_a_commit(void **state)
 	json_decref(doc);
 }
 
+static void record_rc(struct store_write *w, int rc, void *arg)
+{
+	(void)w;
+	*(int *)arg = rc;
+}
+
+/*
+ * A backend whose savepoints cost a round trip runs a batch without them;
+ * a write failing there sends the whole batch again with savepoints, so the
+ * failing write fails whole and alone, and the others commit.
+ */
+static void test_optimistic_batch_reruns_guarded(void **state)
+{
+	struct store *st = *state;
+	static struct store_ops ops;
+	int rc[3] = {1, 1, 1};
+	json_t *doc;
+
+	ops = *st->ops;
+	ops.caps |= STORE_CAP_OPTIMISTIC;
+	st->ops = &ops;
+	assert_int_equal(put(st, SOP_DOC_INSERT, "endpoint", "ep_0", "app_1", "taken"), 0);
+	assert_int_equal(st->guarded, 0); /* no write failed: no savepoints needed */
+	const char *uids[3] = {"a", "b", "c"};
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+		struct store_write *w = store_write_new(record_rc, &rc[i]);
+		json_t *body = json_object();
+		snprintf(id, sizeof(id), "ep_%d", i + 1);
+		store_write_doc(w, SOP_DOC_INSERT, "endpoint", id, "app_1", uids[i], body, 1, 1);
+		if (i == 1) /* the failing write changed a row before its failing op: undone too */
+			store_write_doc(w, SOP_DOC_INSERT, "endpoint", "ep_9", "app_1", "taken", body, 1, 1);
+		json_decref(body);
+		assert_int_equal(store_submit(st, w), 0);
+	}
+	store_drain(st);
+	assert_int_equal(rc[0], 0);
+	assert_int_equal(rc[1], HK_ECONFLICT);
+	assert_int_equal(rc[2], 0);
+	assert_int_equal(store_doc_get(st, "endpoint", "app_1", "ep_1", &doc), 0);
+	json_decref(doc);
+	assert_int_equal(store_doc_get(st, "endpoint", "app_1", "ep_2", &doc), HK_ENOTFOUND);
+	assert_int_equal(store_doc_get(st, "endpoint", "app_1", "ep_9", &doc), HK_ENOTFOUND);
+	assert_int_equal(store_doc_get(st, "endpoint", "app_1", "ep_3", &doc), 0);
+	json_decref(doc);
+	assert_true(st->guarded > 0); /* the next batches keep their savepoints */
+}
+
 static int journal_event(struct store *st, const char *id, const char *key)
 {
 	struct store_write *w = store_write_new(NULL, NULL);
@@ -278,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_and_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwaited_writes_share_a_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_optimistic_batch_reruns_guarded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_routed_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_open_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msg_get_prefers_id, setup, teardown),
