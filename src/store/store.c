@@ -196,16 +196,15 @@ static int apply_write(struct store *st, struct store_write *w, bool guarded)
 static int run_writes(struct store *st, struct store_write *batch, bool guarded, bool last,
 		      bool *again)
 {
-	int rc = st->ops->begin(st->be);
+	int rc = st->ops->begin(st->be, guarded);
 	struct store_write *w;
 
 	*again = false;
 	for (w = batch; w && rc == 0; w = w->next) {
 		w->rc = apply_write(st, w, guarded);
 		if (w->rc < 0 && !guarded) {
-			*again = true;
-			st->guarded = STORE_GUARDED_AFTER;
-			return w->rc;
+			rc = w->rc;
+			break;
 		}
 		if (w->rc == HK_EBUSY && store_clustered(st) && !last) {
 			*again = true;
@@ -214,6 +213,10 @@ static int run_writes(struct store *st, struct store_write *batch, bool guarded,
 	}
 	if (rc == 0)
 		rc = st->ops->commit(st->be);
+	if (rc < 0 && !guarded) { /* a failed write, or a pipelined statement's failure at the commit */
+		*again = true;
+		st->guarded = STORE_GUARDED_AFTER;
+	}
 	return rc;
 }
 

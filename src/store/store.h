@@ -344,8 +344,12 @@ struct store_ops {
 	unsigned caps;
 	int (*open)(const char *location, void **be, char *err, size_t errlen);
 	void (*close)(void *be);
-	/* transaction control, on the writer's connection */
-	int (*begin)(void *be);
+	/*
+	 * transaction control, on the writer's connection; a batch begun
+	 * unguarded runs no savepoints, and a backend may then send its
+	 * statements without waiting for each answer (see store.c)
+	 */
+	int (*begin)(void *be, bool guarded);
 	int (*commit)(void *be);
 	void (*rollback)(void *be);
 	int (*savepoint)(void *be);

@@ -310,12 +310,85 @@ static int w_ensure(struct pg_be *be)
 	return 0;
 }
 
+/*
+ * ---- pipelining ----
+ *
+ * A batch begun unguarded (no savepoints, see store.c) runs in libpq's
+ * pipeline mode: its statements go out without waiting for their answers.
+ * Those are read at the commit, after every PG_PIPE_MAX statements (so that
+ * neither side's socket buffers fill and block the other), and before any
+ * statement whose answer a write needs, which ends the pipeline for the rest
+ * of the batch. A failed statement shows only at such a read; it fails the
+ * batch, and store.c runs the batch again with savepoints, unpipelined, so
+ * each write still succeeds or fails alone.
+ */
+#define PG_PIPE_MAX 256
+
+/* pipe_read ends a pipeline segment and reads its answers: 0 or the first failure */
+static int pipe_read(struct pg_be *be)
+{
+	PGconn *c = be->w;
+	int rc = 0, nulls = 0;
+
+	be->piped = 0;
+	if (PQpipelineSync(c) != 1)
+		return pg_err(c, NULL, "pipeline sync");
+	for (;;) {
+		PGresult *res = PQgetResult(c);
+		ExecStatusType s;
+
+		if (!res) { /* between two statements' answers; never twice in a row */
+			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 1)
+				return rc < 0 ? rc : pg_err(c, NULL, "pipeline read");
+			continue;
+		}
+		nulls = 0;
+		s = PQresultStatus(res);
+		if (s == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			return rc;
+		}
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && rc == 0)
+			rc = s == PGRES_PIPELINE_ABORTED ? HK_EDB : pg_err(c, res, "pipelined statement");
+		PQclear(res);
+	}
+}
+
+/* pipe_end reads what is left and leaves pipeline mode: the batch goes on statement by statement */
+static int pipe_end(struct pg_be *be)
+{
+	int rc = 0;
+
+	if (!be->pipe)
+		return 0;
+	if (be->piped)
+		rc = pipe_read(be);
+	be->pipe = false;
+	if (PQexitPipelineMode(be->w) != 1 && rc == 0)
+		rc = pg_err(be->w, NULL, "leaving pipeline mode");
+	return rc;
+}
+
+/* pipe_send sends a statement without reading its answer */
+static int pipe_send(struct pg_be *be, const char *prepared, const char *sql, const struct pgp *p)
+{
+	int ok = prepared ? PQsendQueryPrepared(be->w, prepared, p ? p->n : 0, p ? p->v : NULL,
+						p ? p->len : NULL, p ? p->fmt : NULL, 0)
+			  : PQsendQueryParams(be->w, sql, 0, NULL, NULL, NULL, NULL, 0);
+	if (ok != 1)
+		return pg_err(be->w, NULL, prepared ? prepared : sql);
+	return ++be->piped >= PG_PIPE_MAX ? pipe_read(be) : 0;
+}
+
 PGresult *pg_wexec_rows(struct pg_be *be, enum pg_wstmt which, const struct pgp *p, int *rc)
 {
 	char name[16];
 	PGresult *res;
 	ExecStatusType s;
 
+	*rc = pipe_end(be); /* this answer is needed now */
+	if (*rc < 0)
+		return NULL;
 	snprintf(name, sizeof(name), "w%d", (int)which);
 	res = PQexecPrepared(be->w, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 			     p ? p->fmt : NULL, 0);
@@ -332,7 +405,14 @@ PGresult *pg_wexec_rows(struct pg_be *be, enum pg_wstmt which, const struct pgp 
 int pg_wexec(struct pg_be *be, enum pg_wstmt which, const struct pgp *p, int *changes)
 {
 	int rc;
-	PGresult *res = pg_wexec_rows(be, which, p, &rc);
+	PGresult *res;
+
+	if (be->pipe && !changes) {
+		char name[16];
+		snprintf(name, sizeof(name), "w%d", (int)which);
+		return pipe_send(be, name, NULL, p);
+	}
+	res = pg_wexec_rows(be, which, p, &rc);
 
 	if (!res)
 		return rc;
@@ -461,25 +541,45 @@ fail:
  * trip as the next "SAVEPOINT w", and COMMIT releases the last one.
  */
 
-static int pg_begin(void *arg)
+static int pg_begin(void *arg, bool guarded)
 {
 	struct pg_be *be = arg;
 	int rc = w_ensure(be);
 	be->sp_held = false;
-	return rc < 0 ? rc : pg_cmd(be->w, "BEGIN");
+	if (rc < 0)
+		return rc;
+	if (!guarded && PQenterPipelineMode(be->w) == 1) {
+		be->pipe = true;
+		be->piped = 0;
+		return pipe_send(be, NULL, "BEGIN", NULL);
+	}
+	return pg_cmd(be->w, "BEGIN");
 }
 
 static int pg_commit(void *arg)
 {
 	struct pg_be *be = arg;
+	int rc;
+
 	be->sp_held = false;
-	return pg_cmd(be->w, "COMMIT");
+	if (!be->pipe)
+		return pg_cmd(be->w, "COMMIT");
+	rc = pipe_send(be, NULL, "COMMIT", NULL);
+	if (rc == 0)
+		rc = pipe_end(be);
+	else
+		pipe_end(be);
+	/* after a failed statement the server answers COMMIT by rolling back */
+	if (rc == 0 && PQtransactionStatus(be->w) != PQTRANS_IDLE)
+		rc = HK_EDB;
+	return rc;
 }
 
 static void pg_rollback(void *arg)
 {
 	struct pg_be *be = arg;
 	be->sp_held = false;
+	pipe_end(be);
 	if (PQtransactionStatus(be->w) != PQTRANS_IDLE)
 		pg_cmd(be->w, "ROLLBACK");
 }
@@ -553,6 +653,13 @@ static int pg_apply(void *arg, const struct store_op *op)
 	struct pgp p = {0};
 	int rc, changes = 0;
 
+	/* messages and attempts may be pipelined; the rest talk to the server directly */
+	if (be->pipe && op->kind != SOP_MSG_INSERT && op->kind != SOP_ATTEMPT &&
+	    op->kind != SOP_DELIVERY_SET && op->kind != SOP_MSG_EXPUNGE) {
+		rc = pipe_end(be);
+		if (rc < 0)
+			return rc;
+	}
 	switch (op->kind) {
 	case SOP_DOC_INSERT:
 	case SOP_DOC_UPDATE:

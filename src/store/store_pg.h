@@ -43,6 +43,8 @@ struct pg_be {
 	PGconn *w;               /* the writer's, used by the writer thread only */
 	bool w_prepared;
 	bool sp_held;            /* a write's savepoint is still to be released */
+	bool pipe;               /* the batch runs in libpq's pipeline mode (store_pg.c) */
+	int piped;               /* statements sent since the last read of answers */
 	pthread_mutex_t pool_mu;
 	pthread_cond_t pool_cv;
 	struct pg_conn *pool;    /* idle read connections */

@@ -318,8 +318,9 @@ static int run_stmt(struct sqlite_be *be, enum wstmt which, const char *what)
 	return sq_step_done(be, be->w[which], what);
 }
 
-static int sqlite_begin(void *arg)
+static int sqlite_begin(void *arg, bool guarded)
 {
+	(void)guarded;
 	return run_stmt(arg, W_BEGIN, "begin");
 }
 
