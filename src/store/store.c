@@ -22,12 +22,12 @@
  * the last STORE_FLUSH_MS; otherwise it is done once committed (it survives
  * the process) and the next flush, which syncs the whole log, covers it.
  *
- * On a backend where a savepoint costs a round trip (STORE_CAP_OPTIMISTIC:
- * PostgreSQL), a batch first runs without savepoints, which halves the round
- * trips of a publish or an attempt result. Any write failing there (a
- * conflict, a duplicate, an error) rolls the whole transaction back and runs
- * the batch again the usual way, so each write still succeeds or fails
- * alone; the next STORE_GUARDED_AFTER batches then keep their savepoints.
+ * A batch first runs without savepoints (STORE_CAP_OPTIMISTIC, both
+ * backends): on PostgreSQL each costs a round trip (and without them the
+ * batch can be pipelined), on SQLite a statement journal. Any write failing
+ * there (a conflict, a duplicate, an error) rolls the whole transaction back
+ * and runs the batch again the usual way, so each write still succeeds or
+ * fails alone; the next STORE_GUARDED_AFTER batches then keep their savepoints.
  */
 #include <stdio.h>
 #include <stdlib.h>

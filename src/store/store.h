@@ -332,7 +332,10 @@ struct store_ep_stats {
 
 /* capability flags of a backend */
 #define STORE_CAP_CLUSTER 1u /* several hookd nodes may share the database: leases, shared limits */
-/* a savepoint costs a round trip to the server: batches first run without them (store.c) */
+/*
+ * batches first run without savepoints (store.c): they cost more than running
+ * a batch again now and then (PostgreSQL: a round trip; SQLite: a statement journal)
+ */
 #define STORE_CAP_OPTIMISTIC 2u
 
 /* what store_wait reports (a bit set) */

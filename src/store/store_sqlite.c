@@ -720,6 +720,7 @@ out:
 
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
+	.caps = STORE_CAP_OPTIMISTIC,
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.begin = sqlite_begin,
