@@ -429,8 +429,12 @@ int store_submit(struct store *st, struct store_write *w)
 	st->queued++;
 	if (w->done)
 		st->waited++;
-	/* a lingering writer wakes by itself; wake it early only when that is due */
-	if (st->queued == 1 || w->done || st->queued == STORE_LINGER_WRITES)
+	/*
+	 * a lingering writer wakes by itself; wake it early only when that is due:
+	 * the first write of an empty queue, the first one someone waits for (more
+	 * change nothing: the end of a flush wakes the writer too), a full linger
+	 */
+	if (st->queued == 1 || (w->done && st->waited == 1) || st->queued == STORE_LINGER_WRITES)
 		pthread_cond_signal(&st->cv);
 	pthread_mutex_unlock(&st->mu);
 	return 0;
