@@ -280,3 +280,41 @@ test('a command run belongs to its node: left alone while that node lives, taken
     a.cleanup();
   }
 });
+
+test('connections to PostgreSQL cut during a stream of publishes: nothing acknowledged is lost', pgOnly, async (t) => {
+  const rx = await countingReceiver();
+  const [h] = await startNodes(1);
+  try {
+    assert.equal((await api(h, 'POST', '/api/v1/app', { body: { name: 'Cut', uid: 'cut' } })).status, 201);
+    assert.equal((await api(h, 'POST', '/api/v1/app/cut/endpoint', { body: { url: rx.url } })).status, 201);
+    const dbname = h.db.replace(/^.*\//, '').replace(/\?.*$/, '');
+    const acked = new Set();
+    let failed = 0, next = 0, cuts = 0;
+    const TOTAL = 3000;
+    const worker = async () => {
+      for (let i = next++; i < TOTAL; i = next++) {
+        const r = await api(h, 'POST', '/api/v1/app/cut/msg', { body: { eventType: 'cut.test', payload: { i } } });
+        if (r.status === 202) acked.add(r.json.id); else failed++;
+      }
+    };
+    const cutter = (async () => {
+      // every connection of the node, the writer's included, ends under its feet
+      while (next < TOTAL && cuts < 4) {
+        await sleep(150);
+        psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${dbname}'`);
+        cuts++;
+      }
+    })();
+    await Promise.all([...Array.from({ length: 16 }, worker), cutter]);
+    t.diagnostic(`cut: ${cuts} cuts, ${acked.size} acknowledged, ${failed} refused`);
+    assert.ok(cuts >= 2, 'the connections were cut during the stream');
+    assert.ok(acked.size > 0);
+    const deadline = Date.now() + 30000;
+    const missing = () => [...acked].filter((id) => !rx.seen.has(id));
+    while (missing().length && Date.now() < deadline) await sleep(200);
+    assert.deepEqual(missing(), [], 'every acknowledged message is delivered');
+    // and the node still works
+    const r = await api(h, 'POST', '/api/v1/app/cut/msg', { body: { eventType: 'cut.test', payload: { after: true } } });
+    assert.equal(r.status, 202);
+  } finally { await stopAll([h]); await rx.close(); }
+});
