@@ -38,7 +38,7 @@ static struct {
 	atomic_uint_fast64_t status_class[6]; /* 0 (no answer), 1xx .. 5xx */
 	atomic_uint_fast64_t verdict[4];
 	atomic_uint_fast64_t hook_ok, hook_failed, hook_timeout, hook_other;
-	atomic_uint_fast64_t commits, commit_writes;
+	atomic_uint_fast64_t commits, commit_writes, batch_reruns;
 	struct histo latency, duration, commit, http;
 	struct minute minutes[MINUTES];
 	metrics_gauge_fn gauges;
@@ -149,6 +149,11 @@ void metrics_hook_run(const char *outcome)
 		atomic_fetch_add(&M.hook_timeout, 1);
 	else
 		atomic_fetch_add(&M.hook_other, 1);
+}
+
+void metrics_batch_rerun(void)
+{
+	atomic_fetch_add(&M.batch_reruns, 1);
 }
 
 void metrics_commit(unsigned batch, int64_t duration_us)
@@ -265,6 +270,9 @@ int metrics_prometheus(struct buf *out)
 	prom_counter(out, "hookd_store_writes_total", "Writes committed (a commit carries a batch of them)");
 	buf_printf(out, "hookd_store_writes_total %lu\n", (unsigned long)atomic_load(&M.commit_writes));
 	prom_histo(out, "hookd_store_commit_seconds", "Duration of one group commit", &M.commit);
+	prom_counter(out, "hookd_store_batch_reruns_total",
+		     "Batches run again with a savepoint per write because one of their writes failed");
+	buf_printf(out, "hookd_store_batch_reruns_total %lu\n", (unsigned long)atomic_load(&M.batch_reruns));
 	prom_gauge(out, "hookd_queue_due", "Deliveries ready and waiting for their endpoint", g.due);
 	prom_gauge(out, "hookd_queue_scheduled", "Deliveries waiting for a retry time", g.scheduled);
 	prom_gauge(out, "hookd_inflight_requests", "Delivery requests in flight", g.inflight);

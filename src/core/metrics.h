@@ -29,6 +29,8 @@ void metrics_attempt(int code, enum metrics_outcome outcome, int64_t latency_ms,
 void metrics_inbound(const char *source, enum metrics_verdict verdict);
 void metrics_hook_run(const char *outcome);
 void metrics_commit(unsigned batch, int64_t duration_us);
+/* metrics_batch_rerun counts a batch run again with savepoints because a write in it failed */
+void metrics_batch_rerun(void);
 void metrics_http_request(int64_t duration_us);
 
 struct metrics_gauges {

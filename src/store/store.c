@@ -240,6 +240,7 @@ static void run_batch(struct store *st, struct store_write *batch, size_t n, siz
 			break;
 		st->ops->rollback(st->be);
 		if (!guarded) {
+			metrics_batch_rerun();
 			guarded = true;
 			tries = 0;
 			continue;

@@ -44,6 +44,12 @@ test('/metrics needs the admin token, parses, and counts deliveries', async () =
     assert.ok(after.samples.get('hookd_attempts_total{status_class="2xx"}') >= 5);
     assert.ok(after.samples.get('hookd_delivery_latency_seconds_count') >= 5);
     assert.ok(after.samples.get('hookd_process_open_fds') > 0);
+    // a write that fails (a duplicate eventId) sends its batch again with savepoints
+    assert.equal(after.types.get('hookd_store_batch_reruns_total'), 'counter');
+    await svix.message.create(app.id, { eventType: 'm.x', payload: {}, eventId: 'dup-1' });
+    await assert.rejects(svix.message.create(app.id, { eventType: 'm.x', payload: {}, eventId: 'dup-1' }), (e) => e.code === 409);
+    const reruns = parseProm((await api(h, 'GET', '/metrics')).text).samples.get('hookd_store_batch_reruns_total');
+    assert.ok(reruns >= (after.samples.get('hookd_store_batch_reruns_total') || 0) + 1, `reruns ${reruns}`);
     // the separate metrics listener answers without a token
     const port = h.stdout().match(/metrics: .*\(port (\d+)/)[1];
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
