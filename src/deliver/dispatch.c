@@ -593,6 +593,20 @@ static bool shared_wait(struct dispatch *d, struct dep *dep, int64_t now)
 	return true;
 }
 
+/* wait_take takes the first job off an endpoint's wait list */
+static struct djob *wait_take(struct dispatch *d, struct dep *dep)
+{
+	struct djob *j = dep->wait_head;
+
+	dep->wait_head = j->next;
+	if (!dep->wait_head)
+		dep->wait_tail = NULL;
+	dep->nwait--;
+	atomic_fetch_sub(&d->waiting, 1);
+	j->next = NULL;
+	return j;
+}
+
 static void pump(struct dispatch *d, struct dep *dep)
 {
 	int64_t now = clock_now_ms();
@@ -605,12 +619,8 @@ static void pump(struct dispatch *d, struct dep *dep)
 		int64_t wait;
 
 		if (dep->gone || dep->disabled || !dep->url || !dep->nsecrets) {
-			dep->wait_head = j->next;
-			if (!dep->wait_head)
-				dep->wait_tail = NULL;
-			dep->nwait--;
-			atomic_fetch_sub(&d->waiting, 1);
-			settle_without_attempt(d, j, dep->gone ? "endpoint deleted" : "endpoint disabled");
+			settle_without_attempt(d, wait_take(d, dep),
+					       dep->gone ? "endpoint deleted" : "endpoint disabled");
 			continue;
 		}
 		if (dep->inflight >= inflight_cap(d, dep))
@@ -632,12 +642,7 @@ static void pump(struct dispatch *d, struct dep *dep)
 			dep->granted--;
 		else
 			bucket_take(&dep->bucket, now);
-		dep->wait_head = j->next;
-		if (!dep->wait_head)
-			dep->wait_tail = NULL;
-		dep->nwait--;
-		atomic_fetch_sub(&d->waiting, 1);
-		j->next = NULL;
+		wait_take(d, dep);
 		dep->inflight++;
 		atomic_fetch_add(&d->inflight, 1);
 		req_start(d, dep, j);

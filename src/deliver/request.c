@@ -359,29 +359,31 @@ static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml
 	rq->hnodes[HDR_ID].data = rq->h_id;
 	rq->hnodes[HDR_TIMESTAMP].data = rq->h_ts;
 	rq->hnodes[HDR_SIGNATURE].data = rq->h_sig;
-	if (!rq->transformed && dep->headers) { /* held until the request ends: a reload makes new ones */
-		rq->ep_headers = dep->headers;
-		rq->ep_headers->refs++;
-		rest = rq->ep_headers->list;
-	}
 	if (rq->transformed) {
 		struct curl_slist *e = curl_slist_append(rq->xf_headers, "Expect:");
 		if (!e)
 			return HK_ENOMEM;
 		rq->xf_headers = e;
 		rest = e;
-	} else if (m->headers) {
+	} else {
+		if (dep->headers) { /* held until the request ends: a reload makes new ones */
+			rq->ep_headers = dep->headers;
+			rq->ep_headers->refs++;
+			rest = rq->ep_headers->list;
+		}
 		for (const struct curl_slist *h = m->headers; h; h = h->next)
 			n++;
-		rq->hcopy = calloc(n, sizeof(*rq->hcopy));
-		if (!rq->hcopy)
-			return HK_ENOMEM;
-		n = 0;
-		for (const struct curl_slist *h = m->headers; h; h = h->next, n++) {
-			rq->hcopy[n].data = h->data;
-			rq->hcopy[n].next = h->next ? &rq->hcopy[n + 1] : rest;
+		if (n) { /* the message's extra headers come first, linked in place */
+			rq->hcopy = calloc(n, sizeof(*rq->hcopy));
+			if (!rq->hcopy)
+				return HK_ENOMEM;
+			n = 0;
+			for (const struct curl_slist *h = m->headers; h; h = h->next, n++) {
+				rq->hcopy[n].data = h->data;
+				rq->hcopy[n].next = h->next ? &rq->hcopy[n + 1] : rest;
+			}
+			rest = rq->hcopy;
 		}
-		rest = rq->hcopy;
 	}
 	for (int i = 0; i < HDR__COUNT; i++)
 		rq->hnodes[i].next = i + 1 < HDR__COUNT ? &rq->hnodes[i + 1] : rest;

@@ -41,6 +41,7 @@ test('github: a signed push is accepted, stored and fanned out to two endpoints,
     const app = await svix.application.create({ name: 'GitOps', uid: 'gitops' });
     const ea = await svix.endpoint.create(app.id, { url: a.url });
     const eb = await svix.endpoint.create(app.id, { url: b.url });
+    await svix.endpoint.setHeaders(app.id, eb.id, { headers: { 'X-Team': 'platform' } });
     const src = await source({ uid: 'github-main', provider: 'github', secrets: ['old-secret', GH_SECRET], routes: [{ app: 'gitops', passHeaders: ['X-GitHub-Event'] }] });
     assert.deepEqual(src.secrets.length, 2);
     assert.ok(!JSON.stringify(src).includes(GH_SECRET), 'secrets are write-only');
@@ -57,6 +58,7 @@ test('github: a signed push is accepted, stored and fanned out to two endpoints,
       assert.equal(req.body, body, 'the original body bytes, unchanged');
       new Webhook(key.replace('whsec_', '')).verify(req.body, req.headers);
       assert.equal(req.headers['x-github-event'], 'push', 'passed-through header');
+      assert.equal(req.headers['x-team'], ep === eb ? 'platform' : undefined, "the endpoint's own headers follow");
     }
     const msgs = await svix.message.list(app.id);
     assert.equal(msgs.data[0].eventType, 'github.push');
