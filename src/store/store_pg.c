@@ -535,8 +535,9 @@ fail:
 /*
  * ---- transactions ----
  *
- * Each write runs in a savepoint. Releasing it right away would cost a round
- * trip per write; nothing runs between one write's release and the next
+ * An unguarded batch is pipelined (above) and has no savepoints. In a guarded
+ * one each write runs in a savepoint. Releasing it right away would cost a
+ * round trip per write; nothing runs between one write's release and the next
  * write's savepoint, so the release is deferred and sent in the same round
  * trip as the next "SAVEPOINT w", and COMMIT releases the last one.
  */

@@ -6,7 +6,8 @@
  * inserts the message and all its deliveries in one statement (the
  * endpoints travel as one array parameter), leased to this node when it
  * delivers; an attempt and its delivery's update are one statement too, so
- * a write costs one round trip to the server besides its savepoint.
+ * a write is one statement, sent with the rest of its batch in libpq's
+ * pipeline mode (store_pg.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
