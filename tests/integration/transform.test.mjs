@@ -120,7 +120,7 @@ test('an infinite loop and a memory bomb fail only their own attempts; other del
     await setScript(app.id, loop.id, 'function handler(w) while true do end end');
     await setScript(app.id, bomb.id, `function handler(w)
       local t = {}
-      while true do t[#t + 1] = string.rep("x", 4096) .. #t end
+      while true do t[#t + 1] = string.rep("x", 262144) .. #t end
     end`);
     const t0 = Date.now();
     const msgs = [];
