@@ -60,8 +60,11 @@ test('receivers that fail in every way: deliveries retry until they land, each m
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push((await api(h, 'POST', '/api/v1/app/f/msg', { body: { eventType: 'f.x', payload: { i } } })).json.id);
     for (const k of kinds) {
+      // once a circuit opens, each failed probe doubles its 200 ms cool-down (five times
+      // here), and a hanging probe takes the 2 s timeout: the slowest kinds land 20-25 s
+      // after the publishes on a quiet machine, so each kind gets up to 30 s more
       let done = false;
-      for (let t = 0; t < 150 && !done; t++) {
+      for (let t = 0; t < 300 && !done; t++) {
         const list = (await api(h, 'GET', `/api/v1/app/f/endpoint/ep-${k}/msg?limit=10`)).json.data;
         done = list.length === 5 && list.every((m) => m.status === 0);
         if (!done) await sleep(100);
