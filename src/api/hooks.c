@@ -148,11 +148,6 @@ static void committed(struct store_write *w, int rc, void *arg)
 	call_free(c);
 }
 
-static void add_header_json(const char *name, const char *value, void *arg)
-{
-	json_object_set_new(arg, name, json_string(value));
-}
-
 /* hook_source names a hook's journal source, within ID_MAX */
 static void hook_source(const char *id, char out[ID_MAX])
 {
@@ -191,13 +186,10 @@ static int journal_ops(struct api_req *r, struct hook_call *c, const char *event
 	struct store_op *op = store_write_add(w, SOP_INBOUND_INSERT);
 	struct store_inbound *in;
 	const char *q = strchr(r->http->raw_uri, '?');
-	json_t *headers = json_object();
 	char remote[96];
 
-	if (!op || !headers) {
-		json_decref(headers);
+	if (!op)
 		return HK_ENOMEM;
-	}
 	in = &op->u.in;
 	snprintf(in->id, sizeof(in->id), "%s", event);
 	snprintf(in->source, sizeof(in->source), "%s", c->source);
@@ -207,9 +199,7 @@ static int journal_ops(struct api_req *r, struct hook_call *c, const char *event
 	in->dedupe_key = strdup(c->dedupe_key);
 	in->path = strdup(r->http->path);
 	in->query = strdup(q ? q + 1 : "");
-	http_headers_each(r->http, add_header_json, headers);
-	in->headers = json_dump_compact(headers, NULL);
-	json_decref(headers);
+	in->headers = http_headers_json(r->http, NULL);
 	in->remote = strdup(remote);
 	in->body = malloc(r->http->body.len + 1);
 	if (!in->dedupe_key || !in->path || !in->query || !in->headers || !in->remote || !in->body)

@@ -33,13 +33,8 @@ static const char *req_header(void *ctx, const char *name)
 }
 
 /* the journal keeps every header except credentials, which it redacts */
-static void add_header_json(const char *name, const char *value, void *arg)
-{
-	bool secret = strcasecmp(name, "Authorization") == 0 || strcasecmp(name, "Proxy-Authorization") == 0 ||
-		      strcasecmp(name, "Cookie") == 0 || strcasecmp(name, "X-Gitlab-Token") == 0 ||
-		      strcasecmp(name, "X-Api-Key") == 0;
-	json_object_set_new(arg, name, json_string(secret ? "[redacted]" : value));
-}
+static const char *const secret_headers[] = {"Authorization", "Proxy-Authorization", "Cookie",
+					     "X-Gitlab-Token", "X-Api-Key", NULL};
 
 /* count adds to a source's rejected or duplicate counter, without waiting */
 static void count(struct api_req *r, const char *source, int rejected, int duplicates)
@@ -127,10 +122,9 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	struct store_inbound *in;
 	const char *q = strchr(r->http->raw_uri, '?');
 	char type[256];
-	json_t *headers = json_object();
 	int rc = HK_ENOMEM;
 
-	if (!op || !c || !headers)
+	if (!op || !c)
 		goto fail;
 	in = &op->u.in;
 	id_new("evt_", in->id);
@@ -139,8 +133,7 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	in->dedupe_key = strdup(dedupe_key);
 	in->path = strdup(r->http->path);
 	in->query = strdup(q ? q + 1 : "");
-	http_headers_each(r->http, add_header_json, headers);
-	in->headers = json_dump_compact(headers, NULL);
+	in->headers = http_headers_json(r->http, secret_headers);
 	in->remote = strdup(r->http->remote_addr);
 	in->reason = reason ? strdup(reason) : NULL;
 	in->event_type = provider_event_type(p, pc, pr, type, sizeof(type)) == 0 ? strdup(type) : NULL;
@@ -165,7 +158,6 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 		goto fail;
 	w->done = journal_done;
 	w->arg = c;
-	json_decref(headers);
 	http_suspend(r->http);
 	rc = store_submit(r->store, w);
 	if (rc == 0)
@@ -178,7 +170,6 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	api_fail(r, rc, "event");
 	return rc;
 fail:
-	json_decref(headers);
 	store_write_free(w);
 	if (c) {
 		free(c->dedupe_key);

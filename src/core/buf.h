@@ -29,6 +29,8 @@ void buf_init(struct buf *b, size_t cap);
 void buf_release(struct buf *b);
 /* buf_reset empties the buffer but keeps its memory. */
 void buf_reset(struct buf *b);
+/* buf_reserve makes room for extra more bytes, so the appends that follow need no allocation. */
+int buf_reserve(struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_appends(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) HK_PRINTF(2, 3);

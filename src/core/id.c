@@ -11,7 +11,6 @@
 #include "core/log.h"
 
 #define KSUID_EPOCH 1400000000LL
-#define KSUID_BYTES 20
 
 static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 static atomic_uint id_counter;
@@ -44,10 +43,11 @@ static void id_random(unsigned char *p, size_t n)
 
 /*
  * base62 of a 160-bit big-endian number, left-padded to 27 digits: long
- * division by 62 over five 32-bit words, one digit per pass.
+ * division by 62^5 over five 32-bit words, five digits per pass.
  */
-static void ksuid_encode(const unsigned char in[KSUID_BYTES], char out[ID_KSUID_LEN + 1])
+void id_ksuid_encode(const unsigned char in[ID_KSUID_BYTES], char out[ID_KSUID_LEN + 1])
 {
+	const uint64_t b62_5 = 62ull * 62 * 62 * 62 * 62;
 	uint32_t w[5];
 	int pos = ID_KSUID_LEN;
 
@@ -58,17 +58,18 @@ static void ksuid_encode(const unsigned char in[KSUID_BYTES], char out[ID_KSUID_
 		uint64_t rem = 0;
 		for (int i = 0; i < 5; i++) {
 			uint64_t acc = rem << 32 | w[i];
-			w[i] = (uint32_t)(acc / 62);
-			rem = acc % 62;
+			w[i] = (uint32_t)(acc / b62_5);
+			rem = acc % b62_5;
 		}
-		out[--pos] = b62[rem];
+		for (int k = 0; k < 5 && pos > 0; k++, rem /= 62)
+			out[--pos] = b62[rem % 62];
 	}
 	out[ID_KSUID_LEN] = '\0';
 }
 
 void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX])
 {
-	unsigned char raw[KSUID_BYTES];
+	unsigned char raw[ID_KSUID_BYTES];
 	uint32_t ts = (uint32_t)(ms / 1000 - KSUID_EPOCH);
 	unsigned frac = (unsigned)(ms % 1000);
 	unsigned seq = atomic_fetch_add(&id_counter, 1);
@@ -84,11 +85,11 @@ void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX])
 	raw[7] = seq >> 16 & 0xff;
 	raw[8] = seq >> 8 & 0xff;
 	raw[9] = seq & 0xff;
-	id_random(raw + 10, KSUID_BYTES - 10);
+	id_random(raw + 10, ID_KSUID_BYTES - 10);
 	if (plen > ID_MAX - ID_KSUID_LEN - 1)
 		plen = ID_MAX - ID_KSUID_LEN - 1;
 	memcpy(out, prefix, plen);
-	ksuid_encode(raw, out + plen);
+	id_ksuid_encode(raw, out + plen);
 }
 
 void id_new(const char *prefix, char out[ID_MAX])
@@ -111,7 +112,7 @@ bool id_is(const char *prefix, const char *s)
 int64_t id_time_ms(const char *id)
 {
 	const char *k = strchr(id, '_');
-	unsigned char num[KSUID_BYTES] = {0};
+	unsigned char num[ID_KSUID_BYTES] = {0};
 
 	k = k ? k + 1 : id;
 	if (strlen(k) != ID_KSUID_LEN)
@@ -120,7 +121,7 @@ int64_t id_time_ms(const char *id)
 	for (const char *p = k; *p; p++) {
 		const char *d = strchr(b62, *p);
 		unsigned carry = d ? (unsigned)(d - b62) : 0;
-		for (int i = KSUID_BYTES - 1; i >= 0; i--) {
+		for (int i = ID_KSUID_BYTES - 1; i >= 0; i--) {
 			unsigned v = num[i] * 62u + carry;
 			num[i] = v & 0xff;
 			carry = v >> 8;

@@ -18,11 +18,14 @@
 #include <stdint.h>
 
 #define ID_KSUID_LEN 27
+#define ID_KSUID_BYTES 20
 #define ID_MAX 40 /* the longest prefix plus a KSUID plus NUL */
 
 void id_new(const char *prefix, char out[ID_MAX]);
 /* id_new_at makes an id for a given time (ms), used by tests and by the iterator. */
 void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX]);
+/* id_ksuid_encode writes 20 raw KSUID bytes as 27 base62 digits and a NUL. */
+void id_ksuid_encode(const unsigned char raw[ID_KSUID_BYTES], char out[ID_KSUID_LEN + 1]);
 /* id_is reports whether s looks like an id with this prefix. */
 bool id_is(const char *prefix, const char *s);
 /* id_time_ms returns the creation time (second precision) encoded in an id. */

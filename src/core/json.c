@@ -62,6 +62,75 @@ char *json_dump_compact(const json_t *v, size_t *len)
 	return s;
 }
 
+bool json_utf8_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		unsigned c = *p, need, min, cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1, min = 0x80, cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2, min = 0x800, cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3, min = 0x10000, cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if ((size_t)(end - p) <= need)
+			return false;
+		for (unsigned i = 1; i <= need; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += need + 1;
+	}
+	return true;
+}
+
+int json_buf_string(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	static const char short_esc[] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
+					 ['\t'] = 't', ['"'] = '"', ['\\'] = '\\'};
+	size_t start = b->len, run = 0;
+	int rc;
+
+	if (!json_utf8_ok(s, n))
+		return HK_EPARSE;
+	rc = buf_append(b, "\"", 1);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		/* the run of bytes before this one needs no escaping */
+		rc = buf_append(b, s + run, i - run);
+		run = i + 1;
+		if (c < sizeof(short_esc) && short_esc[c])
+			esc[1] = short_esc[c];
+		if (rc == 0)
+			rc = buf_append(b, esc, esc[1] == 'u' ? 6 : 2);
+	}
+	if (rc == 0)
+		rc = buf_append(b, s + run, n - run);
+	if (rc == 0)
+		rc = buf_append(b, "\"", 1);
+	if (rc < 0) {
+		b->len = start;
+		if (b->data)
+			b->data[start] = '\0';
+	}
+	return rc;
+}
+
 const char *json_str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
+
 #define JSON_DEPTH_MAX 64
 
 /* json_depth_ok reports whether data nests at most max_depth levels. */
@@ -26,6 +28,16 @@ int json_parse_bounded(const char *data, size_t len, int max_depth, json_t **out
 
 /* json_dump_compact returns a malloc'd compact serialisation (NULL on ENOMEM). */
 char *json_dump_compact(const json_t *v, size_t *len);
+
+/* json_utf8_ok reports whether n bytes are well-formed UTF-8 (what jansson accepts in a string). */
+bool json_utf8_ok(const char *s, size_t n);
+
+/*
+ * json_buf_string appends n bytes as a JSON string literal, quoted and
+ * escaped as jansson's compact dump writes it. HK_EPARSE when s is not
+ * UTF-8, HK_ETOOBIG past the buffer's cap; either way b is left as it was.
+ */
+int json_buf_string(struct buf *b, const char *s, size_t n);
 
 /* json_strdup_field returns a copy of a string member or NULL. */
 const char *json_str(const json_t *obj, const char *key);

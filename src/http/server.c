@@ -28,9 +28,13 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/server.h"
+
+/* headers are bounded by the connection's memory; escaping grows them at most sixfold */
+#define HTTP_HEADERS_JSON_MAX (8u << 20)
 
 enum req_state { REQ_READING, REQ_HANDLING, REQ_SUSPENDED, REQ_READY, REQ_SENT };
 
@@ -493,6 +497,86 @@ void http_headers_each(struct http_req *req, void (*fn)(const char *, const char
 {
 	struct each_ctx e = {fn, arg};
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, each_cb, &e);
+}
+
+struct header_list {
+	const char **kv; /* name, value, name, value, ... */
+	size_t n, cap;
+};
+
+static enum MHD_Result collect_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct header_list *l = cls;
+	(void)kind;
+	if (l->n == l->cap)
+		return MHD_NO;
+	l->kv[2 * l->n] = key;
+	l->kv[2 * l->n + 1] = value ? value : "";
+	l->n++;
+	return MHD_YES;
+}
+
+static bool redacted(const char *name, const char *const *redact)
+{
+	for (; redact && *redact; redact++)
+		if (strcasecmp(name, *redact) == 0)
+			return true;
+	return false;
+}
+
+/* written straight into a buffer: the inbound journal does this for every event */
+char *http_headers_json(struct http_req *req, const char *const *redact)
+{
+	int count = MHD_get_connection_values(req->conn, MHD_HEADER_KIND, NULL, NULL);
+	struct header_list l = {NULL, 0, count > 0 ? (size_t)count : 0};
+	struct buf b;
+	char *out = NULL;
+	size_t size = 2;
+	int rc;
+
+	buf_init(&b, HTTP_HEADERS_JSON_MAX);
+	l.kv = calloc(2 * l.cap + 2, sizeof(*l.kv));
+	if (!l.kv)
+		goto out;
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_cb, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		size_t nlen = strlen(l.kv[2 * i]), vlen = strlen(l.kv[2 * i + 1]);
+		if (!json_utf8_ok(l.kv[2 * i], nlen) || !json_utf8_ok(l.kv[2 * i + 1], vlen))
+			l.kv[2 * i] = NULL;
+		else
+			size += nlen + vlen + 6; /* quotes, colon, comma: escapes may still grow it */
+	}
+	rc = buf_reserve(&b, size);
+	if (rc == 0)
+		rc = buf_append(&b, "{", 1);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		const char *name = l.kv[2 * i], *value = l.kv[2 * i + 1];
+		bool later = false;
+		if (!name)
+			continue;
+		for (size_t j = i + 1; j < l.n && !later; j++)
+			later = l.kv[2 * j] && strcmp(l.kv[2 * j], name) == 0;
+		if (later)
+			continue;
+		if (redacted(name, redact))
+			value = "[redacted]";
+		if (b.len > 1)
+			rc = buf_append(&b, ",", 1);
+		if (rc == 0)
+			rc = json_buf_string(&b, name, strlen(name));
+		if (rc == 0)
+			rc = buf_append(&b, ":", 1);
+		if (rc == 0)
+			rc = json_buf_string(&b, value, strlen(value));
+	}
+	if (rc == 0)
+		rc = buf_append(&b, "}", 1);
+	if (rc == 0)
+		out = buf_detach(&b, NULL);
+out:
+	buf_release(&b);
+	free(l.kv);
+	return out;
 }
 
 void http_query_each(struct http_req *req, void (*fn)(const char *, const char *, void *), void *arg)

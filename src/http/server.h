@@ -99,6 +99,14 @@ const char *http_query(struct http_req *req, const char *name);
 /* http_headers_each calls fn for every request header in arrival order */
 void http_headers_each(struct http_req *req, void (*fn)(const char *name, const char *value, void *arg),
 		       void *arg);
+/*
+ * http_headers_json returns the request headers as a compact JSON object,
+ * malloc'd (NULL on ENOMEM): in arrival order, a repeated name once with its
+ * last value, a name or value that is not UTF-8 left out, and the value of
+ * every name in redact (NULL-terminated, compared without case) replaced by
+ * "[redacted]".
+ */
+char *http_headers_json(struct http_req *req, const char *const *redact);
 void http_query_each(struct http_req *req, void (*fn)(const char *name, const char *value, void *arg),
 		     void *arg);
 

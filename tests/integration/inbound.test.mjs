@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import net from 'node:net';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
@@ -212,4 +213,39 @@ test('a GET source turns its query string into the event', async () => {
     await rx.waitFor((q) => q.length >= 1);
     assert.deepEqual(JSON.parse(rx.requests[0].body), { a: '1', b: 'two words' });
   } finally { await rx.close(); }
+});
+
+test('the journal keeps the headers as they arrived, credentials redacted', async () => {
+  await source({ uid: 'hdrs', provider: 'bearer', secrets: ['tok-hdrs'] });
+  const port = new URL(h.url).port;
+  const body = '{"n":1}';
+  // raw bytes, so the values can carry UTF-8 and bytes that are not UTF-8
+  const head = Buffer.concat([
+    Buffer.from(`POST /in/hdrs HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer tok-hdrs\r\n` +
+      'Cookie: session=abc\r\nX-Quote: say "hi" \\ back\r\nX-Dup: one\r\nX-Dup: two\r\n'),
+    Buffer.from('X-Utf8: café ☕\r\n', 'utf8'),
+    Buffer.from('X-Latin1: caf\xe9\r\n', 'latin1'),
+    Buffer.from(`Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`),
+  ]);
+  const answer = await new Promise((resolve, reject) => {
+    const s = net.connect(Number(port), '127.0.0.1', () => s.end(head));
+    let out = '';
+    s.on('data', (d) => { out += d; });
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 200/, answer);
+  const id = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).id;
+  const ev = await api(h, 'GET', `/api/v1/source/hdrs/event/${id}`);
+  assert.equal(ev.status, 200);
+  const hd = ev.json.headers;
+  assert.equal(hd.Authorization, '[redacted]');
+  assert.equal(hd.Cookie, '[redacted]');
+  assert.equal(hd['X-Quote'], 'say "hi" \\ back');
+  assert.equal(hd['X-Dup'], 'two', 'a repeated header keeps its last value');
+  assert.equal(hd['X-Utf8'], 'café ☕');
+  assert.equal(hd['X-Latin1'], undefined, 'a value that is not UTF-8 is left out');
+  assert.equal(hd['Content-Type'], 'application/json');
+  assert.equal(ev.json.body, body);
+  assert.ok(!JSON.stringify(ev.json).includes('tok-hdrs'), 'the credential is nowhere in the event');
 });

@@ -47,10 +47,27 @@ static void test_unique(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* the KSUID reference's examples: the smallest, the largest, and one from its documentation */
+static void test_ksuid_vectors(void **state)
+{
+	unsigned char raw[ID_KSUID_BYTES] = {0};
+	static const unsigned char doc[ID_KSUID_BYTES] = {0x06, 0x69, 0xF7, 0xEF, 0xB5, 0xA1, 0xCD, 0x34, 0xB5, 0xF9,
+							  0x9D, 0x11, 0x54, 0xFB, 0x68, 0x53, 0x34, 0x5C, 0x97, 0x35};
+	char out[ID_KSUID_LEN + 1];
+	(void)state;
+	id_ksuid_encode(raw, out);
+	assert_string_equal(out, "000000000000000000000000000");
+	memset(raw, 0xff, sizeof(raw));
+	id_ksuid_encode(raw, out);
+	assert_string_equal(out, "aWgEPTl1tmebfsQzFP4bxwgy80V");
+	id_ksuid_encode(doc, out);
+	assert_string_equal(out, "0ujtsYcgvSTl8PAuAdqWYSMnLOv");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shape),
+		cmocka_unit_test(test_shape), cmocka_unit_test(test_ksuid_vectors),
 		cmocka_unit_test(test_sorted_in_creation_order),
 		cmocka_unit_test(test_time_roundtrip),
 		cmocka_unit_test(test_unique),
