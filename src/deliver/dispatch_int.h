@@ -114,6 +114,7 @@ struct dreq {
 	struct curl_slist *xf_headers;  /* its headers, replacing the message's and endpoint's */
 	bool transformed, canceled;
 	bool denied;
+	bool easy_dirty;        /* set options a plain request does not: reset before reuse */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -125,7 +126,7 @@ struct dispatch {
 	uv_timer_t retry_timer;
 	uv_timer_t curl_timer;
 	CURLM *multi;
-	CURL *easy_pool[256];      /* finished handles kept for reuse (loop thread) */
+	CURL *easy_pool[256];      /* finished handles, set up for a plain request (request.c) */
 	int neasy;
 	char ua_line[160];         /* "User-Agent: ..." */
 	struct sock_ctx **socks;   /* by descriptor: watches of sockets hookd opened (request.c) */

@@ -227,23 +227,60 @@ void req_multi_release(struct dispatch *d)
 
 /* ---- one request ---- */
 
-/* easy_get reuses a finished handle (its options reset) rather than make one per attempt */
-static CURL *easy_get(struct dispatch *d)
+static size_t write_cb(char *p, size_t size, size_t n, void *arg);
+static size_t header_cb(char *p, size_t size, size_t n, void *arg);
+static curl_socket_t opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a);
+
+/* easy_setup sets what every request shares; req_start sets the rest */
+static void easy_setup(struct dispatch *d, CURL *e)
 {
-	if (d->neasy > 0) {
-		CURL *e = d->easy_pool[--d->neasy];
-		curl_easy_reset(e);
-		return e;
-	}
-	return curl_easy_init();
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)d->cfg.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(d->cfg.timeout_ms < 10000 ? d->cfg.timeout_ms : 10000));
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, d);
 }
 
-static void easy_put(struct dispatch *d, CURL *e)
+/*
+ * easy_get hands out a handle set up by easy_setup. Pooled handles keep
+ * their options between requests (a reset and a fresh setup cost more than
+ * the request's own options): every option a plain request needs is set by
+ * req_start each time, and a request that sets any other (a client
+ * certificate, a CA bundle, GET, another method) marks its handle to be
+ * reset before it returns to the pool.
+ */
+static CURL *easy_get(struct dispatch *d)
 {
-	if (d->neasy < (int)(sizeof(d->easy_pool) / sizeof(d->easy_pool[0])))
-		d->easy_pool[d->neasy++] = e;
-	else
+	CURL *e;
+
+	if (d->neasy > 0)
+		return d->easy_pool[--d->neasy];
+	e = curl_easy_init();
+	if (e)
+		easy_setup(d, e);
+	return e;
+}
+
+static void easy_put(struct dispatch *d, CURL *e, bool dirty)
+{
+	if (d->neasy >= (int)(sizeof(d->easy_pool) / sizeof(d->easy_pool[0]))) {
 		curl_easy_cleanup(e);
+		return;
+	}
+	if (dirty) {
+		curl_easy_reset(e);
+		easy_setup(d, e);
+	}
+	d->easy_pool[d->neasy++] = e;
 }
 
 static size_t write_cb(char *p, size_t size, size_t n, void *arg)
@@ -391,7 +428,8 @@ static int build_headers(struct dreq *rq, const char *body, size_t len, bool xml
 	return 0;
 }
 
-static void set_tls(CURL *e, json_t *tls)
+/* set_tls sets an endpoint's client certificate and CA bundle; true if it set any */
+static bool set_tls(CURL *e, json_t *tls)
 {
 	const char *cert = json_string_value(json_object_get(tls, "clientCert"));
 	const char *key = json_string_value(json_object_get(tls, "clientKey"));
@@ -410,6 +448,7 @@ static void set_tls(CURL *e, json_t *tls)
 		blob = (struct curl_blob){(void *)ca, strlen(ca), CURL_BLOB_COPY};
 		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
 	}
+	return (cert && key) || ca;
 }
 
 void req_start(struct dispatch *d, struct dep *dep, struct djob *job)
@@ -449,37 +488,28 @@ void req_start(struct dispatch *d, struct dep *dep, struct djob *job)
 		dispatch_finished(d, rq, 0, rc < 0 ? hk_strerror(rc) : "cannot create a request");
 		return;
 	}
+	/* a plain request: every option easy_setup leaves to it */
 	CURL *e = rq->easy;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, rq);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->hdrs);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, rq);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, rq);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, rq);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, rq->errbuf);
 	if (get) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		rq->easy_dirty = true;
 	} else {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-		if (rq->transformed && strcmp(rq->xf.method, "POST") != 0)
+		if (rq->transformed && strcmp(rq->xf.method, "POST") != 0) {
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, rq->xf.method);
+			rq->easy_dirty = true;
+		}
 	}
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)d->cfg.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(d->cfg.timeout_ms < 10000 ? d->cfg.timeout_ms : 10000));
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, rq);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, rq);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, rq);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, d);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, rq->errbuf);
-	set_tls(e, json_object_get(dep->doc, "_tls"));
+	if (set_tls(e, json_object_get(dep->doc, "_tls")))
+		rq->easy_dirty = true;
 	if (curl_multi_add_handle(d->multi, e) != CURLM_OK)
 		dispatch_finished(d, rq, 0, "cannot queue the request");
 }
@@ -489,7 +519,7 @@ void req_free(struct dreq *rq)
 	if (!rq)
 		return;
 	if (rq->easy)
-		easy_put(rq->dep->d, rq->easy);
+		easy_put(rq->dep->d, rq->easy, rq->easy_dirty);
 	free(rq->hcopy);
 	dhdrs_release(rq->ep_headers);
 	buf_release(&rq->resp);

@@ -83,6 +83,32 @@ test('a transformed delivery arrives reshaped, with a signature over the new bod
   } finally { await rx.close(); }
 });
 
+test("a request's method and format do not carry over to the next request on a reused handle", async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Mixed' });
+    const put = await svix.endpoint.create(app.id, { url: rx.url + '/put' });
+    await setScript(app.id, put.id, 'function handler(webhook) webhook.method = "PUT" return webhook end');
+    await api(h, 'POST', `/api/v1/app/${app.id}/endpoint`, { body: { url: rx.url + '/get', format: 'query' } });
+    await svix.endpoint.create(app.id, { url: rx.url + '/plain' });
+    const n = 20;
+    for (let i = 0; i < n; i++) {
+      await svix.message.create(app.id, { eventType: 'mix.ed', payload: { i } });
+      await rx.waitFor((r) => r.length >= 3 * (i + 1));
+    }
+    const by = (prefix) => rx.requests.filter((r) => r.url.startsWith(prefix));
+    assert.equal(by('/put').length, n);
+    assert.equal(by('/get').length, n);
+    assert.equal(by('/plain').length, n);
+    for (const r of by('/put')) assert.equal(r.method, 'PUT');
+    for (const r of by('/get')) assert.equal(r.method, 'GET');
+    for (const r of by('/plain')) {
+      assert.equal(r.method, 'POST', 'a plain delivery after a PUT or a GET');
+      assert.equal(JSON.parse(r.body).i >= 0, true);
+    }
+  } finally { await rx.close(); }
+});
+
 test('a cancel skips the delivery and records it as status 4 "canceled"', async () => {
   const rx = await startReceiver();
   try {
