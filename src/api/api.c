@@ -272,6 +272,23 @@ void api_commit(struct api_req *r, struct store_write *w, int status, json_t *do
 void api_commit_then(struct api_req *r, struct store_write *w, int status, json_t *doc,
 		     void (*then)(void *arg), void *arg, void (*free_arg)(void *arg))
 {
+	size_t len = 0;
+	char *body = doc ? json_dump_compact(doc, &len) : NULL;
+
+	json_decref(doc);
+	if (doc && !body) {
+		store_write_free(w);
+		if (free_arg)
+			free_arg(arg);
+		api_fail(r, HK_ENOMEM, "write");
+		return;
+	}
+	api_commit_text(r, w, status, body, len, then, arg, free_arg);
+}
+
+void api_commit_text(struct api_req *r, struct store_write *w, int status, char *body, size_t len,
+		     void (*then)(void *arg), void *arg, void (*free_arg)(void *arg))
+{
 	struct commit_ctx *c = calloc(1, sizeof(*c));
 	int rc = HK_ENOMEM;
 
@@ -282,9 +299,9 @@ void api_commit_then(struct api_req *r, struct store_write *w, int status, json_
 	c->free_arg = free_arg;
 	c->r = r;
 	c->status = status;
-	c->body = doc ? json_dump_compact(doc, &c->len) : NULL;
-	if (doc && !c->body)
-		goto fail;
+	c->body = body;
+	c->len = len;
+	body = NULL;
 	if (r->idem_owner) {
 		struct store_op *op = store_write_add(w, SOP_IDEM_PUT);
 		if (!op)
@@ -305,7 +322,6 @@ void api_commit_then(struct api_req *r, struct store_write *w, int status, json_
 	w->arg = c;
 	http_suspend(r->http);
 	rc = store_submit(r->store, w);
-	json_decref(doc);
 	if (rc < 0) {
 		store_write_free(w);
 		free(c->body);
@@ -316,8 +332,8 @@ void api_commit_then(struct api_req *r, struct store_write *w, int status, json_
 	}
 	return;
 fail:
-	json_decref(doc);
 	store_write_free(w);
+	free(body);
 	if (c)
 		free(c->body);
 	free(c);

@@ -113,6 +113,9 @@ void api_commit(struct api_req *r, struct store_write *w, int status, json_t *do
  */
 void api_commit_then(struct api_req *r, struct store_write *w, int status, json_t *doc,
 		     void (*then)(void *arg), void *arg, void (*free_arg)(void *arg));
+/* api_commit_text is api_commit_then with the answer already JSON text (body, owned; NULL: none). */
+void api_commit_text(struct api_req *r, struct store_write *w, int status, char *body, size_t len,
+		     void (*then)(void *arg), void *arg, void (*free_arg)(void *arg));
 
 /* ---- input: each helper records a 422 detail on a bad value ---- */
 void api_field_error(struct api_req *r, const char *loc0, const char *field, const char *msg);

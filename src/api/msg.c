@@ -22,6 +22,58 @@
 
 #define MSG_CHANNELS_MAX 5
 #define MSG_RETENTION_DEFAULT_DAYS 90
+/* an answer's room beyond its payload: ids, names, channels, all escaped */
+#define MSG_ANSWER_EXTRA (64u << 10)
+
+/* json_field appends ,"name": (no comma first) and a string value, or null */
+static int json_field(struct buf *b, const char *name, const char *value)
+{
+	int rc = buf_printf(b, "%s\"%s\":", b->len > 1 ? "," : "", name);
+	if (rc == 0)
+		rc = value ? json_buf_string(b, value, strlen(value)) : buf_appends(b, "null");
+	return rc;
+}
+
+/*
+ * publish_answer writes the message as the API shows it around the payload
+ * text made for the store, rather than building and dumping a second
+ * document that holds the payload again.
+ */
+static char *publish_answer(const struct publish_out *out, const struct publish_in *in, bool with_content,
+			    size_t *len)
+{
+	char ts[40], *channels = in->channels ? json_dump_compact(in->channels, NULL) : NULL;
+	struct buf b;
+	int rc;
+
+	clock_format_ms(out->created, ts, sizeof(ts));
+	buf_init(&b, in->len + MSG_ANSWER_EXTRA);
+	rc = buf_reserve(&b, in->len + 512);
+	if (rc == 0)
+		rc = buf_appends(&b, "{");
+	if (rc == 0)
+		rc = json_field(&b, "id", out->id);
+	if (rc == 0)
+		rc = json_field(&b, "eventId", in->event_id);
+	if (rc == 0)
+		rc = json_field(&b, "eventType", in->event_type);
+	if (rc == 0)
+		rc = buf_appends(&b, ",\"payload\":");
+	if (rc == 0)
+		rc = with_content ? buf_append(&b, in->payload, in->len) : buf_appends(&b, "{}");
+	if (rc == 0)
+		rc = buf_printf(&b, ",\"channels\":%s", channels ? channels : "null");
+	if (rc == 0)
+		rc = json_field(&b, "timestamp", ts);
+	if (rc == 0)
+		rc = buf_appends(&b, "}");
+	free(channels);
+	if (rc < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, len);
+}
 
 int msg_publish(struct api_req *r, const char *app_id, const char *event_type, json_t *payload,
 		const char *event_id, json_t *channels, int retention_days, const char *only_endpoint,
@@ -32,25 +84,27 @@ int msg_publish(struct api_req *r, const char *app_id, const char *event_type, j
 				only_endpoint, NULL};
 	struct publish_out out;
 	struct publish_after *after = NULL;
-	char *bytes = json_dump_compact(payload, &in.len), ts[40];
-	json_t *answer;
+	char *bytes = json_dump_compact(payload, &in.len), *answer = NULL;
+	size_t len = 0;
 	int rc = HK_ENOMEM;
 
 	in.payload = bytes;
 	if (w && bytes)
 		rc = publish_prepare(&in, api_fanout(r), api_dispatch(r), w, &out, &after);
+	if (rc == 0) {
+		answer = publish_answer(&out, &in, api_query_bool(r, "with_content", true), &len);
+		if (!answer) {
+			publish_free(after);
+			rc = HK_ENOMEM;
+		}
+	}
 	free(bytes);
 	if (rc < 0) {
 		store_write_free(w);
 		api_fail(r, rc, "message");
 		return rc;
 	}
-	clock_format_ms(out.created, ts, sizeof(ts));
-	answer = json_pack("{s:s,s:s?,s:s,s:O,s:O,s:s}", "id", out.id, "eventId", event_id, "eventType",
-			   event_type, "payload",
-			   api_query_bool(r, "with_content", true) ? payload : json_object(),
-			   "channels", channels ? channels : json_null(), "timestamp", ts);
-	api_commit_then(r, w, status, answer, publish_then, after, publish_free);
+	api_commit_text(r, w, status, answer, len, publish_then, after, publish_free);
 	return 0;
 }
 

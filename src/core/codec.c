@@ -2,6 +2,7 @@
  * codec.c - base64, hex and constant-time comparison.
  */
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "core/codec.h"
@@ -121,11 +122,25 @@ bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 	return diff == 0;
 }
 
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/*
+ * The digest is fetched once: with EVP_sha256() OpenSSL 3 looks the
+ * implementation up again on every call, which cost more than hashing a
+ * bearer token (every authenticated API call hashes one).
+ */
 void sha256_hex(const void *data, size_t len, char out[65])
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	pthread_once(&once, sha256_fetch);
+	EVP_Digest(data, len, md, &mdlen, sha256_md ? sha256_md : EVP_sha256(), NULL);
 	hex_encode(md, 32, out);
 }

@@ -285,6 +285,18 @@ test('eventId is unique per app, channels are limited, bad payloads are refused'
   assert.deepEqual(r.json.payload, {});
   r = await api(h, 'DELETE', `/api/v1/app/${app.id}/msg/${r.json.id}/content`);
   assert.equal(r.status, 204);
+  // the publish answer is the message as a later read shows it, to the byte of its payload
+  const payload = { q: 'say "hi" \\ / \u2028', u: 'café ☕ 😀', n: [1, 2.5, -3e-7, null, true], o: { nested: { deep: [] } } };
+  r = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'e.echo', eventId: 'evt-echo', channels: ['a', 'b'], payload } });
+  assert.equal(r.status, 202);
+  const got = await api(h, 'GET', `/api/v1/app/${app.id}/msg/${r.json.id}`);
+  for (const k of ['id', 'eventId', 'eventType', 'payload', 'channels', 'timestamp']) assert.deepEqual(r.json[k], got.json[k], k);
+  assert.deepEqual(r.json.payload, payload);
+  assert.deepEqual(r.json.channels, ['a', 'b']);
+  r = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'e.plain', payload: {} } });
+  assert.equal(r.json.eventId, null);
+  assert.equal(r.json.channels, null);
+  assert.match(r.json.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
 });
 
 test('idempotency-key: a retried publish creates one message', async () => {
