@@ -97,6 +97,18 @@ void id_new(const char *prefix, char out[ID_MAX])
 	id_new_at(prefix, clock_now_ms(), out);
 }
 
+/* b62_value is a base62 digit's value, or -1 */
+static int b62_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 36;
+	return -1;
+}
+
 bool id_is(const char *prefix, const char *s)
 {
 	size_t plen = strlen(prefix);
@@ -104,7 +116,7 @@ bool id_is(const char *prefix, const char *s)
 	if (strncmp(s, prefix, plen) != 0 || strlen(s + plen) != ID_KSUID_LEN)
 		return false;
 	for (const char *p = s + plen; *p; p++)
-		if (!strchr(b62, *p))
+		if (b62_value(*p) < 0)
 			return false;
 	return true;
 }
@@ -112,21 +124,21 @@ bool id_is(const char *prefix, const char *s)
 int64_t id_time_ms(const char *id)
 {
 	const char *k = strchr(id, '_');
-	unsigned char num[ID_KSUID_BYTES] = {0};
+	uint32_t w[5] = {0}; /* the 160-bit number, most significant word first */
 
 	k = k ? k + 1 : id;
 	if (strlen(k) != ID_KSUID_LEN)
 		return 0;
-	/* multiply-accumulate base62 into a 160-bit big-endian number */
+	/* multiply-accumulate base62 digits into five 32-bit words (the dispatcher does this per attempt) */
 	for (const char *p = k; *p; p++) {
-		const char *d = strchr(b62, *p);
-		unsigned carry = d ? (unsigned)(d - b62) : 0;
-		for (int i = ID_KSUID_BYTES - 1; i >= 0; i--) {
-			unsigned v = num[i] * 62u + carry;
-			num[i] = v & 0xff;
-			carry = v >> 8;
+		int d = b62_value(*p);
+		uint64_t carry = d > 0 ? (uint64_t)d : 0;
+		for (int i = 4; i >= 0; i--) {
+			uint64_t v = (uint64_t)w[i] * 62 + carry;
+			w[i] = (uint32_t)v;
+			carry = v >> 32;
 		}
 	}
-	uint32_t ts = (uint32_t)num[0] << 24 | (uint32_t)num[1] << 16 | (uint32_t)num[2] << 8 | num[3];
-	return ((int64_t)ts + KSUID_EPOCH) * 1000 + (num[4] << 8 | num[5]);
+	/* bytes 0-3 are the seconds, bytes 4-5 the milliseconds within them */
+	return ((int64_t)w[0] + KSUID_EPOCH) * 1000 + (w[1] >> 16);
 }

@@ -63,7 +63,8 @@ struct store_write *store_write_new(store_done_fn done, void *arg)
 struct store_op *store_write_add(struct store_write *w, enum store_op_kind kind)
 {
 	if (w->nops == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 4;
+		/* most writes hold one op (an attempt, an inbound event): start small */
+		size_t ncap = w->cap ? w->cap * 2 : 1;
 		struct store_op *p = realloc(w->ops, ncap * sizeof(*p));
 		if (!p)
 			return NULL;

@@ -36,6 +36,19 @@ static void test_time_roundtrip(void **state)
 	id_new_at("app_", t, id);
 	assert_int_equal(id_time_ms(id), t);
 	assert_true(id_time_ms(id) / 1000 == t / 1000);
+	/* the KSUID epoch, a millisecond before a second ends, the last second a KSUID holds */
+	static const int64_t times[] = {1400000000000LL, 1400000000999LL, 1767225599999LL,
+					(4294967295LL + 1400000000LL) * 1000 + 500};
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		id_new_at("msg_", times[i], id);
+		assert_int_equal(id_time_ms(id), times[i]);
+	}
+	/* the reference's example: 0x0669F7EF seconds, then bytes 0xB5A1 */
+	assert_int_equal(id_time_ms("x_0ujtsYcgvSTl8PAuAdqWYSMnLOv"), (0x0669F7EFLL + 1400000000LL) * 1000 + 0xB5A1);
+	assert_int_equal(id_time_ms("msg_short"), 0);
+	assert_true(id_is("msg_", "msg_0ujtsYcgvSTl8PAuAdqWYSMnLOv"));
+	assert_false(id_is("msg_", "msg_0ujtsYcgvSTl8PAuAdqWYSMnLO-"));
+	assert_false(id_is("msg_", "app_0ujtsYcgvSTl8PAuAdqWYSMnLOv"));
 }
 
 static void test_unique(void **state)
