@@ -25,10 +25,14 @@
 /* an answer's room beyond its payload: ids, names, channels, all escaped */
 #define MSG_ANSWER_EXTRA (64u << 10)
 
-/* json_field appends ,"name": (no comma first) and a string value, or null */
+/* json_field appends a member: ,"name": (no comma after the opening brace) and a string value, or null */
 static int json_field(struct buf *b, const char *name, const char *value)
 {
-	int rc = buf_printf(b, "%s\"%s\":", b->len > 1 ? "," : "", name);
+	int rc = b->len > 1 ? buf_append(b, ",", 1) : 0;
+	if (rc == 0)
+		rc = json_buf_string(b, name, strlen(name));
+	if (rc == 0)
+		rc = buf_append(b, ":", 1);
 	if (rc == 0)
 		rc = value ? json_buf_string(b, value, strlen(value)) : buf_appends(b, "null");
 	return rc;
@@ -62,7 +66,9 @@ static char *publish_answer(const struct publish_out *out, const struct publish_
 	if (rc == 0)
 		rc = with_content ? buf_append(&b, in->payload, in->len) : buf_appends(&b, "{}");
 	if (rc == 0)
-		rc = buf_printf(&b, ",\"channels\":%s", channels ? channels : "null");
+		rc = buf_appends(&b, ",\"channels\":");
+	if (rc == 0)
+		rc = buf_appends(&b, channels ? channels : "null");
 	if (rc == 0)
 		rc = json_field(&b, "timestamp", ts);
 	if (rc == 0)
