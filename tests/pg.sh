@@ -4,6 +4,7 @@
 #   tests/pg.sh start [DIR]   initdb into DIR (default: a new temporary folder), start the
 #                             server on a free port on 127.0.0.1, create database "hookd";
 #                             prints "HOOKD_PG_DIR=DIR" and "HOOKD_TEST_DB=postgres://..." (eval-able)
+#   tests/pg.sh restart DIR   shut that server down cleanly and start it again (fault tests)
 #   tests/pg.sh stop DIR      stop that server and remove DIR
 #
 # As root (CI) the server runs as the `postgres` OS user, which Debian's package creates.
@@ -56,8 +57,15 @@ stop() {
   rm -rf "$dir"
 }
 
+restart() {
+  local dir=${1:?usage: tests/pg.sh restart DIR}
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -l "$dir/server.log" -w -t 30 restart >/dev/null ||
+    { cat "$dir/server.log" >&2; exit 1; }
+}
+
 case "${1:-}" in
   start) start "${2:-}" ;;
+  restart) restart "${2:-}" ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: tests/pg.sh start [DIR] | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: tests/pg.sh start [DIR] | restart DIR | stop DIR" >&2; exit 2 ;;
 esac

@@ -28,6 +28,11 @@
  * there (a conflict, a duplicate, an error) rolls the whole transaction back
  * and runs the batch again the usual way, so each write still succeeds or
  * fails alone; the next STORE_GUARDED_AFTER batches then keep their savepoints.
+ *
+ * A batch that fails whole (the database out of reach: a dropped connection,
+ * a restart, a full disk) fails the writes someone waits for; the others go
+ * back to the head of the queue and run again after a pause of 50 ms that
+ * doubles up to 2 s while batches keep failing (keep_unwaited).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +51,9 @@
 #define STORE_LINGER_WRITES 1024
 #define STORE_FLUSH_MS 50
 #define STORE_GUARDED_AFTER 16
+#define STORE_RETRY_MIN_MS 50
+#define STORE_RETRY_MAX_MS 2000
+#define STORE_KEEP_MAX 150 /* about five minutes of failed batches at the longest pause */
 
 /* ---- write objects ---- */
 
@@ -223,6 +231,61 @@ static int run_writes(struct store *st, struct store_write *batch, bool guarded,
 
 static void finish_batch(struct store_write *batch, int rc);
 
+/*
+ * keep_unwaited puts the writes of a failed batch that nobody waits for
+ * (attempt results, counters) back at the head of the queue, to run again
+ * after a pause that doubles up to STORE_RETRY_MAX_MS. A batch fails whole
+ * only when the database cannot be reached or written (a dropped connection,
+ * a restart, a full disk), and then nothing of it was committed; dropping
+ * an attempt's result would leave its delivery pending although it was
+ * delivered. Waited writes fail at once: their callers answer with an error
+ * and their clients retry. A write kept STORE_KEEP_MAX times fails too, so
+ * that no write can hold the queue forever. Returns the writes to finish
+ * now. While the store stops, nothing is kept.
+ */
+static struct store_write *keep_unwaited(struct store *st, struct store_write *batch)
+{
+	struct store_write *keep = NULL, *klast = NULL, *rest = NULL, **rtail = &rest, *w, *next;
+	size_t n = 0;
+
+	pthread_mutex_lock(&st->mu);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->mu);
+		return batch;
+	}
+	for (w = batch; w; w = next) {
+		next = w->next;
+		w->next = NULL;
+		if (w->done || ++w->kept > STORE_KEEP_MAX) {
+			*rtail = w;
+			rtail = &w->next;
+			continue;
+		}
+		w->rc = 0;
+		w->failed_op = -1;
+		if (klast)
+			klast->next = w;
+		else
+			keep = w;
+		klast = w;
+		n++;
+	}
+	if (keep) {
+		klast->next = st->head;
+		if (!st->head)
+			st->tail = klast;
+		st->head = keep;
+		st->queued += n;
+		st->retry_ms = st->retry_ms ? st->retry_ms * 2 : STORE_RETRY_MIN_MS;
+		if (st->retry_ms > STORE_RETRY_MAX_MS)
+			st->retry_ms = STORE_RETRY_MAX_MS;
+		st->retry_us = clock_mono_us() + (int64_t)st->retry_ms * 1000;
+		log_warnx("%zu writes nobody waits for run again in %d ms", n, st->retry_ms);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rest;
+}
+
 /* run_batch commits a batch of n writes, waited of which someone waits for */
 static void run_batch(struct store *st, struct store_write *batch, size_t n, size_t waited)
 {
@@ -252,12 +315,17 @@ static void run_batch(struct store *st, struct store_write *batch, size_t n, siz
 		st->ops->rollback(st->be);
 		st->stats.failed_commits++;
 		log_error("store commit of %zu writes failed: %s", n, hk_strerror(rc));
+		batch = keep_unwaited(st, batch);
+	} else {
+		st->retry_ms = 0;
 	}
 	metrics_commit((unsigned)n, clock_mono_us() - t0);
 	st->stats.commits++;
 	st->stats.writes += n;
 	if (n > st->stats.batch_max)
 		st->stats.batch_max = n;
+	if (!batch)
+		return;
 	for (w = batch; w; w = w->next)
 		if (rc < 0)
 			w->rc = rc;
@@ -353,6 +421,11 @@ static void *writer_main(void *arg)
 		}
 		if (!st->head && st->stopping)
 			break;
+		/* after a failed batch, give the database a moment (keep_unwaited) */
+		while (!st->stopping && clock_mono_us() < st->retry_us) {
+			struct timespec until = clock_deadline((int)((st->retry_us - clock_mono_us()) / 1000) + 1);
+			pthread_cond_timedwait(&st->cv, &st->mu, &until);
+		}
 		linger(st);
 		/* take up to STORE_BATCH_MAX writes */
 		struct store_write *batch = st->head, *last = st->head;

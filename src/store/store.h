@@ -254,6 +254,7 @@ struct store_write {
 	void *arg;
 	int rc;
 	int failed_op;            /* index of the op that failed, -1 */
+	int kept;                 /* failed batches it was kept from, private (store.c) */
 };
 
 /* ---- reads ---- */
@@ -445,6 +446,8 @@ struct store {
 	size_t queued, max_queued;
 	size_t waited;          /* queued writes whose done() someone waits for */
 	int guarded;            /* batches left to run with savepoints after a failed write */
+	int64_t retry_us;       /* kept writes of a failed batch run again after this (monotonic) */
+	int retry_ms;           /* the pause before that, doubling while batches keep failing */
 	bool busy, stopping, started;
 	struct store_stats stats;
 };

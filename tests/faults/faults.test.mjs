@@ -3,9 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import { execFile, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { statSync } from 'node:fs';
-import { startHookd, api } from '../integration/lib/hookd.mjs';
+import { startHookd, api, psql } from '../integration/lib/hookd.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -151,5 +153,65 @@ test('kill -9 at random moments under load, 10 rounds: every acknowledged messag
   } finally {
     await h.stop(); h.cleanup();
     server.close();
+  }
+});
+
+test('PostgreSQL restarted during a stream of publishes: every acknowledged message is delivered, the node carries on', async (t) => {
+  // a server of its own: a restart must not disturb other tests
+  const pgsh = fileURLToPath(new URL('../pg.sh', import.meta.url));
+  const env = execFileSync(pgsh, ['start']).toString();
+  const dir = env.match(/^HOOKD_PG_DIR=(.*)$/m)[1];
+  const db = env.match(/^HOOKD_TEST_DB=(.*)$/m)[1];
+  const seen = new Set();
+  const rx = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => { seen.add(req.headers['webhook-id']); res.end('ok'); });
+  });
+  await new Promise((r) => rx.listen(0, '127.0.0.1', r));
+  let h;
+  try {
+    h = await startHookd({ db, args: ['--allow-private', '--retry-schedule', '500ms,1s,1s,2s,2s'] });
+    assert.equal((await api(h, 'POST', '/api/v1/app', { body: { name: 'R', uid: 'r' } })).status, 201);
+    const ep = await api(h, 'POST', '/api/v1/app/r/endpoint', { body: { url: `http://127.0.0.1:${rx.address().port}/hook` } });
+    assert.equal(ep.status, 201);
+    const acked = new Set();
+    const TOTAL = 3000;
+    let next = 0, refused = 0, restarted = false;
+    const worker = async () => {
+      for (let i = next++; i < TOTAL; i = next++) {
+        try {
+          const r = await api(h, 'POST', '/api/v1/app/r/msg', { body: { eventType: 'restart.test', payload: { i } } });
+          if (r.status === 202) acked.add(r.json.id); else refused++;
+        } catch { refused++; }
+      }
+    };
+    const restarter = (async () => {
+      while (next < TOTAL / 3) await sleep(10);
+      await new Promise((resolve, reject) => execFile(pgsh, ['restart', dir], (err) => (err ? reject(err) : resolve())));
+      restarted = true;
+    })();
+    await Promise.all([...Array.from({ length: 16 }, worker), restarter]);
+    t.diagnostic(`restart: ${acked.size} acknowledged, ${refused} refused`);
+    assert.ok(restarted);
+    const deadline = Date.now() + 60000;
+    const missing = () => [...acked].filter((id) => !seen.has(id));
+    while (missing().length && Date.now() < deadline) await sleep(200);
+    assert.deepEqual(missing(), [], 'every acknowledged message is delivered');
+    // and recorded so: no delivery stays pending because its result was written during the outage
+    let pending = -1;
+    for (let i = 0; i < 150 && pending !== 0; i++) {
+      pending = Number(psql('SELECT count(*) FROM delivery WHERE status = 1', db));
+      if (pending) await sleep(200);
+    }
+    assert.equal(pending, 0, 'deliveries still pending after the restart');
+    // the node reconnected: a new message is accepted and delivered
+    const r = await api(h, 'POST', '/api/v1/app/r/msg', { body: { eventType: 'restart.test', payload: { after: true } } });
+    assert.equal(r.status, 202);
+    for (let i = 0; i < 100 && !seen.has(r.json.id); i++) await sleep(100);
+    assert.ok(seen.has(r.json.id), 'a message published after the restart is delivered');
+  } finally {
+    if (h) { await h.stop(); h.cleanup(); }
+    rx.close();
+    execFileSync(pgsh, ['stop', dir]);
   }
 });

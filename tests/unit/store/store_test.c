@@ -238,6 +238,52 @@ static void test_optimistic_batch_reruns_guarded(void **state)
 	assert_true(st->guarded > 0); /* the next batches keep their savepoints */
 }
 
+static int failing_commits;
+static int (*real_commit)(void *be);
+
+static int flaky_commit(void *be)
+{
+	if (failing_commits > 0) {
+		failing_commits--;
+		return HK_EIO;
+	}
+	return real_commit(be);
+}
+
+/*
+ * A batch that fails whole (the database out of reach) fails its waited
+ * writes at once; the writes nobody waits for (attempt results) are kept and
+ * committed once the database answers again.
+ */
+static void test_failed_batch_keeps_unwaited_writes(void **state)
+{
+	struct store *st = *state;
+	static struct store_ops ops;
+	struct store_write *w;
+	int rc = 1;
+	json_t *doc, *body = json_object();
+
+	ops = *st->ops;
+	real_commit = ops.commit;
+	ops.commit = flaky_commit;
+	st->ops = &ops;
+	failing_commits = 2; /* the optimistic run and its guarded rerun */
+	w = store_write_new(NULL, NULL);
+	store_write_doc(w, SOP_DOC_INSERT, "app", "app_unwaited", "", NULL, body, 1, 1);
+	assert_int_equal(store_submit(st, w), 0);
+	w = store_write_new(record_rc, &rc);
+	store_write_doc(w, SOP_DOC_INSERT, "app", "app_waited", "", NULL, body, 1, 1);
+	assert_int_equal(store_submit(st, w), 0);
+	json_decref(body);
+	store_drain(st);
+	assert_int_equal(failing_commits, 0);
+	assert_int_equal(rc, HK_EIO);
+	assert_int_equal(store_doc_get(st, "app", "", "app_waited", &doc), HK_ENOTFOUND);
+	assert_int_equal(store_doc_get(st, "app", "", "app_unwaited", &doc), 0);
+	json_decref(doc);
+	assert_int_equal(st->retry_ms, 0); /* the pause is over once a batch commits */
+}
+
 static int journal_event(struct store *st, const char *id, const char *key)
 {
 	struct store_write *w = store_write_new(NULL, NULL);
@@ -327,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idempotency_and_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwaited_writes_share_a_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optimistic_batch_reruns_guarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_batch_keeps_unwaited_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_routed_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_open_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msg_get_prefers_id, setup, teardown),
