@@ -29,11 +29,16 @@
  */
 #define ROUTER_RESCAN_MS 30000
 #define ROUTER_RESCAN_AGE_MS 10000
+/* an event whose reads fail is tried again after 100 ms, doubling up to 5 s, 10 times */
+#define ROUTER_RETRY_MS 100
+#define ROUTER_RETRY_MAX_MS 5000
+#define ROUTER_TRIES_MAX 10
 
 struct rjob {
 	struct rjob *next;
 	char id[ID_MAX];
 	bool replay;
+	int tries;   /* passes that found the store out of reach */
 };
 
 struct inbound_router {
@@ -152,6 +157,8 @@ static int route_to_app(struct inbound_router *r, const json_t *route, size_t in
 	struct transform_out xo = {0};
 	int rc = store_doc_get(r->cfg.store, "app", "", app_key, &app);
 
+	if (rc < 0 && rc != HK_ENOTFOUND)
+		return HK_EBUSY; /* the store is out of reach: the whole event is tried again */
 	if (rc < 0) {
 		json_array_append_new(log, json_pack("{s:s,s:s}", "app", app_key, "error", "application not found"));
 		return rc;
@@ -200,17 +207,25 @@ static void query_as_body(struct store_inbound_raw *ev)
 	}
 }
 
-static void route_one(struct inbound_router *r, const struct rjob *job)
+/*
+ * route_one routes one event: its messages and its "routed" mark go in one
+ * write, which a failed batch keeps rather than drops (store_write.keep).
+ * HK_EBUSY when the store could not be read before anything was done: the
+ * caller tries the event again later.
+ */
+static int route_one(struct inbound_router *r, const struct rjob *job)
 {
 	struct store_inbound_raw ev;
 	json_t *source = NULL, *headers = NULL, *body = NULL, *routes, *route, *log = json_array();
 	struct store_write *w = NULL;
 	struct routed_ctx *c = calloc(1, sizeof(*c));
 	struct store_op *op;
-	bool failed = false;
+	bool failed = false, hooked = false;
 	size_t i;
-	int rc = store_inbound_raw(r->cfg.store, job->id, &ev);
+	int rc = store_inbound_raw(r->cfg.store, job->id, &ev), again = 0, src_rc;
 
+	if (rc < 0 && rc != HK_ENOTFOUND)
+		again = HK_EBUSY;
 	if (rc < 0 || !c || (!job->replay && ev.status != INBOUND_RECEIVED))
 		goto out;
 	if (ev.body_len == 0 && strcmp(ev.method, "GET") == 0)
@@ -220,21 +235,35 @@ static void route_one(struct inbound_router *r, const struct rjob *job)
 	w = store_write_new(routed_done, c);
 	if (!w)
 		goto out;
-	if (store_doc_get(r->cfg.store, "source", "", ev.source, &source) == 0) {
-		routes = json_object_get(source, "routes");
-		json_array_foreach(routes, i, route) {
-			if (i >= ROUTES_MAX || !filter_match(json_object_get(route, "filter"), raw_header,
-							     headers, body))
-				continue;
-			if (json_str(route, "hook")) {
-				int hrc = r->cfg.run_hook ? r->cfg.run_hook(r->cfg.hook_arg, json_str(route, "hook"), ev.id)
-							  : HK_EUNSUPPORTED;
-				json_array_append_new(log, json_pack("{s:s,s:s}", "hook", json_str(route, "hook"),
-								     "status", hrc == 0 ? "queued" : hk_strerror(hrc)));
-				failed |= hrc < 0;
+	w->keep = true;
+	src_rc = store_doc_get(r->cfg.store, "source", "", ev.source, &source);
+	if (src_rc < 0 && src_rc != HK_ENOTFOUND) {
+		again = HK_EBUSY;
+		goto out;
+	}
+	routes = json_object_get(source, "routes");
+	json_array_foreach(routes, i, route) {
+		if (i >= ROUTES_MAX ||
+		    !filter_match(json_object_get(route, "filter"), raw_header, headers, body))
+			continue;
+		if (json_str(route, "hook")) {
+			int hrc = r->cfg.run_hook ? r->cfg.run_hook(r->cfg.hook_arg, json_str(route, "hook"), ev.id)
+						  : HK_EUNSUPPORTED;
+			json_array_append_new(log, json_pack("{s:s,s:s}", "hook", json_str(route, "hook"),
+							     "status", hrc == 0 ? "queued" : hk_strerror(hrc)));
+			failed |= hrc < 0;
+			hooked |= hrc == 0;
+		}
+		if (json_str(route, "app")) {
+			int arc = route_to_app(r, route, i, &ev, headers, w, c, log);
+			if (arc == HK_EBUSY && !hooked) { /* nothing done yet: all of it again later */
+				again = HK_EBUSY;
+				goto out;
 			}
-			if (json_str(route, "app"))
-				failed |= route_to_app(r, route, i, &ev, headers, w, c, log) < 0;
+			if (arc == HK_EBUSY)
+				json_array_append_new(log, json_pack("{s:s,s:s}", "app", json_str(route, "app"),
+								     "error", "the store could not be read"));
+			failed |= arc < 0;
 		}
 	}
 	op = store_write_add(w, SOP_INBOUND_ROUTED);
@@ -265,6 +294,7 @@ out:
 	json_decref(source);
 	json_decref(headers);
 	json_decref(body);
+	return again;
 }
 
 /* ---- the thread ---- */
@@ -298,9 +328,22 @@ static void *router_main(void *arg)
 			r->tail = NULL;
 		r->n--;
 		pthread_mutex_unlock(&r->mu);
-		route_one(r, job);
-		free(job);
+		int rc = route_one(r, job);
 		pthread_mutex_lock(&r->mu);
+		if (rc == HK_EBUSY && ++job->tries < ROUTER_TRIES_MAX && !r->stopping) {
+			/* the store is out of reach: wait, then this event first again */
+			int64_t ms = (int64_t)ROUTER_RETRY_MS << (job->tries - 1);
+			struct timespec until = clock_deadline(ms < ROUTER_RETRY_MAX_MS ? ms : ROUTER_RETRY_MAX_MS);
+			while (!r->stopping && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
+				;
+			job->next = r->head;
+			r->head = job;
+			if (!r->tail)
+				r->tail = job;
+			r->n++;
+			continue;
+		}
+		free(job); /* routed, or given up on: then "received" still, for the next rescan */
 	}
 	pthread_mutex_unlock(&r->mu);
 	return NULL;

@@ -30,7 +30,7 @@
  * fails alone; the next STORE_GUARDED_AFTER batches then keep their savepoints.
  *
  * A batch that fails whole (the database out of reach: a dropped connection,
- * a restart, a full disk) fails the writes someone waits for; the others go
+ * a restart, a full disk) fails the writes a client waits for; the others go
  * back to the head of the queue and run again after a pause of 50 ms that
  * doubles up to 2 s while batches keep failing (keep_unwaited).
  */
@@ -232,16 +232,18 @@ static int run_writes(struct store *st, struct store_write *batch, bool guarded,
 static void finish_batch(struct store_write *batch, int rc);
 
 /*
- * keep_unwaited puts the writes of a failed batch that nobody waits for
- * (attempt results, counters) back at the head of the queue, to run again
- * after a pause that doubles up to STORE_RETRY_MAX_MS. A batch fails whole
- * only when the database cannot be reached or written (a dropped connection,
- * a restart, a full disk), and then nothing of it was committed; dropping
- * an attempt's result would leave its delivery pending although it was
- * delivered. Waited writes fail at once: their callers answer with an error
- * and their clients retry. A write kept STORE_KEEP_MAX times fails too, so
- * that no write can hold the queue forever. Returns the writes to finish
- * now. While the store stops, nothing is kept.
+ * keep_unwaited puts the writes of a failed batch that no client waits for
+ * back at the head of the queue, to run again after a pause that doubles up
+ * to STORE_RETRY_MAX_MS: those without done() (attempt results, counters)
+ * and those marked keep (an inbound event's routing, whose done() hands its
+ * deliveries on once committed). A batch fails whole only when the database
+ * cannot be reached or written (a dropped connection, a restart, a full
+ * disk), and then nothing of it was committed; dropping an attempt's result
+ * would leave its delivery pending although it was delivered. The other
+ * writes fail at once: their callers answer with an error and their clients
+ * retry. A write kept STORE_KEEP_MAX times fails too, so that none can hold
+ * the queue forever. Returns the writes to finish now. While the store
+ * stops, nothing is kept.
  */
 static struct store_write *keep_unwaited(struct store *st, struct store_write *batch)
 {
@@ -256,11 +258,13 @@ static struct store_write *keep_unwaited(struct store *st, struct store_write *b
 	for (w = batch; w; w = next) {
 		next = w->next;
 		w->next = NULL;
-		if (w->done || ++w->kept > STORE_KEEP_MAX) {
+		if ((w->done && !w->keep) || ++w->kept > STORE_KEEP_MAX) {
 			*rtail = w;
 			rtail = &w->next;
 			continue;
 		}
+		if (w->done)
+			st->waited++; /* taken off again when the writer takes it */
 		w->rc = 0;
 		w->failed_op = -1;
 		if (klast)

@@ -254,6 +254,7 @@ struct store_write {
 	void *arg;
 	int rc;
 	int failed_op;            /* index of the op that failed, -1 */
+	bool keep;                /* no client waits on done(): a failed batch keeps it too */
 	int kept;                 /* failed batches it was kept from, private (store.c) */
 };
 
