@@ -19,12 +19,14 @@
  *         fc00::/7 and fec0::/10 private; fe80::/10 link-local; ff00::/8
  *         multicast; anything else outside 2000::/3 reserved.
  *
- * Invariants: pure (no I/O, no allocation); a policy is a plain value that
- * can be copied and shared read-only between threads once built.
+ * Invariants: the classifier and the policy are pure (no I/O, no
+ * allocation); a policy is a plain value that can be copied and shared
+ * read-only between threads once built.
  */
 #ifndef HK_DELIVER_ADDR_H
 #define HK_DELIVER_ADDR_H
 
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -81,5 +83,14 @@ int addr_policy_add_cidr(struct addr_policy *p, const char *cidr);
  * every class except unspecified, multicast, broadcast and invalid.
  */
 int addr_policy_check(const struct addr_policy *p, const struct sockaddr *sa);
+
+/*
+ * addr_curl_guard sets what every request to a user's URL carries, from the
+ * dispatcher and the poller alike: no signals, the request timeout (at most
+ * 10 s of it to connect), no redirects, http and https only, and no proxy
+ * taken from the environment. The connect-time check is the caller's
+ * CURLOPT_OPENSOCKETFUNCTION, which calls addr_policy_check().
+ */
+void addr_curl_guard(CURL *e, long timeout_ms);
 
 #endif

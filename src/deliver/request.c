@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "deliver/addr.h"
 #include "deliver/dispatch_int.h"
 #include "deliver/format.h"
 #include "sign/sign.h"
@@ -234,12 +235,7 @@ static curl_socket_t opensocket_cb(void *arg, curlsocktype purpose, struct curl_
 /* easy_setup sets what every request shares; req_start sets the rest */
 static void easy_setup(struct dispatch *d, CURL *e)
 {
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)d->cfg.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(d->cfg.timeout_ms < 10000 ? d->cfg.timeout_ms : 10000));
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	addr_curl_guard(e, (long)d->cfg.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);

@@ -19,6 +19,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "deliver/addr.h"
 #include "poll/poll_int.h"
 
 /* ---- callbacks ---- */
@@ -172,12 +173,7 @@ static int start_easy(struct poller *p, struct psrc *s, struct pfetch *f)
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	}
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(p->cfg.timeout_ms < 10000 ? p->cfg.timeout_ms : 10000));
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	addr_curl_guard(e, (long)p->cfg.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* the cap applies to the decoded body */
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);

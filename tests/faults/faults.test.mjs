@@ -157,12 +157,21 @@ test('kill -9 at random moments under load, 10 rounds: every acknowledged messag
   }
 });
 
-test('PostgreSQL restarted during a stream of publishes: every acknowledged message is delivered, the node carries on', async (t) => {
-  // a server of its own: a restart must not disturb other tests
+// ownPostgres starts a PostgreSQL server of the test's own (tests/pg.sh): a restart must not
+// disturb other tests
+function ownPostgres() {
   const pgsh = fileURLToPath(new URL('../pg.sh', import.meta.url));
   const env = execFileSync(pgsh, ['start']).toString();
   const dir = env.match(/^HOOKD_PG_DIR=(.*)$/m)[1];
-  const db = env.match(/^HOOKD_TEST_DB=(.*)$/m)[1];
+  return {
+    db: env.match(/^HOOKD_TEST_DB=(.*)$/m)[1],
+    restart: () => new Promise((resolve, reject) => execFile(pgsh, ['restart', dir], (err) => (err ? reject(err) : resolve()))),
+    stop: () => execFileSync(pgsh, ['stop', dir]),
+  };
+}
+
+test('PostgreSQL restarted during a stream of publishes: every acknowledged message is delivered, the node carries on', async (t) => {
+  const pg = ownPostgres(), db = pg.db;
   const seen = new Set();
   const rx = http.createServer((req, res) => {
     req.resume();
@@ -188,7 +197,7 @@ test('PostgreSQL restarted during a stream of publishes: every acknowledged mess
     };
     const restarter = (async () => {
       while (next < TOTAL / 3) await sleep(10);
-      await new Promise((resolve, reject) => execFile(pgsh, ['restart', dir], (err) => (err ? reject(err) : resolve())));
+      await pg.restart();
       restarted = true;
     })();
     await Promise.all([...Array.from({ length: 16 }, worker), restarter]);
@@ -213,15 +222,12 @@ test('PostgreSQL restarted during a stream of publishes: every acknowledged mess
   } finally {
     if (h) { await h.stop(); h.cleanup(); }
     rx.close();
-    execFileSync(pgsh, ['stop', dir]);
+    pg.stop();
   }
 });
 
 test('PostgreSQL restarted while providers post: every accepted event is routed and delivered once at least', async (t) => {
-  const pgsh = fileURLToPath(new URL('../pg.sh', import.meta.url));
-  const env = execFileSync(pgsh, ['start']).toString();
-  const dir = env.match(/^HOOKD_PG_DIR=(.*)$/m)[1];
-  const db = env.match(/^HOOKD_TEST_DB=(.*)$/m)[1];
+  const pg = ownPostgres(), db = pg.db;
   const got = new Set();
   const rx = http.createServer((req, res) => {
     let body = '';
@@ -252,7 +258,7 @@ test('PostgreSQL restarted while providers post: every accepted event is routed 
     };
     const restarter = (async () => {
       while (next < TOTAL / 3) await sleep(10);
-      await new Promise((resolve, reject) => execFile(pgsh, ['restart', dir], (err) => (err ? reject(err) : resolve())));
+      await pg.restart();
     })();
     await Promise.all([...Array.from({ length: 8 }, worker), restarter]);
     t.diagnostic(`inbound restart: ${accepted.size} accepted, ${refused} refused`);
@@ -265,6 +271,6 @@ test('PostgreSQL restarted while providers post: every accepted event is routed 
   } finally {
     if (h) { await h.stop(); h.cleanup(); }
     rx.close();
-    execFileSync(pgsh, ['stop', dir]);
+    pg.stop();
   }
 });
