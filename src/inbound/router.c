@@ -144,7 +144,13 @@ static int route_transform(struct inbound_router *r, const json_t *route, size_t
 	return 0;
 }
 
-/* route_to_app adds one route's message to w; returns 0 or why not */
+/* out_of_reach: the store could not be read or written (or memory ran out): worth trying later */
+static bool out_of_reach(int rc)
+{
+	return rc == HK_EDB || rc == HK_EIO || rc == HK_EBUSY || rc == HK_ENOMEM;
+}
+
+/* route_to_app adds one route's message to w; returns 0, why not, or HK_EBUSY (out_of_reach) */
 static int route_to_app(struct inbound_router *r, const json_t *route, size_t index,
 			const struct store_inbound_raw *ev, json_t *headers, struct store_write *w,
 			struct routed_ctx *c, json_t *log)
@@ -157,8 +163,8 @@ static int route_to_app(struct inbound_router *r, const json_t *route, size_t in
 	struct transform_out xo = {0};
 	int rc = store_doc_get(r->cfg.store, "app", "", app_key, &app);
 
-	if (rc < 0 && rc != HK_ENOTFOUND)
-		return HK_EBUSY; /* the store is out of reach: the whole event is tried again */
+	if (out_of_reach(rc))
+		return HK_EBUSY; /* the whole event is tried again */
 	if (rc < 0) {
 		json_array_append_new(log, json_pack("{s:s,s:s}", "app", app_key, "error", "application not found"));
 		return rc;
@@ -179,6 +185,8 @@ static int route_to_app(struct inbound_router *r, const json_t *route, size_t in
 	extra = pass_headers(route, headers);
 	in.headers = extra;
 	rc = publish_prepare(&in, r->cfg.fanout, r->cfg.dispatch, w, &out, &c->afters[c->n]);
+	if (out_of_reach(rc))
+		rc = HK_EBUSY; /* the app's endpoints could not be read */
 	if (rc == 0) {
 		c->n++;
 		json_array_append_new(log, json_pack("{s:s,s:s,s:s}", "app", in.app_id, "msg", out.id,
@@ -224,7 +232,7 @@ static int route_one(struct inbound_router *r, const struct rjob *job)
 	size_t i;
 	int rc = store_inbound_raw(r->cfg.store, job->id, &ev), again = 0, src_rc;
 
-	if (rc < 0 && rc != HK_ENOTFOUND)
+	if (out_of_reach(rc))
 		again = HK_EBUSY;
 	if (rc < 0 || !c || (!job->replay && ev.status != INBOUND_RECEIVED))
 		goto out;
@@ -237,7 +245,7 @@ static int route_one(struct inbound_router *r, const struct rjob *job)
 		goto out;
 	w->keep = true;
 	src_rc = store_doc_get(r->cfg.store, "source", "", ev.source, &source);
-	if (src_rc < 0 && src_rc != HK_ENOTFOUND) {
+	if (out_of_reach(src_rc)) {
 		again = HK_EBUSY;
 		goto out;
 	}

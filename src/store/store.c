@@ -427,7 +427,7 @@ static void *writer_main(void *arg)
 			break;
 		/* after a failed batch, give the database a moment (keep_unwaited) */
 		while (!st->stopping && clock_mono_us() < st->retry_us) {
-			struct timespec until = clock_deadline((int)((st->retry_us - clock_mono_us()) / 1000) + 1);
+			struct timespec until = clock_deadline((st->retry_us - clock_mono_us()) / 1000 + 1);
 			pthread_cond_timedwait(&st->cv, &st->mu, &until);
 		}
 		linger(st);
