@@ -108,9 +108,9 @@ int json_buf_string(struct buf *b, const char *s, size_t n)
 	rc = buf_append(b, "\"", 1);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
+		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 		/* the run of bytes before this one needs no escaping */
 		rc = buf_append(b, s + run, i - run);
 		run = i + 1;
