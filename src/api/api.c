@@ -192,9 +192,10 @@ void api_fail(struct api_req *r, int rc, const char *what)
 		break;
 	case HK_EIO:
 	case HK_EDB:
-		/* the store cannot write now (a full disk, a failing device): nothing was accepted */
+		/* the store cannot be used now (a full disk, a failing device, the database away): nothing was accepted */
 		http_add_header(r->http, "Retry-After", "5");
-		api_error(r, 503, "storage_unavailable", "%s could not be stored: %s", what, hk_strerror(rc));
+		api_error(r, 503, "storage_unavailable", "%s could not be %s: %s", what,
+			  strcmp(r->http->method, "GET") == 0 ? "read" : "stored", hk_strerror(rc));
 		break;
 	default:
 		api_error(r, 500, "internal", "%s: %s", what, hk_strerror(rc));

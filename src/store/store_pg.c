@@ -747,7 +747,17 @@ void pg_give(struct pg_be *be, struct pg_conn *c)
 	pthread_mutex_unlock(&be->pool_mu);
 }
 
-PGresult *pg_read(struct pg_conn *c, enum pg_rstmt which, const struct pgp *p, int *rc)
+bool pg_read_again(struct pg_conn *c)
+{
+	if (PQstatus(c->c) != CONNECTION_BAD)
+		return false;
+	log_warnx("a PostgreSQL read connection broke; reconnecting");
+	PQreset(c->c);
+	c->prepared = 0;
+	return PQstatus(c->c) == CONNECTION_OK;
+}
+
+static PGresult *read_once(struct pg_conn *c, enum pg_rstmt which, const struct pgp *p, int *rc)
 {
 	char name[16];
 	PGresult *res;
@@ -770,6 +780,14 @@ PGresult *pg_read(struct pg_conn *c, enum pg_rstmt which, const struct pgp *p, i
 		return NULL;
 	}
 	*rc = 0;
+	return res;
+}
+
+PGresult *pg_read(struct pg_conn *c, enum pg_rstmt which, const struct pgp *p, int *rc)
+{
+	PGresult *res = read_once(c, which, p, rc);
+	if (!res && pg_read_again(c))
+		res = read_once(c, which, p, rc);
 	return res;
 }
 

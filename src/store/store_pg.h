@@ -86,8 +86,17 @@ PGresult *pg_wexec_rows(struct pg_be *be, enum pg_wstmt which, const struct pgp 
 /* read connections: take one, run prepared or built statements, give it back */
 struct pg_conn *pg_take(struct pg_be *be);
 void pg_give(struct pg_be *be, struct pg_conn *c);
-/* pg_read runs a read statement; on success the caller PQclear()s the result */
+/*
+ * pg_read runs a read statement; on success the caller PQclear()s the result.
+ * Reads on a pooled connection that the server dropped while it sat idle (a
+ * restart) run once more on the connection made again (pg_read_again).
+ */
 PGresult *pg_read(struct pg_conn *c, enum pg_rstmt which, const struct pgp *p, int *rc);
+/*
+ * pg_read_again, after a read on c failed: true when the connection had
+ * broken and is made again, so the read (safe to repeat) may go once more.
+ */
+bool pg_read_again(struct pg_conn *c);
 /* pg_read1 does the same on a connection it takes and gives back */
 PGresult *pg_read1(struct pg_be *be, enum pg_rstmt which, const struct pgp *p, int *rc);
 

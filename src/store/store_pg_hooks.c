@@ -80,11 +80,20 @@ int pg_hook_run_open_scan(void *arg, const char *after, int limit, store_hook_ru
 		return HK_EDB;
 	pgp_s(&p, after);
 	pgp_i(&p, limit);
-	res = PQexecParams(c->c, "SELECT id, hook, event, status, node IS NOT NULL FROM hook_run"
-			   " WHERE status IN (0, 1)"
-			   " AND id > $1 AND (node IS NULL OR node NOT IN (SELECT id FROM node"
-			   " WHERE alive_until >= hookd_now_ms())) ORDER BY id LIMIT $2",
-			   p.n, NULL, p.v, p.len, p.fmt, 0);
+	for (int tries = 0;; tries++) {
+		res = PQexecParams(c->c, "SELECT id, hook, event, status, node IS NOT NULL FROM hook_run"
+				   " WHERE status IN (0, 1)"
+				   " AND id > $1 AND (node IS NULL OR node NOT IN (SELECT id FROM node"
+				   " WHERE alive_until >= hookd_now_ms())) ORDER BY id LIMIT $2",
+				   p.n, NULL, p.v, p.len, p.fmt, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK || tries || PQstatus(c->c) != CONNECTION_BAD)
+			break;
+		PQclear(res);
+		if (!pg_read_again(c)) {
+			pg_give(be, c);
+			return HK_EDB;
+		}
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = pg_err(c->c, res, "hook run scan");
 		PQclear(res);

@@ -11,11 +11,11 @@
 #include "core/log.h"
 #include "store/store_pg.h"
 
-/* query_exec runs a built query on c and releases it */
-static PGresult *query_exec(struct query *q, PGconn *c, int *rc)
+/* query_exec runs a built query on c (once more if c had broken: pg_read_again) and releases it */
+static PGresult *query_exec(struct query *q, struct pg_conn *c, int *rc)
 {
 	struct pgp p = {0};
-	PGresult *res;
+	PGresult *res = NULL;
 
 	for (int i = 0; i < q->n; i++) {
 		if (q->args[i].type == QUERY_INT)
@@ -23,13 +23,17 @@ static PGresult *query_exec(struct query *q, PGconn *c, int *rc)
 		else
 			pgp_s(&p, q->args[i].s);
 	}
-	res = PQexecParams(c, query_text(q), p.n, NULL, p.v, p.len, p.fmt, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		*rc = pg_err(c, res, query_text(q));
-		PQclear(res);
-		res = NULL;
-	} else {
-		*rc = 0;
+	for (int tries = 0; tries < 2 && !res; tries++) {
+		if (tries && !pg_read_again(c))
+			break;
+		res = PQexecParams(c->c, query_text(q), p.n, NULL, p.v, p.len, p.fmt, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			*rc = pg_err(c->c, res, query_text(q));
+			PQclear(res);
+			res = NULL;
+		} else {
+			*rc = 0;
+		}
 	}
 	query_release(q);
 	return res;
@@ -75,7 +79,7 @@ int pg_run_list(struct pg_be *be, struct query *q, const struct store_page *pg, 
 		query_release(q);
 		return HK_EDB;
 	}
-	res = query_exec(q, c->c, &rc);
+	res = query_exec(q, c, &rc);
 	pg_give(be, c);
 	out->items = json_array();
 	if (!res)
@@ -131,7 +135,7 @@ int pg_scan(struct pg_be *be, struct query *q, store_due_fn fn, void *arg)
 		query_release(q);
 		return HK_EDB;
 	}
-	res = query_exec(q, c->c, &rc);
+	res = query_exec(q, c, &rc);
 	pg_give(be, c);
 	if (!res)
 		return rc;

@@ -7,7 +7,9 @@ import http from 'node:http';
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createHmac } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startHookd, api, psql } from '../integration/lib/hookd.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -271,6 +273,53 @@ test('PostgreSQL restarted while providers post: every accepted event is routed 
   } finally {
     if (h) { await h.stop(); h.cleanup(); }
     rx.close();
+    pg.stop();
+  }
+});
+
+test('PostgreSQL restarted while a command hook is called: every accepted call runs, none stays queued', async (t) => {
+  const pg = ownPostgres(), db = pg.db;
+  const dir = mkdtempSync(join(tmpdir(), 'hookd-fault-hooks-'));
+  const hooks = join(dir, 'hooks.json');
+  writeFileSync(hooks, JSON.stringify([{ id: 'deploy', 'execute-command': '/bin/true', 'response-message': 'ok' }]));
+  let h;
+  try {
+    h = await startHookd({ dir, db, args: ['--hooks', hooks] });
+    const TOTAL = 300;
+    let next = 0, accepted = 0, refused = 0;
+    const worker = async () => {
+      for (let i = next++; i < TOTAL; i = next++) {
+        try {
+          const r = await fetch(`${h.url}/hooks/deploy`, { method: 'POST', body: JSON.stringify({ i }), headers: { 'content-type': 'application/json' } });
+          await r.arrayBuffer();
+          if (r.status === 200) accepted++; else refused++;
+        } catch { refused++; }
+      }
+    };
+    const restarter = (async () => {
+      while (next < TOTAL / 3) await sleep(10);
+      await pg.restart();
+    })();
+    await Promise.all([...Array.from({ length: 8 }, worker), restarter]);
+    t.diagnostic(`hooks restart: ${accepted} accepted, ${refused} refused`);
+    let runs = [];
+    const open = () => runs.filter((r) => r.status === 'queued' || r.status === 'running');
+    for (let i = 0; i < 100; i++) {
+      runs = [];
+      for (let iter = ''; ;) {
+        const r = await api(h, 'GET', `/api/v1/hook/deploy/run?limit=250${iter ? `&iterator=${iter}` : ''}`);
+        assert.equal(r.status, 200, `${r.text} ${r.headers.get('retry-after')}`);
+        runs.push(...r.json.data);
+        if (r.json.done || !r.json.iterator) break;
+        iter = r.json.iterator;
+      }
+      if (runs.length >= accepted && !open().length) break;
+      await sleep(200);
+    }
+    assert.ok(runs.length >= accepted, `${runs.length} runs for ${accepted} accepted calls`);
+    assert.deepEqual(open().map((r) => r.status), [], 'no run stays queued or running');
+  } finally {
+    if (h) { await h.stop(); h.cleanup(); }
     pg.stop();
   }
 });
