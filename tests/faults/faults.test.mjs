@@ -323,3 +323,54 @@ test('PostgreSQL restarted while a command hook is called: every accepted call r
     pg.stop();
   }
 });
+
+test('PostgreSQL restarted while the poll bridge runs: every new item is published once', async (t) => {
+  const pg = ownPostgres(), db = pg.db;
+  const orders = [];
+  const srv = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ data: orders }));
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const got = new Map();
+  const rx = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const id = JSON.parse(body).id;
+      got.set(id, (got.get(id) || 0) + 1);
+      res.end('ok');
+    });
+  });
+  await new Promise((r) => rx.listen(0, '127.0.0.1', r));
+  let h;
+  try {
+    h = await startHookd({ db, args: ['--allow-private'] });
+    assert.equal((await api(h, 'POST', '/api/v1/app', { body: { name: 'P', uid: 'p' } })).status, 201);
+    assert.equal((await api(h, 'POST', '/api/v1/app/p/endpoint', { body: { url: `http://127.0.0.1:${rx.address().port}/hook` } })).status, 201);
+    const created = await api(h, 'POST', '/api/v1/poll', {
+      body: {
+        uid: 'orders', url: `http://127.0.0.1:${srv.address().port}/orders`, intervalSeconds: 1, app: 'p',
+        eventType: 'order.new', emitInitial: true, rule: { kind: 'items', path: '.data', idField: 'id' },
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    // a new order every 100 ms for 6 s; the database restarts in the middle
+    for (let i = 1; i <= 60; i++) {
+      orders.push({ id: i });
+      if (i === 30) await pg.restart();
+      await sleep(100);
+    }
+    const deadline = Date.now() + 30000;
+    while (got.size < orders.length && Date.now() < deadline) await sleep(200);
+    t.diagnostic(`poll restart: ${got.size} of ${orders.length} items delivered`);
+    assert.deepEqual(orders.filter((o) => !got.has(o.id)).map((o) => o.id), [], 'every item is published');
+    await sleep(1500); // a few more polls: nothing new, nothing again
+    assert.deepEqual([...got.values()].filter((n) => n !== 1), [], 'each item once');
+  } finally {
+    if (h) { await h.stop(); h.cleanup(); }
+    rx.close();
+    srv.close();
+    pg.stop();
+  }
+});
