@@ -172,6 +172,26 @@ function ownPostgres() {
   };
 }
 
+// callsAcrossRestart makes total calls from `clients` concurrent clients and restarts pg once a
+// third of them have begun. call(i) resolves to what an accepted call gave (anything but
+// null/undefined) or to null; a call that throws counts as refused.
+async function callsAcrossRestart(pg, total, clients, call) {
+  const accepted = [];
+  let next = 0, refused = 0;
+  const client = async () => {
+    for (let i = next++; i < total; i = next++) {
+      const got = await call(i).catch(() => null);
+      if (got !== null && got !== undefined) accepted.push(got); else refused++;
+    }
+  };
+  const restart = (async () => {
+    while (next < total / 3) await sleep(10);
+    await pg.restart();
+  })();
+  await Promise.all([...Array.from({ length: clients }, client), restart]);
+  return { accepted, refused };
+}
+
 test('PostgreSQL restarted during a stream of publishes: every acknowledged message is delivered, the node carries on', async (t) => {
   const pg = ownPostgres(), db = pg.db;
   const seen = new Set();
@@ -186,25 +206,12 @@ test('PostgreSQL restarted during a stream of publishes: every acknowledged mess
     assert.equal((await api(h, 'POST', '/api/v1/app', { body: { name: 'R', uid: 'r' } })).status, 201);
     const ep = await api(h, 'POST', '/api/v1/app/r/endpoint', { body: { url: `http://127.0.0.1:${rx.address().port}/hook` } });
     assert.equal(ep.status, 201);
-    const acked = new Set();
-    const TOTAL = 3000;
-    let next = 0, refused = 0, restarted = false;
-    const worker = async () => {
-      for (let i = next++; i < TOTAL; i = next++) {
-        try {
-          const r = await api(h, 'POST', '/api/v1/app/r/msg', { body: { eventType: 'restart.test', payload: { i } } });
-          if (r.status === 202) acked.add(r.json.id); else refused++;
-        } catch { refused++; }
-      }
-    };
-    const restarter = (async () => {
-      while (next < TOTAL / 3) await sleep(10);
-      await pg.restart();
-      restarted = true;
-    })();
-    await Promise.all([...Array.from({ length: 16 }, worker), restarter]);
+    const { accepted, refused } = await callsAcrossRestart(pg, 3000, 16, async (i) => {
+      const r = await api(h, 'POST', '/api/v1/app/r/msg', { body: { eventType: 'restart.test', payload: { i } } });
+      return r.status === 202 ? r.json.id : null;
+    });
+    const acked = new Set(accepted);
     t.diagnostic(`restart: ${acked.size} acknowledged, ${refused} refused`);
-    assert.ok(restarted);
     const deadline = Date.now() + 60000;
     const missing = () => [...acked].filter((id) => !seen.has(id));
     while (missing().length && Date.now() < deadline) await sleep(200);
@@ -244,25 +251,14 @@ test('PostgreSQL restarted while providers post: every accepted event is routed 
     assert.equal((await api(h, 'POST', '/api/v1/app/in/endpoint', { body: { url: `http://127.0.0.1:${rx.address().port}/hook` } })).status, 201);
     const src = await api(h, 'POST', '/api/v1/source', { body: { uid: 'gh', provider: 'github', secrets: ['s3cret'], routes: [{ app: 'in' }] } });
     assert.equal(src.status, 201);
-    const accepted = new Set();
-    const TOTAL = 1500;
-    let next = 0, refused = 0;
-    const worker = async () => {
-      for (let i = next++; i < TOTAL; i = next++) {
-        const body = JSON.stringify({ i });
-        const sig = 'sha256=' + createHmac('sha256', 's3cret').update(body).digest('hex');
-        try {
-          const r = await fetch(`${h.url}/in/gh`, { method: 'POST', body, headers: { 'x-hub-signature-256': sig, 'x-github-delivery': `d-${i}`, 'x-github-event': 'push' } });
-          if (r.status === 200) accepted.add(i); else refused++;
-          await r.arrayBuffer();
-        } catch { refused++; }
-      }
-    };
-    const restarter = (async () => {
-      while (next < TOTAL / 3) await sleep(10);
-      await pg.restart();
-    })();
-    await Promise.all([...Array.from({ length: 8 }, worker), restarter]);
+    const { accepted: ok, refused } = await callsAcrossRestart(pg, 1500, 8, async (i) => {
+      const body = JSON.stringify({ i });
+      const sig = 'sha256=' + createHmac('sha256', 's3cret').update(body).digest('hex');
+      const r = await fetch(`${h.url}/in/gh`, { method: 'POST', body, headers: { 'x-hub-signature-256': sig, 'x-github-delivery': `d-${i}`, 'x-github-event': 'push' } });
+      await r.arrayBuffer();
+      return r.status === 200 ? i : null;
+    });
+    const accepted = new Set(ok);
     t.diagnostic(`inbound restart: ${accepted.size} accepted, ${refused} refused`);
     // routed as soon as the database is back, not by the rescan for events left behind (every 30 s)
     const deadline = Date.now() + 15000;
@@ -285,22 +281,12 @@ test('PostgreSQL restarted while a command hook is called: every accepted call r
   let h;
   try {
     h = await startHookd({ dir, db, args: ['--hooks', hooks] });
-    const TOTAL = 300;
-    let next = 0, accepted = 0, refused = 0;
-    const worker = async () => {
-      for (let i = next++; i < TOTAL; i = next++) {
-        try {
-          const r = await fetch(`${h.url}/hooks/deploy`, { method: 'POST', body: JSON.stringify({ i }), headers: { 'content-type': 'application/json' } });
-          await r.arrayBuffer();
-          if (r.status === 200) accepted++; else refused++;
-        } catch { refused++; }
-      }
-    };
-    const restarter = (async () => {
-      while (next < TOTAL / 3) await sleep(10);
-      await pg.restart();
-    })();
-    await Promise.all([...Array.from({ length: 8 }, worker), restarter]);
+    const calls = await callsAcrossRestart(pg, 300, 8, async (i) => {
+      const r = await fetch(`${h.url}/hooks/deploy`, { method: 'POST', body: JSON.stringify({ i }), headers: { 'content-type': 'application/json' } });
+      await r.arrayBuffer();
+      return r.status === 200 ? i : null;
+    });
+    const accepted = calls.accepted.length, refused = calls.refused;
     t.diagnostic(`hooks restart: ${accepted} accepted, ${refused} refused`);
     let runs = [];
     const open = () => runs.filter((r) => r.status === 'queued' || r.status === 'running');
