@@ -21,9 +21,11 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# below the kernel's ephemeral range (32768-60999 by default), where outgoing connections
+# of other tests could hold the port
 free_port() {
   local p
-  for p in $(shuf -i 20000-60000 -n 50); do
+  for p in $(shuf -i 20000-32000 -n 50); do
     if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then echo "$p"; return; fi
   done
   echo "pg.sh: no free port found" >&2
@@ -38,13 +40,16 @@ start() {
   [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
   as_pg "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
-  port=$(free_port)
-  opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB"
-  if [ "${HOOKD_PG_DURABLE:-0}" != 1 ]; then
-    opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  fi
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -o "$opts" -l "$dir/server.log" -w -t 30 start >/dev/null ||
-    { cat "$dir/server.log" >&2; exit 1; }
+  # a port free when picked can be taken before the server binds it: try a few
+  for try in 1 2 3 4 5; do
+    port=$(free_port)
+    opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB"
+    if [ "${HOOKD_PG_DURABLE:-0}" != 1 ]; then
+      opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
+    as_pg "$bindir/pg_ctl" -D "$dir/data" -o "$opts" -l "$dir/server.log" -w -t 30 start >/dev/null && break
+    grep -q "could not bind" "$dir/server.log" && [ "$try" -lt 5 ] || { cat "$dir/server.log" >&2; exit 1; }
+  done
   as_pg "$bindir/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'CREATE DATABASE hookd' >/dev/null
   echo "postgres://postgres@127.0.0.1:$port/hookd" >"$dir/url"
   echo "HOOKD_PG_DIR=$dir"
