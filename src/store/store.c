@@ -238,7 +238,8 @@ static void finish_batch(struct store_write *batch, int rc);
  * and those marked keep (an inbound event's routing, whose done() hands its
  * deliveries on once committed). A batch fails whole only when the database
  * cannot be reached or written (a dropped connection, a restart, a full
- * disk), and then nothing of it was committed; dropping an attempt's result
+ * disk), and then nothing of it was committed (a commit whose answer was
+ * lost is settled by the backend: store_pg.c); dropping an attempt's result
  * would leave its delivery pending although it was delivered. The other
  * writes fail at once: their callers answer with an error and their clients
  * retry. A write kept STORE_KEEP_MAX times fails too, so that none can hold

@@ -352,7 +352,9 @@ struct store_ops {
 	/*
 	 * transaction control, on the writer's connection; a batch begun
 	 * unguarded runs no savepoints, and a backend may then send its
-	 * statements without waiting for each answer (see store.c)
+	 * statements without waiting for each answer (see store.c). commit
+	 * answers 0 only if the transaction committed, and an error only if it
+	 * did not: a backend that loses the answer finds out which it was.
 	 */
 	int (*begin)(void *be, bool guarded);
 	int (*commit)(void *be);

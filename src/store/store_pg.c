@@ -22,14 +22,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/id.h"
 #include "core/log.h"
 #include "store/store_pg.h"
 
 #define PG_READERS_MAX 10
 #define PG_MIGRATE_LOCK 0x686f6f6b64000000LL
+/* a batch's number in its writer's row (see "a commit whose answer was lost") */
+#define PG_MARK_SQL "INSERT INTO commit_mark(writer,seq,at) VALUES('%s',%lld,hookd_now_ms())" \
+		    " ON CONFLICT (writer) DO UPDATE SET seq=excluded.seq, at=excluded.at"
 
 /* ---- migrations: append only, never edit a released step ---- */
 
@@ -112,6 +117,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX hook_run_open ON hook_run(id) WHERE status IN (0, 1);",
 	/* 5: the node that queued a run (recovery takes dead nodes' runs only) */
 	"ALTER TABLE hook_run ADD COLUMN node TEXT;",
+	/* 6: each writer's last commit, to learn the outcome of one whose answer was lost */
+	"CREATE TABLE commit_mark (writer TEXT PRIMARY KEY, seq BIGINT NOT NULL, at BIGINT NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -499,6 +506,21 @@ static void pg_close(void *arg)
 	free(be);
 }
 
+/* mark_start names this writer and gives it a row of commit_mark; rows idle for 30 days go */
+static int mark_start(struct pg_be *be, char *err, size_t errlen)
+{
+	char sql[320];
+
+	id_new("w", be->writer);
+	snprintf(sql, sizeof(sql), PG_MARK_SQL "; DELETE FROM commit_mark WHERE at < hookd_now_ms() - %lld",
+		 be->writer, 0LL, 30LL * 86400 * 1000);
+	if (pg_cmd(be->w, sql) < 0) {
+		snprintf(err, errlen, "cannot write this writer's commit mark");
+		return HK_EDB;
+	}
+	return 0;
+}
+
 static int pg_open(const char *url, void **out, char *err, size_t errlen)
 {
 	struct pg_be *be = calloc(1, sizeof(*be));
@@ -523,6 +545,8 @@ static int pg_open(const char *url, void **out, char *err, size_t errlen)
 	rc = migrate(be, err, errlen);
 	if (rc == 0)
 		rc = w_prepare(be, err, errlen);
+	if (rc == 0)
+		rc = mark_start(be, err, errlen);
 	if (rc < 0)
 		goto fail;
 	*out = be;
@@ -557,19 +581,75 @@ static int pg_begin(void *arg, bool guarded)
 	return pg_cmd(be->w, "BEGIN");
 }
 
+/*
+ * ---- a commit whose answer was lost ----
+ *
+ * When the connection breaks after COMMIT went out, the server may have
+ * committed or not. Failing the batch although it committed would, for one,
+ * leave a published message's deliveries leased to this node and never sent,
+ * and its client told that nothing was stored. So each batch also writes its
+ * number into the writer's row of commit_mark, in the same transaction, and
+ * after such a break commit_resolve reads the row on a new connection: the
+ * number is there if and only if the batch committed. A transaction that
+ * still runs on a server that has not noticed the cut holds the row's lock,
+ * so the read (FOR SHARE) waits for it to end. The server gets
+ * PG_DOUBT_WAIT_MS to come back; after that the batch counts as failed.
+ */
+#define PG_DOUBT_WAIT_MS 15000
+
+static int commit_resolve(struct pg_be *be)
+{
+	char sql[160];
+	int64_t until = clock_mono_us() + PG_DOUBT_WAIT_MS * 1000LL;
+	long wait_ms = 50;
+
+	snprintf(sql, sizeof(sql), "SELECT seq FROM commit_mark WHERE writer = '%s' FOR SHARE", be->writer);
+	for (;;) {
+		if (w_ensure(be) == 0 && pg_cmd(be->w, "SET lock_timeout = '5s'") == 0) {
+			PGresult *res = PQexec(be->w, sql);
+			bool read = PQresultStatus(res) == PGRES_TUPLES_OK;
+			bool committed = read && PQntuples(res) == 1 &&
+					 strtoll(PQgetvalue(res, 0, 0), NULL, 10) == be->seq;
+			PQclear(res);
+			pg_cmd(be->w, "RESET lock_timeout");
+			if (read) {
+				log_warnx("the answer to a commit was lost with the connection: it %s",
+					  committed ? "committed" : "did not commit");
+				return committed ? 0 : HK_EDB;
+			}
+		}
+		if (clock_mono_us() >= until)
+			break;
+		nanosleep(&(struct timespec){.tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000}, NULL);
+		wait_ms = wait_ms * 2 > 1000 ? 1000 : wait_ms * 2;
+	}
+	log_error("the answer to a commit was lost and PostgreSQL stayed out of reach for %d s:"
+		  " the batch counts as failed although it may have committed", PG_DOUBT_WAIT_MS / 1000);
+	return HK_EDB;
+}
+
 static int pg_commit(void *arg)
 {
 	struct pg_be *be = arg;
+	char sql[320];
 	int rc;
 
 	be->sp_held = false;
-	if (!be->pipe)
-		return pg_cmd(be->w, "COMMIT");
-	rc = pipe_send(be, NULL, "COMMIT", NULL);
-	if (rc == 0)
-		rc = pipe_end(be);
-	else
-		pipe_end(be);
+	snprintf(sql, sizeof(sql), PG_MARK_SQL "%s", be->writer, (long long)++be->seq,
+		 be->pipe ? "" : "; COMMIT");
+	if (!be->pipe) {
+		rc = pg_cmd(be->w, sql);
+	} else {
+		rc = pipe_send(be, NULL, sql, NULL);
+		if (rc == 0)
+			rc = pipe_send(be, NULL, "COMMIT", NULL);
+		if (rc == 0)
+			rc = pipe_end(be);
+		else
+			pipe_end(be);
+	}
+	if (rc < 0 && PQstatus(be->w) == CONNECTION_BAD)
+		return commit_resolve(be);
 	/* after a failed statement the server answers COMMIT by rolling back */
 	if (rc == 0 && PQtransactionStatus(be->w) != PQTRANS_IDLE)
 		rc = HK_EDB;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "core/buf.h"
+#include "core/id.h"
 #include "store/query.h"
 #include "store/store.h"
 
@@ -45,6 +46,8 @@ struct pg_be {
 	bool sp_held;            /* a write's savepoint is still to be released */
 	bool pipe;               /* the batch runs in libpq's pipeline mode (store_pg.c) */
 	int piped;               /* statements sent since the last read of answers */
+	char writer[ID_MAX];     /* this writer's row of commit_mark (store_pg.c) */
+	int64_t seq;             /* the number of its last batch */
 	pthread_mutex_t pool_mu;
 	pthread_cond_t pool_cv;
 	struct pg_conn *pool;    /* idle read connections */

@@ -81,6 +81,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX hook_run_open ON hook_run(id) WHERE status IN (0, 1);",
 	/* 5: the node that queued a run (a shared database's recovery takes dead nodes' runs only) */
 	"ALTER TABLE hook_run ADD COLUMN node TEXT;",
+	/* 6: PostgreSQL's commit marks (a commit whose answer was lost): nothing here */
+	"",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHookd, api, backend, psql } from './lib/hookd.mjs';
+import { startHookd, api, backend, psql, newDatabase } from './lib/hookd.mjs';
 import { sleep } from './lib/receiver.mjs';
 
 const pgOnly = backend === 'postgres' ? {} : { skip: 'PostgreSQL only (HOOKD_TEST_DB)' };
@@ -317,4 +318,77 @@ test('connections to PostgreSQL cut during a stream of publishes: nothing acknow
     const r = await api(h, 'POST', '/api/v1/app/cut/msg', { body: { eventType: 'cut.test', payload: { after: true } } });
     assert.equal(r.status, 202);
   } finally { await stopAll([h]); await rx.close(); }
+});
+
+// pgProxy passes hookd's connections on to the test's PostgreSQL server. cut(how) arms it for the
+// writer's next COMMIT (the writer is the connection that prepares "INSERT INTO msg("):
+// 'before' closes the connection in place of sending the COMMIT on; 'after' sends it on and
+// closes the connection in place of passing the server's answer back. Resolves once it cut.
+async function pgProxy(dbUrl) {
+  const target = new URL(dbUrl);
+  let armed = null;
+  const socks = new Set();
+  const server = net.createServer((client) => {
+    const up = net.connect(Number(target.port), target.hostname);
+    let writer = false, committing = false;
+    socks.add(client); socks.add(up);
+    const cut = () => { client.destroy(); up.destroy(); const a = armed; armed = null; a.resolve(); };
+    client.on('data', (d) => {
+      const s = d.toString('latin1');
+      if (s.includes('INSERT INTO msg(')) writer = true;
+      if (writer && armed && s.includes('COMMIT')) {
+        if (armed.how === 'before') return cut();
+        committing = true;
+      }
+      up.write(d);
+    });
+    up.on('data', (d) => {
+      if (committing && d.toString('latin1').includes('COMMIT\0')) { committing = false; return cut(); }
+      client.write(d);
+    });
+    for (const [a, b] of [[client, up], [up, client]]) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => { b.destroy(); socks.delete(a); });
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = new URL(dbUrl);
+  url.port = String(server.address().port);
+  return {
+    url: url.toString(),
+    cut(how) {
+      let resolve;
+      const done = new Promise((r) => { resolve = r; });
+      armed = { how, resolve };
+      return done;
+    },
+    close() { for (const s of socks) s.destroy(); server.close(); },
+  };
+}
+
+test('the connection to PostgreSQL lost around a COMMIT: the publish is answered as it was stored, and delivered', pgOnly, async (t) => {
+  const rx = await countingReceiver();
+  const db = newDatabase();
+  const proxy = await pgProxy(db);
+  const h = await startHookd({ db: proxy.url, args });
+  try {
+    assert.equal((await api(h, 'POST', '/api/v1/app', { body: { name: 'Doubt', uid: 'doubt' } })).status, 201);
+    assert.equal((await api(h, 'POST', '/api/v1/app/doubt/endpoint', { body: { url: rx.url } })).status, 201);
+    for (const how of ['after', 'before']) {
+      const cut = proxy.cut(how);
+      const r = await api(h, 'POST', '/api/v1/app/doubt/msg', { body: { eventType: 'doubt.test', payload: { how } } });
+      await cut;
+      // committed ('after') or run again on a new connection ('before'): stored once either way
+      assert.equal(r.status, 202, `${how}: ${JSON.stringify(r.json)}`);
+      assert.equal(psql(`SELECT count(*) FROM msg WHERE id = '${r.json.id}'`, db).trim(), '1');
+      for (let i = 0; i < 100 && !rx.seen.has(r.json.id); i++) await sleep(100);
+      assert.equal(rx.seen.get(r.json.id), 1, `${how}: delivered once`);
+      let pending;
+      for (let i = 0; i < 50 && pending !== '0'; i++) {
+        pending = psql(`SELECT count(*) FROM delivery WHERE msg = '${r.json.id}' AND status = 1`, db).trim();
+        if (pending !== '0') await sleep(100);
+      }
+      assert.equal(pending, '0', `${how}: the delivery is settled`);
+    }
+  } finally { await stopAll([h]); await rx.close(); proxy.close(); }
 });
