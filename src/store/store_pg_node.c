@@ -12,7 +12,8 @@
  * rewrite, and leave dead tuples for, every pending row several times a
  * minute). A delivery is free to claim when its owner is NULL (published
  * by a node that does not deliver, or given back at a clean stop) or its
- * owner's row has expired. Claiming is one statement:
+ * owner's row has expired. Claiming is one statement, in a transaction of
+ * its own (pg_claim):
  *
  *   rows pending, due before the horizon, owner NULL or dead
  *     --FOR UPDATE SKIP LOCKED LIMIT n--> owner := me --> RETURNING them
@@ -166,6 +167,52 @@ int pg_node_stop(void *arg)
 	return 0;
 }
 
+/*
+ * claim_again takes the rows of a claim whose COMMIT answer was lost once
+ * more, on a new connection: whether or not that commit landed, they are
+ * this node's afterwards, unless another node took them in between (then
+ * both deliver them, which at least once allows).
+ */
+static void claim_again(struct pg_be *be, PGresult *claimed)
+{
+	struct buf msgs = {0}, eps = {0};
+	struct pgp p = {0};
+	PGresult *res;
+	int rc, n = PQntuples(claimed);
+
+	for (int i = 0; i < n; i++) { /* ids are base62 and '_': array elements need no quoting */
+		buf_printf(&msgs, "%s%s", i ? "," : "{", PQgetvalue(claimed, i, 0));
+		buf_printf(&eps, "%s%s", i ? "," : "{", PQgetvalue(claimed, i, 1));
+	}
+	buf_appends(&msgs, "}");
+	buf_appends(&eps, "}");
+	pgp_s(&p, be->node);
+	pgp_s(&p, buf_cstr(&msgs));
+	pgp_s(&p, buf_cstr(&eps));
+	res = lease_exec(be,
+			 "UPDATE delivery d SET owner = $1 FROM unnest($2::text[], $3::text[]) AS k(msg, endpoint)"
+			 " WHERE d.msg = k.msg AND d.endpoint = k.endpoint AND d.status = 1"
+			 " AND (d.owner IS NULL OR d.owner = $1 OR d.owner IN"
+			 " (SELECT id FROM node WHERE alive_until < hookd_now_ms()))",
+			 &p, &rc);
+	if (res)
+		log_warnx("the answer to a claim's commit was lost: took its %d deliveries again", n);
+	else
+		log_error("the answer to a claim's commit was lost, and its %d deliveries could not be"
+			  " taken again: another node may deliver them too", n);
+	PQclear(res);
+	buf_release(&msgs);
+	buf_release(&eps);
+}
+
+/*
+ * A claim is a transaction of its own, committed once its rows are read: as
+ * one autocommit statement the server commits after sending the rows, and a
+ * connection lost in between would leave rows leased to this node that its
+ * dispatcher never got, pending until the node dies. This way a claim whose
+ * rows did not arrive did not commit, and one whose COMMIT answer was lost
+ * is made certain by claim_again.
+ */
 int pg_claim(void *arg, int limit, int64_t horizon, store_due_fn fn, void *fnarg)
 {
 	struct pg_be *be = arg;
@@ -174,6 +221,11 @@ int pg_claim(void *arg, int limit, int64_t horizon, store_due_fn fn, void *fnarg
 	PGresult *res;
 	int rc, n;
 
+	rc = lease_conn(be, NULL, 0);
+	if (rc == 0)
+		rc = pg_cmd(be->lease, "BEGIN");
+	if (rc < 0)
+		return rc;
 	pgp_s(&p, be->node);
 	pgp_i(&p, horizon);
 	pgp_i(&p, limit);
@@ -187,8 +239,23 @@ int pg_claim(void *arg, int limit, int64_t horizon, store_due_fn fn, void *fnarg
 			 " RETURNING d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status)"
 			 " SELECT u.*, m.event_type, m.payload, m.headers FROM u JOIN msg m ON m.id = u.msg",
 			 &p, &rc);
-	if (!res)
+	if (res && PQntuples(res) == 0) {
+		PQclear(res);
+		pg_cmd(be->lease, "ROLLBACK");
+		return 0;
+	}
+	if (res)
+		rc = pg_cmd(be->lease, "COMMIT");
+	if (rc < 0 && res && PQstatus(be->lease) == CONNECTION_BAD) {
+		claim_again(be, res);
+		rc = 0;
+	}
+	if (rc < 0) {
+		if (PQstatus(be->lease) == CONNECTION_OK && PQtransactionStatus(be->lease) != PQTRANS_IDLE)
+			pg_cmd(be->lease, "ROLLBACK");
+		PQclear(res);
 		return rc;
+	}
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++) {
 		char *payload;

@@ -320,35 +320,40 @@ test('connections to PostgreSQL cut during a stream of publishes: nothing acknow
   } finally { await stopAll([h]); await rx.close(); }
 });
 
-// pgProxy passes hookd's connections on to the test's PostgreSQL server. cut(how) arms it for the
-// writer's next COMMIT (the writer is the connection that prepares "INSERT INTO msg("):
-// 'before' closes the connection in place of sending the COMMIT on; 'after' sends it on and
-// closes the connection in place of passing the server's answer back. Resolves once it cut.
+// pgProxy passes hookd's connections on to the test's PostgreSQL server and cuts one when
+// told: cut({ conn, on, how }) arms it for the next statement containing `on` on a connection
+// that has sent `conn` (the writer prepares "INSERT INTO msg(", the claim loop sends "LISTEN
+// hookd_work"). how: 'before' closes the connection in place of sending the statement on;
+// 'after' sends it and closes the connection in place of passing on the server's answer
+// that completes it (the command tag `on`); 'answer' sends it and drops whatever the server
+// answers first. Resolves once it cut.
+const CONN_MARKS = ['INSERT INTO msg(', 'LISTEN hookd_work'];
 async function pgProxy(dbUrl) {
   const target = new URL(dbUrl);
   let armed = null;
   const socks = new Set();
   const server = net.createServer((client) => {
     const up = net.connect(Number(target.port), target.hostname);
-    let writer = false, committing = false;
+    const seen = new Set();
+    let waiting = null; // the armed cut, once its statement went to the server
     socks.add(client); socks.add(up);
-    const cut = () => { client.destroy(); up.destroy(); const a = armed; armed = null; a.resolve(); };
+    const cut = () => { client.destroy(); up.destroy(); const a = armed; armed = null; waiting = null; a.resolve(); };
     client.on('data', (d) => {
       const s = d.toString('latin1');
-      if (s.includes('INSERT INTO msg(')) writer = true;
-      if (writer && armed && s.includes('COMMIT')) {
+      for (const m of CONN_MARKS) if (s.includes(m)) seen.add(m);
+      if (armed && !waiting && seen.has(armed.conn) && s.includes(armed.on)) {
         if (armed.how === 'before') return cut();
-        committing = true;
+        waiting = armed;
       }
       up.write(d);
     });
     up.on('data', (d) => {
-      if (committing && d.toString('latin1').includes('COMMIT\0')) { committing = false; return cut(); }
+      if (waiting && (waiting.how === 'answer' || d.toString('latin1').includes(`${waiting.on}\0`))) return cut();
       client.write(d);
     });
-    for (const [a, b] of [[client, up], [up, client]]) {
-      a.on('error', () => b.destroy());
-      a.on('close', () => { b.destroy(); socks.delete(a); });
+    for (const [x, y] of [[client, up], [up, client]]) {
+      x.on('error', () => y.destroy());
+      x.on('close', () => { y.destroy(); socks.delete(x); });
     }
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -356,13 +361,13 @@ async function pgProxy(dbUrl) {
   url.port = String(server.address().port);
   return {
     url: url.toString(),
-    cut(how) {
+    cut({ conn, on, how }) {
       let resolve;
       const done = new Promise((r) => { resolve = r; });
-      armed = { how, resolve };
+      armed = { conn, on, how, resolve };
       return done;
     },
-    close() { for (const s of socks) s.destroy(); server.close(); },
+    close() { for (const x of socks) x.destroy(); server.close(); },
   };
 }
 
@@ -375,7 +380,7 @@ test('the connection to PostgreSQL lost around a COMMIT: the publish is answered
     assert.equal((await api(h, 'POST', '/api/v1/app', { body: { name: 'Doubt', uid: 'doubt' } })).status, 201);
     assert.equal((await api(h, 'POST', '/api/v1/app/doubt/endpoint', { body: { url: rx.url } })).status, 201);
     for (const how of ['after', 'before']) {
-      const cut = proxy.cut(how);
+      const cut = proxy.cut({ conn: 'INSERT INTO msg(', on: 'COMMIT', how });
       const r = await api(h, 'POST', '/api/v1/app/doubt/msg', { body: { eventType: 'doubt.test', payload: { how } } });
       await cut;
       // committed ('after') or run again on a new connection ('before'): stored once either way
@@ -391,4 +396,44 @@ test('the connection to PostgreSQL lost around a COMMIT: the publish is answered
       assert.equal(pending, '0', `${how}: the delivery is settled`);
     }
   } finally { await stopAll([h]); await rx.close(); proxy.close(); }
+});
+
+test('the claim loop\'s connection lost around a claim: the claimed deliveries are delivered, none stays leased', pgOnly, async (t) => {
+  const rx = await countingReceiver({ failFirst: () => true });
+  const db = newDatabase();
+  const proxy = await pgProxy(db);
+  try {
+    for (const how of ['answer', 'after']) {
+      // a node publishes; each first attempt fails, and the node stops with the retries
+      // pending: it gives them back for the next node to claim
+      const a = await startHookd({ db, args: args });
+      if (how === 'answer') {
+        assert.equal((await api(a, 'POST', '/api/v1/app', { body: { name: 'Claim', uid: 'claim' } })).status, 201);
+        assert.equal((await api(a, 'POST', '/api/v1/app/claim/endpoint', { body: { url: rx.url } })).status, 201);
+      }
+      const ids = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await api(a, 'POST', '/api/v1/app/claim/msg', { body: { eventType: 'claim.test', payload: { how, i } } });
+        assert.equal(r.status, 202);
+        ids.push(r.json.id);
+      }
+      const inList = ids.map((id) => `'${id}'`).join(',');
+      for (let i = 0; i < 50 && Number(psql(`SELECT count(*) FROM attempt WHERE msg IN (${inList})`, db)) < ids.length; i++) await sleep(100);
+      await a.stop();
+      a.cleanup();
+      const cut = proxy.cut({ conn: 'LISTEN hookd_work', on: how === 'answer' ? 'SKIP LOCKED' : 'COMMIT', how });
+      const b = await startHookd({ db: proxy.url, args: args });
+      try {
+        await cut;
+        for (let i = 0; i < 150 && ids.some((id) => !rx.seen.has(id)); i++) await sleep(100);
+        assert.deepEqual(ids.filter((id) => !rx.seen.has(id)), [], `${how}: every message delivered`);
+        let pending;
+        for (let i = 0; i < 50 && pending !== '0'; i++) {
+          pending = psql(`SELECT count(*) FROM delivery WHERE status = 1 AND msg IN (${inList})`, db).trim();
+          if (pending !== '0') await sleep(100);
+        }
+        assert.equal(pending, '0', `${how}: no delivery left pending`);
+      } finally { await b.stop(); b.cleanup(); }
+    }
+  } finally { await rx.close(); proxy.close(); }
 });
