@@ -258,9 +258,13 @@ static int sqlite_open(const char *path, void **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open database '%s'", path);
 		goto fail;
 	}
-	/* commits skip the disk sync: the store's syncer thread makes each batch durable (sqlite_sync) */
-	rc = sq_exec(be->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			   "PRAGMA foreign_keys=OFF; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA temp_store=MEMORY;");
+	/*
+	 * auto_vacuum first: it takes only on a file not yet written, and switching to WAL writes
+	 * it (retention gives freed pages back: sq_retain). Commits skip the disk sync: the
+	 * store's syncer thread makes each batch durable (sqlite_sync).
+	 */
+	rc = sq_exec(be->wdb, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			   "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;");
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot set up database '%s'", path);
 		goto fail;

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/id.h"
@@ -36,8 +38,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* publish stores a message made at `at` with one pending delivery to ep_1; its id goes to id */
-static void publish(struct store *st, int64_t at, char id[ID_MAX])
+/* publish_sized stores a message made at `at`, its payload len bytes, with one pending delivery to ep_1 */
+static void publish_sized(struct store *st, int64_t at, size_t len, char id[ID_MAX])
 {
 	struct store_write *w = store_write_new(NULL, NULL);
 	struct store_op *op = store_write_add(w, SOP_MSG_INSERT);
@@ -46,14 +48,23 @@ static void publish(struct store *st, int64_t at, char id[ID_MAX])
 	memcpy(id, m->id, ID_MAX);
 	snprintf(m->app, sizeof(m->app), "app_1");
 	m->event_type = strdup("t.t");
-	m->payload = strdup("{}");
-	m->payload_len = 2;
+	m->payload = malloc(len + 1);
+	memset(m->payload, ' ', len);
+	m->payload[0] = '{';
+	m->payload[len - 1] = '}';
+	m->payload[len] = '\0';
+	m->payload_len = len;
 	m->created = at;
 	m->expires = at + 90 * DAY;
 	m->endpoints = calloc(1, ID_MAX);
 	snprintf(m->endpoints[0], ID_MAX, "ep_1");
 	m->nendpoints = 1;
 	assert_int_equal(store_run(st, w), 0);
+}
+
+static void publish(struct store *st, int64_t at, char id[ID_MAX])
+{
+	publish_sized(st, at, 2, id);
 }
 
 /* attempt records a successful attempt made at `at`, settling the delivery */
@@ -95,6 +106,44 @@ static void test_retention_keeps_pending_and_recent(void **state)
 	assert_int_equal(store_retention_run(st, 30), 0);
 }
 
+/* pragma_int reads an integer PRAGMA of the database file on a connection of its own */
+static int pragma_int(const char *name)
+{
+	char path[128], sql[64];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	snprintf(sql, sizeof(sql), "PRAGMA %s", name);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_retention_gives_pages_back(void **state)
+{
+	struct store *st = *state;
+	int64_t old = clock_now_ms() - 40 * DAY;
+	char id[ID_MAX];
+	int pages;
+
+	assert_int_equal(pragma_int("auto_vacuum"), 2); /* incremental */
+	for (int i = 0; i < 300; i++) {
+		publish_sized(st, old, 8000, id);
+		attempt(st, id, old);
+	}
+	pages = pragma_int("page_count");
+	assert_true(pages > 600);
+	assert_true(store_retention_run(st, 30) >= 900);
+	/* the freed pages went back to the file system, not onto the free list */
+	assert_true(pragma_int("freelist_count") < 10);
+	assert_true(pragma_int("page_count") < pages / 4);
+}
+
 static int count(const struct store_due *d, void *arg)
 {
 	(void)d;
@@ -131,6 +180,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_retention_keeps_pending_and_recent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_returns_what_was_pending_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_gives_pages_back, setup, teardown),
 	};
 	return RUN(tests);
 }
