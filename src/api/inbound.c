@@ -198,6 +198,7 @@ static void receive(struct api_req *r)
 	if (json_is_true(json_object_get(src, "requireClientCert"))) {
 		const char *why;
 		if (!http_client_cert_ok(r->http, &why)) {
+			metrics_inbound(json_str(src, "id"), VERDICT_REJECTED);
 			count(r, json_str(src, "id"), 1, 0);
 			api_error(r, 403, "client_certificate_required", "%s", why);
 			goto out;

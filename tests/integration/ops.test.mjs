@@ -107,11 +107,15 @@ test('operational webhooks: endpoint changes and exactly one message.attempt.exh
 test('/metrics counts inbound events by source and verdict', async () => {
   const h = await startHookd();
   try {
-    const src = (await api(h, 'POST', '/api/v1/source', { body: { uid: 'm-src', provider: 'bearer', secrets: ['tok-1'] } })).json;
+    const src = (await api(h, 'POST', '/api/v1/source', { body: { uid: 'm-src', provider: 'bearer', secrets: ['tok-1'], maxBodyBytes: 64 } })).json;
     await fetch(`${h.url}/in/m-src`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer tok-1' } });
     await fetch(`${h.url}/in/m-src`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer wrong' } });
+    const big = await fetch(`${h.url}/in/m-src`, { method: 'POST', body: 'x'.repeat(200), headers: { authorization: 'Bearer tok-1' } });
+    assert.equal(big.status, 413);
     const m = parseProm((await api(h, 'GET', '/metrics')).text);
     assert.equal(m.samples.get(`hookd_inbound_events_total{source="${src.id}",verdict="accepted"}`), 1);
     assert.equal(m.samples.get(`hookd_inbound_events_total{source="${src.id}",verdict="rejected"}`), 1);
+    // counted before the source is looked up: labelled as the path names it
+    assert.equal(m.samples.get('hookd_inbound_events_total{source="m-src",verdict="too_large"}'), 1);
   } finally { await h.stop(); h.cleanup(); }
 });

@@ -50,6 +50,11 @@ test('HTTPS listener; a source that requires a client certificate refuses reques
     assert.equal(JSON.parse(without.text).code, 'client_certificate_required');
     const withCert = await request(`${h.url}/in/mtls`, { method: 'POST', headers: hdr, body: '{}', client: true });
     assert.equal(withCert.status, 200, withCert.text);
+    // the refusal is counted as a rejected post of that source
+    const src = JSON.parse(made.text);
+    const metrics = (await request(`${h.url}/metrics`, { headers: auth })).text;
+    assert.match(metrics, new RegExp(`hookd_inbound_events_total\\{source="${src.id}",verdict="rejected"\\} 1\\n`));
+    assert.match(metrics, new RegExp(`hookd_inbound_events_total\\{source="${src.id}",verdict="accepted"\\} 1\\n`));
   } finally { await h.stop(); h.cleanup(); }
 });
 
