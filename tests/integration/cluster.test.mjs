@@ -328,6 +328,11 @@ test('connections to PostgreSQL cut during a stream of publishes: nothing acknow
 // that completes it (the command tag `on`); 'answer' sends it and drops whatever the server
 // answers first. Resolves once it cut.
 const CONN_MARKS = ['INSERT INTO msg(', 'LISTEN hookd_work'];
+// within resolves true once p does, or false after ms
+const within = (p, ms) => new Promise((resolve) => {
+  const t = setTimeout(() => resolve(false), ms);
+  p.then(() => { clearTimeout(t); resolve(true); });
+});
 async function pgProxy(dbUrl) {
   const target = new URL(dbUrl);
   let armed = null;
@@ -382,7 +387,7 @@ test('the connection to PostgreSQL lost around a COMMIT: the publish is answered
     for (const how of ['after', 'before']) {
       const cut = proxy.cut({ conn: 'INSERT INTO msg(', on: 'COMMIT', how });
       const r = await api(h, 'POST', '/api/v1/app/doubt/msg', { body: { eventType: 'doubt.test', payload: { how } } });
-      await cut;
+      assert.ok(await within(cut, 10000), `${how}: the COMMIT was cut`);
       // committed ('after') or run again on a new connection ('before'): stored once either way
       assert.equal(r.status, 202, `${how}: ${JSON.stringify(r.json)}`);
       assert.equal(psql(`SELECT count(*) FROM msg WHERE id = '${r.json.id}'`, db).trim(), '1');
@@ -399,17 +404,30 @@ test('the connection to PostgreSQL lost around a COMMIT: the publish is answered
 });
 
 test('the claim loop\'s connection lost around a claim: the claimed deliveries are delivered, none stays leased', pgOnly, async (t) => {
-  const rx = await countingReceiver({ failFirst: () => true });
+  // a receiver that refuses everything until opened
+  let open = false;
+  const seen = new Set();
+  const rx = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (!open) { res.writeHead(503); res.end('later'); return; }
+      seen.add(req.headers['webhook-id']);
+      res.end('ok');
+    });
+  });
+  await new Promise((r) => rx.listen(0, '127.0.0.1', r));
   const db = newDatabase();
   const proxy = await pgProxy(db);
   try {
     for (const how of ['answer', 'after']) {
-      // a node publishes; each first attempt fails, and the node stops with the retries
-      // pending: it gives them back for the next node to claim
-      const a = await startHookd({ db, args: args });
+      // a node publishes, every attempt fails, and the node stops with the retries pending:
+      // it gives them back for the next node to claim
+      open = false;
+      const a = await startHookd({ db, args });
       if (how === 'answer') {
         assert.equal((await api(a, 'POST', '/api/v1/app', { body: { name: 'Claim', uid: 'claim' } })).status, 201);
-        assert.equal((await api(a, 'POST', '/api/v1/app/claim/endpoint', { body: { url: rx.url } })).status, 201);
+        const url = `http://127.0.0.1:${rx.address().port}/hook`;
+        assert.equal((await api(a, 'POST', '/api/v1/app/claim/endpoint', { body: { url } })).status, 201);
       }
       const ids = [];
       for (let i = 0; i < 20; i++) {
@@ -421,12 +439,13 @@ test('the claim loop\'s connection lost around a claim: the claimed deliveries a
       for (let i = 0; i < 50 && Number(psql(`SELECT count(*) FROM attempt WHERE msg IN (${inList})`, db)) < ids.length; i++) await sleep(100);
       await a.stop();
       a.cleanup();
+      open = true;
       const cut = proxy.cut({ conn: 'LISTEN hookd_work', on: how === 'answer' ? 'SKIP LOCKED' : 'COMMIT', how });
-      const b = await startHookd({ db: proxy.url, args: args });
+      const b = await startHookd({ db: proxy.url, args });
       try {
-        await cut;
-        for (let i = 0; i < 150 && ids.some((id) => !rx.seen.has(id)); i++) await sleep(100);
-        assert.deepEqual(ids.filter((id) => !rx.seen.has(id)), [], `${how}: every message delivered`);
+        assert.ok(await within(cut, 20000), `${how}: the claim was cut`);
+        for (let i = 0; i < 150 && ids.some((id) => !seen.has(id)); i++) await sleep(100);
+        assert.deepEqual(ids.filter((id) => !seen.has(id)), [], `${how}: every message delivered`);
         let pending;
         for (let i = 0; i < 50 && pending !== '0'; i++) {
           pending = psql(`SELECT count(*) FROM delivery WHERE status = 1 AND msg IN (${inList})`, db).trim();
@@ -435,5 +454,5 @@ test('the claim loop\'s connection lost around a claim: the claimed deliveries a
         assert.equal(pending, '0', `${how}: no delivery left pending`);
       } finally { await b.stop(); b.cleanup(); }
     }
-  } finally { await rx.close(); proxy.close(); }
+  } finally { rx.close(); proxy.close(); }
 });
