@@ -120,7 +120,7 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 	struct journal_ctx *c = calloc(1, sizeof(*c));
 	struct store_inbound *in;
 	const char *q = strchr(r->http->raw_uri, '?');
-	char type[256];
+	char type[256], first[ID_MAX];
 	int rc = HK_ENOMEM;
 
 	if (!op || !c)
@@ -163,10 +163,14 @@ static int journal(struct api_req *r, const json_t *src, const struct provider *
 		return 0;
 	w->done = NULL;
 	store_write_free(w);
+	/* a full queue refuses new events, not duplicates: those are answered as ever */
+	if (rc == HK_EFULL && store_inbound_dedupe_get(r->store, c->source, c->dedupe_key, first) == 0)
+		answer_duplicate(r, c->source, first);
+	else
+		api_fail(r, rc, "event");
 	free(c->dedupe_key);
 	free(c->event_type);
 	free(c);
-	api_fail(r, rc, "event");
 	return rc;
 fail:
 	store_write_free(w);

@@ -56,6 +56,8 @@ const struct cli_opt cmd_serve_opts[] = {
 	{"log-level", "HOOKD_LOG_LEVEL", "info", "LEVEL", CLI_VALUE, "debug, info, warn or error"},
 	{"threads", "HOOKD_THREADS", "0", "N", CLI_VALUE, "HTTP server threads (0: one per core)"},
 	{"max-body", "HOOKD_MAX_BODY", "1048576", "BYTES", CLI_VALUE, "request body limit for the API"},
+	{"write-queue", "HOOKD_WRITE_QUEUE", "100000", "N", CLI_VALUE,
+	 "writes that may wait for the store; beyond, requests that write answer 503"},
 	{"role", "HOOKD_ROLE", "all", "api|worker|all", CLI_VALUE,
 	 "api accepts and stores, worker delivers, all does both"},
 	{"retry-schedule", "HOOKD_RETRY_SCHEDULE", RETRY_DEFAULT_SCHEDULE, "LIST", CLI_VALUE,
@@ -652,7 +654,7 @@ int cmd_serve(int argc, char **argv)
 	const char *role;
 	char *dir = NULL, *tls_cert = NULL, *tls_key = NULL, *tls_ca = NULL;
 	sigset_t sigs;
-	size_t threads = 0;
+	size_t threads = 0, write_queue = 0;
 	int rc, sig = 0, code = 1;
 
 	rc = cli_parse(cmd_serve_opts, cmd_serve_nopts, argc, argv, &v, err, sizeof(err));
@@ -662,6 +664,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (rc < 0 || parse_size(cli_get(&v, "max-body"), &ac.body_limit) < 0 ||
 	    parse_size(cli_get(&v, "threads"), &threads) < 0 ||
+	    parse_size(cli_get(&v, "write-queue"), &write_queue) < 0 || write_queue < 1 ||
 	    parse_size(cli_get(&v, "hooks-max-body"), &hooks_body) < 0) {
 		fprintf(stderr, "hookd serve: %s\n", rc < 0 ? err : "bad number");
 		cli_usage(stderr, "serve", cmd_serve_summary, cmd_serve_opts, cmd_serve_nopts);
@@ -718,6 +721,7 @@ int cmd_serve(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	store_set_queue_max(st, write_queue);
 	dir = db_dir(cli_get(&v, "db"));
 	{
 		bool rotating = false;

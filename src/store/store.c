@@ -621,6 +621,13 @@ void store_drain(struct store *st)
 	pthread_mutex_unlock(&st->mu);
 }
 
+void store_set_queue_max(struct store *st, size_t n)
+{
+	pthread_mutex_lock(&st->mu);
+	st->max_queued = n ? n : 1;
+	pthread_mutex_unlock(&st->mu);
+}
+
 void store_close(struct store *st)
 {
 	if (!st)

@@ -462,6 +462,12 @@ struct store {
 int store_open(const char *url, struct store **out, char *err, size_t errlen);
 /* store_queued reports how many writes wait for the writer */
 size_t store_queued(struct store *st);
+/*
+ * store_set_queue_max caps the writes that may wait for the writer (default
+ * 100 000, at least 1): beyond it store_submit answers HK_EFULL, which the
+ * API turns into 503 with Retry-After (`hookd serve --write-queue`).
+ */
+void store_set_queue_max(struct store *st, size_t n);
 /* store_drain waits until every queued write has been committed and answered. */
 void store_drain(struct store *st);
 /*

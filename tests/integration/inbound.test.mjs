@@ -3,12 +3,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
 import { Svix } from 'svix';
-import { startHookd, api } from './lib/hookd.mjs';
+import { startHookd, api, skipOn } from './lib/hookd.mjs';
 import { startReceiver, sleep } from './lib/receiver.mjs';
 
 let h, svix;
@@ -249,4 +250,38 @@ test('the journal keeps the headers as they arrived, credentials redacted', asyn
   assert.equal(hd['Content-Type'], 'application/json');
   assert.equal(ev.json.body, body);
   assert.ok(!JSON.stringify(ev.json).includes('tok-hdrs'), 'the credential is nowhere in the event');
+});
+
+test('a full write queue answers new events 503 and duplicates as ever', skipOn('postgres', 'holds the SQLite file\'s write lock'), async () => {
+  const q = await startHookd({ args: ['--write-queue', '1'] });
+  let locker;
+  try {
+    assert.equal((await api(q, 'POST', '/api/v1/source', { body: { uid: 'full', provider: 'bearer', secrets: ['tok'] } })).status, 201);
+    const send = (body) => fetch(`${q.url}/in/full`, { method: 'POST', body, headers: { authorization: 'Bearer tok' } })
+      .then(async (res) => ({ status: res.status, retry: res.headers.get('retry-after'), json: await res.json() }));
+    const first = await send('{"n":1}');
+    assert.equal(first.status, 200);
+    // another process takes the database's write lock: the writer waits on it (up to 5 s)
+    locker = spawn('sqlite3', [q.db.replace(/^sqlite:/, '')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    locker.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n");
+    await new Promise((resolve) => locker.stdout.on('data', (d) => { if (String(d).includes('locked')) resolve(); }));
+    const a = send('{"n":2}'); // taken by the writer, which waits for the lock
+    await sleep(200);
+    const b = send('{"n":3}'); // waits in the queue: now full
+    await sleep(200);
+    const dup = await send('{"n":1}');
+    assert.equal(dup.status, 200, JSON.stringify(dup.json));
+    assert.deepEqual(dup.json, { id: first.json.id, duplicate: true });
+    const refused = await send('{"n":4}');
+    assert.equal(refused.status, 503, JSON.stringify(refused.json));
+    assert.equal(refused.retry, '1');
+    locker.stdin.end('COMMIT;\n');
+    assert.equal((await a).status, 200);
+    assert.equal((await b).status, 200);
+    const list = await api(q, 'GET', '/api/v1/source/full/event');
+    assert.equal(list.json.data.length, 3, 'the first event and the two queued ones; neither the duplicate nor the refused one');
+  } finally {
+    if (locker && locker.exitCode === null) locker.kill();
+    await q.stop(); q.cleanup();
+  }
 });
