@@ -5,7 +5,8 @@
  *
  * A token is shown once, when it is made; the store keeps a document of
  * kind "token" whose uid is the SHA-256 of the token text, so a database
- * dump reveals no usable token.
+ * dump reveals no usable token. The body repeats that hash (_hash), so that
+ * a change to the document (a later expiry) can keep it.
  */
 #include <string.h>
 
@@ -33,8 +34,8 @@ static void mint(struct api_req *r, const char *app_id, bool read_only, long lon
 	sha256_hex(token, strlen(token), hash);
 	id_new("tok_", id);
 	api_now_str(now, &now_ms);
-	doc = json_pack("{s:s,s:s?,s:b,s:s,s:I}", "id", id, "app", app_id, "readOnly", read_only,
-			"createdAt", now, "_expires", (json_int_t)(ttl_s ? now_ms + ttl_s * 1000 : 0));
+	doc = json_pack("{s:s,s:s?,s:b,s:s,s:I,s:s}", "id", id, "app", app_id, "readOnly", read_only,
+			"createdAt", now, "_expires", (json_int_t)(ttl_s ? now_ms + ttl_s * 1000 : 0), "_hash", hash);
 	w = store_write_new(NULL, NULL);
 	if (!doc || !w || store_write_doc(w, SOP_DOC_INSERT, "token", id, "", hash, doc, now_ms, now_ms) < 0) {
 		json_decref(doc);
@@ -150,10 +151,86 @@ static void logout(struct api_req *r)
 	json_decref(doc);
 }
 
+/*
+ * expire_one adds to w the end of one of the application's tokens: deleted
+ * now, or expiring at `at` (ms) unless it expires sooner. A token minted
+ * before tokens kept their hash in the body cannot be changed: it goes now.
+ */
+static int expire_one(struct store_write *w, json_t *tok, int64_t at, int64_t now_ms)
+{
+	json_int_t expires = json_integer_value(json_object_get(tok, "_expires"));
+	const char *hash = json_str(tok, "_hash");
+
+	if (at && expires && expires <= at)
+		return 0; /* ends sooner anyway */
+	if (!at || !hash)
+		return store_write_doc(w, SOP_DOC_DELETE, "token", json_str(tok, "id"), "", NULL, NULL, 0, 0);
+	json_object_set_new(tok, "_expires", json_integer(at));
+	return store_write_doc(w, SOP_DOC_UPDATE, "token", json_str(tok, "id"), "", hash, tok, 0, now_ms);
+}
+
+/*
+ * POST /auth/app/{app}/expire-all {expiry?}: ends every token of one
+ * application (app-portal sessions, scoped tokens): now, or `expiry`
+ * seconds from now (at most a day). 204 once committed.
+ */
+static void expire_all(struct api_req *r)
+{
+	json_t *app = api_load_app(r);
+	long long delay = api_in_int(r, "expiry", 0, 0, 86400);
+	struct store_page pg = {.limit = 250};
+	struct store_list l = {0};
+	struct store_write *w = NULL;
+	char after[ID_MAX] = "";
+	int64_t now_ms = clock_now_ms();
+	int rc = 0;
+
+	if (!app)
+		return;
+	if (r->scope != SCOPE_ADMIN) {
+		api_error(r, 403, "forbidden", "only an admin token can end an application's tokens");
+		goto out;
+	}
+	if (json_array_size(r->errors)) {
+		api_invalid(r);
+		goto out;
+	}
+	w = store_write_new(NULL, NULL);
+	if (!w) {
+		rc = HK_ENOMEM;
+		goto out;
+	}
+	do {
+		size_t i;
+		json_t *tok;
+
+		pg.iterator = after[0] ? after : NULL;
+		rc = store_doc_list(r->store, "token", "", &pg, &l);
+		if (rc < 0)
+			goto out;
+		json_array_foreach(l.items, i, tok) {
+			if (rc == 0 && json_str(tok, "app") && strcmp(json_str(tok, "app"), json_str(app, "id")) == 0)
+				rc = expire_one(w, tok, delay ? now_ms + delay * 1000 : 0, now_ms);
+			snprintf(after, sizeof(after), "%s", json_str(tok, "id"));
+		}
+		store_list_release(&l);
+	} while (rc == 0 && !l.done);
+	if (rc == 0) {
+		api_commit(r, w, 204, NULL);
+		w = NULL;
+	}
+out:
+	if (rc < 0)
+		api_fail(r, rc, "token");
+	store_write_free(w);
+	json_decref(app);
+}
+
 const struct api_route api_auth_routes[] = {
 	{{"POST", "/api/v1/auth/app-portal-access/{app}"}, app_portal_access, 0},
 	{{"POST", "/api/v1/auth/token"}, token_create, 0},
 	{{"DELETE", "/api/v1/auth/token/{token}"}, token_delete, 0},
 	{{"POST", "/api/v1/auth/logout"}, logout, RF_APP_READ | RF_ANY_TOKEN},
+	{{"POST", "/api/v1/auth/app/{app}/expire-all"}, expire_all, 0},
 };
 const size_t api_auth_nroutes = sizeof(api_auth_routes) / sizeof(api_auth_routes[0]);

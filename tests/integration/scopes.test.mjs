@@ -50,3 +50,28 @@ test('read-only tokens may only read; logout ends a token', async () => {
   assert.equal((await api(h, 'POST', '/api/v1/auth/logout', { token: t })).status, 204);
   assert.equal((await api(h, 'GET', '/api/v1/app', { token: t })).status, 401);
 });
+
+test('authentication.expireAll ends every token of one application, now or after a delay', async () => {
+  const a = await svix.application.create({ name: 'Ends', uid: 'ends' });
+  const b = await svix.application.create({ name: 'Stays', uid: 'stays' });
+  const works = async (token, app) => (await api(h, 'GET', `/api/v1/app/${app}/endpoint`, { token })).status;
+  const a1 = (await svix.authentication.appPortalAccess(a.id, {})).token;
+  const a2 = (await api(h, 'POST', '/api/v1/auth/token', { body: { app: 'ends', readOnly: true } })).json.token;
+  const b1 = (await svix.authentication.appPortalAccess(b.id, {})).token;
+  assert.equal(await works(a1, 'ends'), 200);
+  assert.equal(await works(a2, 'ends'), 200);
+  // only the admin token may do it
+  assert.equal((await api(h, 'POST', `/api/v1/auth/app/${a.id}/expire-all`, { token: a1, body: {} })).status, 403);
+  await svix.authentication.expireAll('ends', {});
+  assert.equal(await works(a1, 'ends'), 401);
+  assert.equal(await works(a2, 'ends'), 401);
+  assert.equal(await works(b1, 'stays'), 200, 'another application\'s token is untouched');
+  // with a delay the tokens keep working until it has passed
+  const a3 = (await svix.authentication.appPortalAccess(a.id, {})).token;
+  await svix.authentication.expireAll(a.id, { expiry: 1 });
+  assert.equal(await works(a3, 'ends'), 200);
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(await works(a3, 'ends'), 401);
+  assert.equal((await api(h, 'POST', '/api/v1/auth/app/nope/expire-all', { body: {} })).status, 404);
+  assert.equal((await api(h, 'POST', `/api/v1/auth/app/${a.id}/expire-all`, { body: { expiry: -1 } })).status, 422);
+});
