@@ -153,6 +153,7 @@ static void op_release(struct store_op *op)
 	case SOP_RETAIN:
 	case SOP_IDEM_PRUNE:
 	case SOP_MSG_EXPUNGE:
+	case SOP_ATTEMPT_EXPUNGE:
 	case SOP_DELIVERY_SET:
 		break;
 	}

@@ -44,6 +44,7 @@ enum store_op_kind {
 	SOP_MSG_INSERT,  /* a message and one pending delivery per endpoint; a duplicate eventId: HK_ECONFLICT */
 	SOP_MSG_EXPUNGE, /* drop a message's payload */
 	SOP_ATTEMPT,     /* record an attempt and move its delivery on */
+	SOP_ATTEMPT_EXPUNGE, /* replace an attempt's response body (u.att.id, u.att.msg); none: HK_ENOTFOUND */
 	SOP_DELIVERY_SET,/* requeue or settle a delivery (resend, recover, disabled endpoint) */
 	SOP_INBOUND_INSERT, /* journal an accepted inbound request; a live duplicate: HK_ECONFLICT */
 	SOP_INBOUND_ROUTED, /* record what routing an inbound event produced */
@@ -333,6 +334,9 @@ struct store_ep_stats {
 /* ---- backends ---- */
 
 /* capability flags of a backend */
+/* what an expunged attempt's response reads (SOP_ATTEMPT_EXPUNGE), as on Svix */
+#define STORE_EXPUNGED "EXPUNGED"
+
 #define STORE_CAP_CLUSTER 1u /* several hookd nodes may share the database: leases, shared limits */
 /*
  * batches first run without savepoints (store.c): they cost more than running

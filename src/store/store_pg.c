@@ -151,6 +151,7 @@ static const char *const wsql[PW__COUNT] = {
 	[PW_DELIVERY_SET_RESET] = "UPDATE delivery SET status=$3, next_at=$4, updated=$5, owner=$6, attempts=0"
 				  " WHERE msg=$1 AND endpoint=$2",
 	[PW_MSG_EXPUNGE] = "UPDATE msg SET payload=NULL WHERE id=$1",
+	[PW_ATTEMPT_EXPUNGE] = "UPDATE attempt SET response='" STORE_EXPUNGED "' WHERE id=$1 AND msg=$2",
 	[PW_IN_CLAIM] = "INSERT INTO inbound_dedupe(source,key,event,expires) VALUES($1,$2,$3,$4)"
 			" ON CONFLICT (source,key) DO UPDATE SET event=excluded.event, expires=excluded.expires"
 			" WHERE inbound_dedupe.expires < $5",
@@ -765,6 +766,7 @@ static int pg_apply(void *arg, const struct store_op *op)
 	case SOP_MSG_INSERT:
 	case SOP_MSG_EXPUNGE:
 	case SOP_ATTEMPT:
+	case SOP_ATTEMPT_EXPUNGE:
 	case SOP_DELIVERY_SET:
 		return pg_msg_apply(be, op);
 	case SOP_INBOUND_INSERT:

@@ -132,6 +132,13 @@ int pg_msg_apply(struct pg_be *be, const struct store_op *op)
 	case SOP_MSG_EXPUNGE:
 		pgp_s(&p, op->u.msg.id);
 		return pg_wexec(be, PW_MSG_EXPUNGE, &p, NULL);
+	case SOP_ATTEMPT_EXPUNGE: {
+		int changes = 0, rc;
+		pgp_s(&p, op->u.att.id);
+		pgp_s(&p, op->u.att.msg);
+		rc = pg_wexec(be, PW_ATTEMPT_EXPUNGE, &p, &changes);
+		return rc < 0 ? rc : changes ? 0 : HK_ENOTFOUND;
+	}
 	case SOP_DELIVERY_SET:
 		return delivery_set(be, &op->u.dset);
 	default:

@@ -439,6 +439,7 @@ static int sqlite_apply(void *arg, const struct store_op *op)
 	case SOP_MSG_INSERT:
 	case SOP_MSG_EXPUNGE:
 	case SOP_ATTEMPT:
+	case SOP_ATTEMPT_EXPUNGE:
 	case SOP_DELIVERY_SET:
 		return sq_msg_apply(be, op);
 	case SOP_INBOUND_INSERT:

@@ -31,6 +31,7 @@ static const char *const msql[M__COUNT] = {
 	[M_DELIVERY_SET_RESET] = "UPDATE delivery SET status=?3, next_at=?4, updated=?5, attempts=0"
 				 " WHERE msg=?1 AND endpoint=?2",
 	[M_MSG_EXPUNGE] = "UPDATE msg SET payload=NULL WHERE id=?1",
+	[M_ATTEMPT_EXPUNGE] = "UPDATE attempt SET response='" STORE_EXPUNGED "' WHERE id=?1 AND msg=?2",
 };
 
 int sq_msg_prepare(struct sqlite_be *be, char *err, size_t errlen)
@@ -126,6 +127,7 @@ static int attempt_insert(struct sqlite_be *be, const struct store_attempt *a)
 int sq_msg_apply(struct sqlite_be *be, const struct store_op *op)
 {
 	sqlite3_stmt *st;
+	int rc;
 	const struct store_delivery_set *d = &op->u.dset;
 
 	switch (op->kind) {
@@ -137,6 +139,12 @@ int sq_msg_apply(struct sqlite_be *be, const struct store_op *op)
 		st = be->m[M_MSG_EXPUNGE];
 		sqlite3_bind_text(st, 1, op->u.msg.id, -1, SQLITE_STATIC);
 		return sq_step_done(be, st, "message expunge");
+	case SOP_ATTEMPT_EXPUNGE:
+		st = be->m[M_ATTEMPT_EXPUNGE];
+		sqlite3_bind_text(st, 1, op->u.att.id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, op->u.att.msg, -1, SQLITE_STATIC);
+		rc = sq_step_done(be, st, "attempt expunge");
+		return rc < 0 ? rc : sqlite3_changes(be->wdb) ? 0 : HK_ENOTFOUND;
 	case SOP_DELIVERY_SET:
 		st = be->m[d->reset_attempts ? M_DELIVERY_SET_RESET : M_DELIVERY_SET];
 		sqlite3_bind_text(st, 1, d->msg, -1, SQLITE_STATIC);

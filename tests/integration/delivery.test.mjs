@@ -335,6 +335,30 @@ test('resend delivers again with trigger type manual; send-example pings one end
   } finally { await rx.close(); }
 });
 
+test('messageAttempt.expungeContent replaces one attempt\'s response body', async () => {
+  const rx = await startReceiver({ respond: () => ({ body: 'secret answer' }) });
+  try {
+    const app = await svix.application.create({ name: 'Expunge' });
+    await svix.endpoint.create(app.id, { url: rx.url });
+    const a = await svix.message.create(app.id, { eventType: 'x.y', payload: { n: 1 } });
+    const b = await svix.message.create(app.id, { eventType: 'x.y', payload: { n: 2 } });
+    let atts;
+    for (let i = 0; i < 40; i++) {
+      atts = [(await svix.messageAttempt.listByMsg(app.id, a.id)).data, (await svix.messageAttempt.listByMsg(app.id, b.id)).data];
+      if (atts[0].length && atts[1].length) break;
+      await sleep(50);
+    }
+    const [[att], [other]] = atts;
+    assert.equal(att.response, 'secret answer');
+    // an attempt named under another message is not found, and nothing changes
+    await assert.rejects(svix.messageAttempt.expungeContent(app.id, b.id, att.id), (e) => e.code === 404);
+    await svix.messageAttempt.expungeContent(app.id, a.id, att.id);
+    assert.equal((await svix.messageAttempt.get(app.id, a.id, att.id)).response, 'EXPUNGED');
+    assert.equal((await svix.messageAttempt.get(app.id, b.id, other.id)).response, 'secret answer');
+    await assert.rejects(svix.messageAttempt.expungeContent(app.id, 'msg_nope', att.id), (e) => e.code === 404);
+  } finally { await rx.close(); }
+});
+
 test('GET and XML formats', async () => {
   const rx = await startReceiver();
   try {
