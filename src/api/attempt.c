@@ -103,37 +103,6 @@ static void attempt_get(struct api_req *r)
 		api_json(r, 200, att);
 }
 
-/* DELETE .../msg/{msg}/attempt/{atmpt}/content: the response body reads "EXPUNGED" from now on */
-static void attempt_expunge(struct api_req *r)
-{
-	json_t *app = api_load_app(r), *msg = NULL;
-	struct store_write *w = NULL;
-	struct store_op *op;
-	int rc;
-
-	if (!app)
-		return;
-	rc = store_msg_get(r->store, json_str(app, "id"), api_param(r, "msg"), false, &msg);
-	json_decref(app);
-	if (rc < 0)
-		goto out;
-	w = store_write_new(NULL, NULL);
-	op = w ? store_write_add(w, SOP_ATTEMPT_EXPUNGE) : NULL;
-	if (!op) {
-		rc = HK_ENOMEM;
-		goto out;
-	}
-	snprintf(op->u.att.id, sizeof(op->u.att.id), "%s", api_param(r, "atmpt"));
-	snprintf(op->u.att.msg, sizeof(op->u.att.msg), "%s", json_str(msg, "id"));
-	api_commit(r, w, 204, NULL); /* an attempt of another message: 404 from the write */
-	w = NULL;
-out:
-	if (rc < 0)
-		api_fail(r, rc, "attempt");
-	store_write_free(w);
-	json_decref(msg);
-}
-
 /* delivery_list serves a message's destinations and an endpoint's messages */
 static void delivery_list(struct api_req *r, bool by_msg)
 {
@@ -387,7 +356,6 @@ const struct api_route api_attempt_routes[] = {
 	{{"GET", "/api/v1/app/{app}/attempt/msg/{msg}"}, attempt_by_msg, 0},
 	{{"GET", "/api/v1/app/{app}/attempt/endpoint/{ep}"}, attempt_by_endpoint, 0},
 	{{"GET", "/api/v1/app/{app}/msg/{msg}/attempt/{atmpt}"}, attempt_get, 0},
-	{{"DELETE", "/api/v1/app/{app}/msg/{msg}/attempt/{atmpt}/content"}, attempt_expunge, 0},
 	{{"GET", "/api/v1/app/{app}/msg/{msg}/endpoint"}, msg_destinations, 0},
 	{{"GET", "/api/v1/app/{app}/endpoint/{ep}/msg"}, endpoint_msgs, 0},
 	{{"POST", "/api/v1/app/{app}/msg/{msg}/endpoint/{ep}/resend"}, resend, 0},

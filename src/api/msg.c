@@ -189,10 +189,17 @@ static void msg_get(struct api_req *r)
 		api_json(r, 200, msg);
 }
 
-static void msg_expunge(struct api_req *r)
+/*
+ * content_expunge drops stored content of {msg}: its payload (DELETE
+ * .../msg/{msg}/content) or, with {atmpt}, that attempt's response body
+ * (DELETE .../msg/{msg}/attempt/{atmpt}/content; it reads "EXPUNGED" from
+ * then on, and an attempt of another message is not found by the write). 204.
+ */
+static void content_expunge(struct api_req *r)
 {
+	const char *atmpt = api_param(r, "atmpt");
 	json_t *app = api_load_app(r), *msg = NULL;
-	struct store_write *w;
+	struct store_write *w = NULL;
 	struct store_op *op;
 	int rc;
 
@@ -200,27 +207,34 @@ static void msg_expunge(struct api_req *r)
 		return;
 	rc = store_msg_get(r->store, json_str(app, "id"), api_param(r, "msg"), false, &msg);
 	json_decref(app);
-	if (rc < 0) {
-		api_fail(r, rc, "message");
-		return;
-	}
+	if (rc < 0)
+		goto out;
 	w = store_write_new(NULL, NULL);
-	op = w ? store_write_add(w, SOP_MSG_EXPUNGE) : NULL;
+	op = w ? store_write_add(w, atmpt ? SOP_ATTEMPT_EXPUNGE : SOP_MSG_EXPUNGE) : NULL;
 	if (!op) {
-		store_write_free(w);
-		json_decref(msg);
-		api_fail(r, HK_ENOMEM, "message");
-		return;
+		rc = HK_ENOMEM;
+		goto out;
 	}
-	snprintf(op->u.msg.id, sizeof(op->u.msg.id), "%s", json_str(msg, "id"));
-	json_decref(msg);
+	if (atmpt) {
+		snprintf(op->u.att.id, sizeof(op->u.att.id), "%s", atmpt);
+		snprintf(op->u.att.msg, sizeof(op->u.att.msg), "%s", json_str(msg, "id"));
+	} else {
+		snprintf(op->u.msg.id, sizeof(op->u.msg.id), "%s", json_str(msg, "id"));
+	}
 	api_commit(r, w, 204, NULL);
+	w = NULL;
+out:
+	if (rc < 0)
+		api_fail(r, rc, atmpt ? "attempt" : "message");
+	store_write_free(w);
+	json_decref(msg);
 }
 
 const struct api_route api_msg_routes[] = {
 	{{"POST", "/api/v1/app/{app}/msg"}, msg_create, 0},
 	{{"GET", "/api/v1/app/{app}/msg"}, msg_list, 0},
 	{{"GET", "/api/v1/app/{app}/msg/{msg}"}, msg_get, 0},
-	{{"DELETE", "/api/v1/app/{app}/msg/{msg}/content"}, msg_expunge, 0},
+	{{"DELETE", "/api/v1/app/{app}/msg/{msg}/content"}, content_expunge, 0},
+	{{"DELETE", "/api/v1/app/{app}/msg/{msg}/attempt/{atmpt}/content"}, content_expunge, 0},
 };
 const size_t api_msg_nroutes = sizeof(api_msg_routes) / sizeof(api_msg_routes[0]);
