@@ -16,11 +16,12 @@
 # The server is started here (tests/pg.sh) with fsync on (HOOKD_PG_DURABLE=1), as
 # a production server would run; BENCH_PG_FAST=1 turns fsync off to show the
 # difference. Environment: BENCH_COUNT (30000), BENCH_CONNS (48), BENCH_NODES
-# ("1 2 3"), BENCH_OUT (bench/pg-results.md), BENCH_KEEP=1 keeps the logs.
+# ("1 2 3"), BENCH_OUT (bench/pg-results.md), BENCH_KEEP=1 keeps the logs, HOOKD_BIN
+# (./hookd) another build to compare.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$ROOT/hookd
+BIN=${HOOKD_BIN:-$ROOT/hookd}
 TOOLS=$ROOT/build/bench
 COUNT=${BENCH_COUNT:-30000}
 CONNS=${BENCH_CONNS:-48}
