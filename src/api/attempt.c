@@ -1,6 +1,6 @@
 /*
  * attempt.c - delivery attempts and the operations on deliveries: attempt
- * lists, resend, send-example, recover and per-endpoint stats.
+ * lists, resend, send-example, recover, replay-missing and per-endpoint stats.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "deliver/dispatch.h"
+#include "deliver/fanout.h"
 
 /* ---- lists ---- */
 
@@ -169,7 +170,13 @@ static void requeue_free(void *arg)
 	}
 }
 
-static int requeue_add(struct requeue *q, struct store_write *w, const char *msg, const char *ep)
+/*
+ * requeue_add adds to w a delivery of msg to ep, due now: SOP_DELIVERY_SET
+ * requeues an existing one with its attempts reset, SOP_DELIVERY_ADD makes a
+ * new one (q->app set first); q remembers it for the dispatcher.
+ */
+static int requeue_add(struct requeue *q, struct store_write *w, const char *msg, const char *ep,
+		       enum store_op_kind kind)
 {
 	struct store_op *op;
 
@@ -181,11 +188,12 @@ static int requeue_add(struct requeue *q, struct store_write *w, const char *msg
 		q->items = p;
 		q->cap = ncap;
 	}
-	op = store_write_add(w, SOP_DELIVERY_SET);
+	op = store_write_add(w, kind);
 	if (!op)
 		return HK_ENOMEM;
 	snprintf(op->u.dset.msg, sizeof(op->u.dset.msg), "%s", msg);
 	snprintf(op->u.dset.endpoint, sizeof(op->u.dset.endpoint), "%s", ep);
+	snprintf(op->u.dset.app, sizeof(op->u.dset.app), "%s", q->app);
 	op->u.dset.status = MSG_PENDING;
 	op->u.dset.next_at = clock_now_ms();
 	op->u.dset.reset_attempts = true;
@@ -221,14 +229,15 @@ static void resend(struct api_req *r)
 	}
 	w = store_write_new(NULL, NULL);
 	q = calloc(1, sizeof(*q));
-	if (!w || !q || requeue_add(q, w, json_str(msg, "id"), json_str(ep, "id")) < 0) {
+	if (q)
+		snprintf(q->app, sizeof(q->app), "%s", json_str(app, "id"));
+	if (!w || !q || requeue_add(q, w, json_str(msg, "id"), json_str(ep, "id"), SOP_DELIVERY_SET) < 0) {
 		store_write_free(w);
 		requeue_free(q);
 		api_fail(r, HK_ENOMEM, "resend");
 		goto out;
 	}
 	q->d = api_dispatch(r);
-	snprintf(q->app, sizeof(q->app), "%s", json_str(app, "id"));
 	api_commit_then(r, w, 202, json_object(), requeue_then, q, requeue_free);
 out:
 	json_decref(ep);
@@ -245,11 +254,70 @@ struct recover_scan {
 static int recover_one(const struct store_due *d, void *arg)
 {
 	struct recover_scan *s = arg;
-	s->rc = requeue_add(s->q, s->w, d->msg, d->endpoint);
+	s->rc = requeue_add(s->q, s->w, d->msg, d->endpoint, SOP_DELIVERY_SET);
 	return s->rc;
 }
 
-static void recover(struct api_req *r)
+/* scan_failed: the endpoint's deliveries that failed in the window go again (recover) */
+static int scan_failed(struct api_req *r, const json_t *app, const json_t *ep, int64_t since, int64_t until,
+		       struct recover_scan *s)
+{
+	(void)app;
+	return store_failed_scan(r->store, json_str(ep, "id"), since, until, recover_one, s);
+}
+
+#define REPLAY_SCAN_MAX 100000 /* messages one replay-missing looks at */
+
+/*
+ * scan_missing: messages of the app made in the window that match the
+ * endpoint (its event types and channels, as at publish) and have no
+ * delivery to it, because they came before it or before it matched, get one
+ * (replay-missing). Pages through the message list, oldest first.
+ */
+static int scan_missing(struct api_req *r, const json_t *app, const json_t *ep, int64_t since, int64_t until,
+			struct recover_scan *s)
+{
+	struct store_msg_query mq = {.app = json_str(app, "id"), .after = since, .before = until};
+	struct store_page pg = {.limit = 250};
+	struct store_list l = {0};
+	char next[sizeof(l.iterator)] = "";
+	size_t seen = 0;
+	int rc;
+
+	do {
+		size_t i;
+		json_t *m;
+
+		pg.iterator = next[0] ? next : NULL;
+		rc = store_msg_list(r->store, &mq, &pg, &l);
+		if (rc < 0)
+			return rc;
+		json_array_foreach(l.items, i, m) {
+			struct store_due due;
+			const char *id = json_str(m, "id");
+
+			if (rc < 0 || !fanout_match(ep, json_str(m, "eventType"), json_object_get(m, "channels")))
+				continue;
+			rc = store_delivery_get(r->store, id, json_str(ep, "id"), &due);
+			if (rc == HK_ENOTFOUND)
+				rc = requeue_add(s->q, s->w, id, json_str(ep, "id"), SOP_DELIVERY_ADD);
+		}
+		seen += json_array_size(l.items);
+		snprintf(next, sizeof(next), "%s", l.iterator);
+		store_list_release(&l);
+	} while (rc >= 0 && !l.done && seen < REPLAY_SCAN_MAX);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * endpoint_task serves recover and replay-missing: {since, until?} pick a
+ * window, scan adds what goes to the endpoint again, and the answer is
+ * Svix's background task, finished, since the deliveries are queued by the
+ * time it is sent.
+ */
+static void endpoint_task(struct api_req *r, const char *task,
+			  int (*scan)(struct api_req *r, const json_t *app, const json_t *ep, int64_t since,
+				      int64_t until, struct recover_scan *s))
 {
 	json_t *app = api_load_app(r), *ep = NULL;
 	const char *since_s = api_in_str(r, "since", true, 64), *until_s = api_in_str(r, "until", false, 64);
@@ -273,25 +341,34 @@ static void recover(struct api_req *r)
 		goto out;
 	s.q = calloc(1, sizeof(*s.q));
 	s.w = store_write_new(NULL, NULL);
-	rc = s.q && s.w ? store_failed_scan(r->store, json_str(ep, "id"), since, until, recover_one, &s)
-			: HK_ENOMEM;
+	if (s.q)
+		snprintf(s.q->app, sizeof(s.q->app), "%s", json_str(app, "id"));
+	rc = s.q && s.w ? scan(r, app, ep, since, until, &s) : HK_ENOMEM;
 	if (rc < 0) {
 		store_write_free(s.w);
 		requeue_free(s.q);
-		api_fail(r, rc, "recover");
+		api_fail(r, rc, task);
 		goto out;
 	}
 	s.q->d = api_dispatch(r);
-	snprintf(s.q->app, sizeof(s.q->app), "%s", json_str(app, "id"));
 	id_new("qtask_", id);
 	api_now_str(now, NULL);
 	api_commit_then(r, s.w, 202,
-			json_pack("{s:s,s:s,s:s,s:s}", "id", id, "status", "finished", "task",
-				  "endpoint.recover", "updatedAt", now),
+			json_pack("{s:s,s:s,s:s,s:s}", "id", id, "status", "finished", "task", task, "updatedAt", now),
 			requeue_then, s.q, requeue_free);
 out:
 	json_decref(ep);
 	json_decref(app);
+}
+
+static void recover(struct api_req *r)
+{
+	endpoint_task(r, "endpoint.recover", scan_failed);
+}
+
+static void replay_missing(struct api_req *r)
+{
+	endpoint_task(r, "endpoint.replay", scan_missing);
 }
 
 static void send_example(struct api_req *r)
@@ -361,6 +438,7 @@ const struct api_route api_attempt_routes[] = {
 	{{"POST", "/api/v1/app/{app}/msg/{msg}/endpoint/{ep}/resend"}, resend, 0},
 	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/send-example"}, send_example, 0},
 	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/recover"}, recover, 0},
+	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/replay-missing"}, replay_missing, 0},
 	{{"GET", "/api/v1/app/{app}/endpoint/{ep}/stats"}, endpoint_stats, 0},
 };
 const size_t api_attempt_nroutes = sizeof(api_attempt_routes) / sizeof(api_attempt_routes[0]);

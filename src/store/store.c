@@ -155,6 +155,7 @@ static void op_release(struct store_op *op)
 	case SOP_MSG_EXPUNGE:
 	case SOP_ATTEMPT_EXPUNGE:
 	case SOP_DELIVERY_SET:
+	case SOP_DELIVERY_ADD:
 		break;
 	}
 }

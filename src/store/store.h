@@ -46,6 +46,7 @@ enum store_op_kind {
 	SOP_ATTEMPT,     /* record an attempt and move its delivery on */
 	SOP_ATTEMPT_EXPUNGE, /* replace an attempt's response body (u.att.id, u.att.msg); none: HK_ENOTFOUND */
 	SOP_DELIVERY_SET,/* requeue or settle a delivery (resend, recover, disabled endpoint) */
+	SOP_DELIVERY_ADD,/* a pending delivery of a stored message to one more endpoint (u.dset; none if it has one) */
 	SOP_INBOUND_INSERT, /* journal an accepted inbound request; a live duplicate: HK_ECONFLICT */
 	SOP_INBOUND_ROUTED, /* record what routing an inbound event produced */
 	SOP_SOURCE_COUNT,   /* add to a source's rejected / duplicate counters */
@@ -189,6 +190,7 @@ typedef int (*store_hook_run_fn)(const struct store_hook_run_ref *run, void *arg
 struct store_delivery_set {
 	char msg[ID_MAX];
 	char endpoint[ID_MAX];
+	char app[ID_MAX];        /* SOP_DELIVERY_ADD only */
 	int status;
 	int64_t next_at;
 	bool reset_attempts;

@@ -151,6 +151,8 @@ static const char *const wsql[PW__COUNT] = {
 	[PW_DELIVERY_SET_RESET] = "UPDATE delivery SET status=$3, next_at=$4, updated=$5, owner=$6, attempts=0"
 				  " WHERE msg=$1 AND endpoint=$2",
 	[PW_MSG_EXPUNGE] = "UPDATE msg SET payload=NULL WHERE id=$1",
+	[PW_DELIVERY_ADD] = "INSERT INTO delivery(msg,endpoint,app,status,attempts,next_at,updated,owner)"
+			    " VALUES($1,$2,$3,1,0,$4,$4,$5) ON CONFLICT (msg,endpoint) DO NOTHING",
 	[PW_ATTEMPT_EXPUNGE] = "UPDATE attempt SET response='" STORE_EXPUNGED "' WHERE id=$1 AND msg=$2",
 	[PW_IN_CLAIM] = "INSERT INTO inbound_dedupe(source,key,event,expires) VALUES($1,$2,$3,$4)"
 			" ON CONFLICT (source,key) DO UPDATE SET event=excluded.event, expires=excluded.expires"
@@ -746,7 +748,7 @@ static int pg_apply(void *arg, const struct store_op *op)
 
 	/* messages and attempts may be pipelined; the rest talk to the server directly */
 	if (be->pipe && op->kind != SOP_MSG_INSERT && op->kind != SOP_ATTEMPT &&
-	    op->kind != SOP_DELIVERY_SET && op->kind != SOP_MSG_EXPUNGE) {
+	    op->kind != SOP_DELIVERY_SET && op->kind != SOP_DELIVERY_ADD && op->kind != SOP_MSG_EXPUNGE) {
 		rc = pipe_end(be);
 		if (rc < 0)
 			return rc;
@@ -777,6 +779,7 @@ static int pg_apply(void *arg, const struct store_op *op)
 	case SOP_ATTEMPT:
 	case SOP_ATTEMPT_EXPUNGE:
 	case SOP_DELIVERY_SET:
+	case SOP_DELIVERY_ADD:
 		return pg_msg_apply(be, op);
 	case SOP_INBOUND_INSERT:
 	case SOP_INBOUND_ROUTED:

@@ -103,6 +103,23 @@ static int attempt_insert(struct pg_be *be, const struct store_attempt *a)
 	return pg_wexec(be, PW_ATTEMPT, &p, NULL);
 }
 
+/* delivery_add: leased to this node, which dispatches it after the commit; else for any to claim */
+static int delivery_add(struct pg_be *be, const struct store_delivery_set *d)
+{
+	struct pgp p = {0};
+	int rc;
+
+	pgp_s(&p, d->msg);
+	pgp_s(&p, d->endpoint);
+	pgp_s(&p, d->app);
+	pgp_i(&p, d->next_at);
+	pgp_s(&p, owner(be));
+	rc = pg_wexec(be, PW_DELIVERY_ADD, &p, NULL);
+	if (rc == 0 && !owner(be))
+		rc = pg_wexec(be, PW_NOTIFY_WORK, NULL, NULL);
+	return rc;
+}
+
 static int delivery_set(struct pg_be *be, const struct store_delivery_set *d)
 {
 	struct pgp p = {0};
@@ -141,6 +158,8 @@ int pg_msg_apply(struct pg_be *be, const struct store_op *op)
 	}
 	case SOP_DELIVERY_SET:
 		return delivery_set(be, &op->u.dset);
+	case SOP_DELIVERY_ADD:
+		return delivery_add(be, &op->u.dset);
 	default:
 		return HK_EINVAL;
 	}

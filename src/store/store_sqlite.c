@@ -441,6 +441,7 @@ static int sqlite_apply(void *arg, const struct store_op *op)
 	case SOP_ATTEMPT:
 	case SOP_ATTEMPT_EXPUNGE:
 	case SOP_DELIVERY_SET:
+	case SOP_DELIVERY_ADD:
 		return sq_msg_apply(be, op);
 	case SOP_INBOUND_INSERT:
 	case SOP_INBOUND_ROUTED:

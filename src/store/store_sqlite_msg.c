@@ -31,6 +31,8 @@ static const char *const msql[M__COUNT] = {
 	[M_DELIVERY_SET_RESET] = "UPDATE delivery SET status=?3, next_at=?4, updated=?5, attempts=0"
 				 " WHERE msg=?1 AND endpoint=?2",
 	[M_MSG_EXPUNGE] = "UPDATE msg SET payload=NULL WHERE id=?1",
+	[M_DELIVERY_ADD] = "INSERT INTO delivery(msg,endpoint,app,status,attempts,next_at,updated)"
+			   " VALUES(?1,?2,?3,1,0,?4,?4) ON CONFLICT DO NOTHING",
 	[M_ATTEMPT_EXPUNGE] = "UPDATE attempt SET response='" STORE_EXPUNGED "' WHERE id=?1 AND msg=?2",
 };
 
@@ -139,6 +141,13 @@ int sq_msg_apply(struct sqlite_be *be, const struct store_op *op)
 		st = be->m[M_MSG_EXPUNGE];
 		sqlite3_bind_text(st, 1, op->u.msg.id, -1, SQLITE_STATIC);
 		return sq_step_done(be, st, "message expunge");
+	case SOP_DELIVERY_ADD:
+		st = be->m[M_DELIVERY_ADD];
+		sqlite3_bind_text(st, 1, d->msg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, d->endpoint, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, d->app, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, d->next_at);
+		return sq_step_done(be, st, "delivery add");
 	case SOP_ATTEMPT_EXPUNGE:
 		st = be->m[M_ATTEMPT_EXPUNGE];
 		sqlite3_bind_text(st, 1, op->u.att.id, -1, SQLITE_STATIC);

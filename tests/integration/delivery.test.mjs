@@ -359,6 +359,42 @@ test('messageAttempt.expungeContent replaces one attempt\'s response body', asyn
   } finally { await rx.close(); }
 });
 
+test('endpoint.replayMissing sends an endpoint the matching messages it never got, once', async () => {
+  const rx = await startReceiver();
+  const old = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Replay' });
+    await svix.endpoint.create(app.id, { url: old.url });
+    const before = new Date(Date.now() - 1000);
+    const sent = [];
+    for (const [eventType, channels] of [['a.b', null], ['a.b', ['c1']], ['x.y', null], ['a.b', ['c2']]]) {
+      sent.push(await svix.message.create(app.id, { eventType, payload: { eventType }, ...(channels ? { channels } : {}) }));
+    }
+    await old.waitFor((r) => r.length >= 4);
+    // the new endpoint wants a.b on channel c1 only: one of the four matches
+    const ep = await svix.endpoint.create(app.id, { url: rx.url, filterTypes: ['a.b'], channels: ['c1'] });
+    const task = await svix.endpoint.replayMissing(app.id, ep.id, { since: before });
+    assert.equal(task.status, 'finished');
+    assert.equal(task.task, 'endpoint.replay');
+    await rx.waitFor((r) => r.length >= 1);
+    await sleep(300);
+    assert.deepEqual(rx.requests.map((r) => r.headers['webhook-id']), [sent[1].id]);
+    // a second replay finds nothing missing; the first endpoint got nothing again
+    await svix.endpoint.replayMissing(app.id, ep.id, { since: before });
+    await sleep(300);
+    assert.equal(rx.requests.length, 1);
+    assert.equal(old.requests.length, 4);
+    const atts = await svix.messageAttempt.listByEndpoint(app.id, ep.id);
+    assert.deepEqual(atts.data.map((a) => a.msgId), [sent[1].id]);
+    // a window that ends before the messages replays none of them
+    const ep2 = await svix.endpoint.create(app.id, { url: rx.url });
+    await svix.endpoint.replayMissing(app.id, ep2.id, { since: new Date(Date.now() - 3600e3), until: new Date(Date.now() - 1800e3) });
+    await sleep(300);
+    assert.equal(rx.requests.length, 1);
+    assert.equal((await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/replay-missing`, { body: {} })).status, 422);
+  } finally { await rx.close(); await old.close(); }
+});
+
 test('GET and XML formats', async () => {
   const rx = await startReceiver();
   try {
