@@ -50,6 +50,19 @@ static const char *owner(struct pg_be *be)
 	return be->node[0] ? be->node : NULL;
 }
 
+/*
+ * wexec_work runs a statement that leaves pending deliveries (pending: it
+ * does) leased to owner(be); a node that does not deliver leaves them to
+ * whichever node claims first, and wakes the claim loops (hookd_work).
+ */
+static int wexec_work(struct pg_be *be, enum pg_wstmt which, const struct pgp *p, bool pending)
+{
+	int rc = pg_wexec(be, which, p, NULL);
+	if (rc == 0 && pending && !owner(be))
+		rc = pg_wexec(be, PW_NOTIFY_WORK, NULL, NULL);
+	return rc;
+}
+
 static int msg_insert(struct pg_be *be, const struct store_msg *m)
 {
 	char *channels = m->channels ? json_dumps(m->channels, JSON_COMPACT) : NULL;
@@ -71,10 +84,7 @@ static int msg_insert(struct pg_be *be, const struct store_msg *m)
 	pgp_s(&p, headers);
 	pgp_s(&p, eps);
 	pgp_s(&p, owner(be));
-	rc = pg_wexec(be, PW_MSG_INSERT, &p, NULL);
-	/* a node that does not deliver leaves the work to whichever node claims it first */
-	if (rc == 0 && !owner(be) && m->nendpoints)
-		rc = pg_wexec(be, PW_NOTIFY_WORK, NULL, NULL);
+	rc = wexec_work(be, PW_MSG_INSERT, &p, m->nendpoints > 0);
 out:
 	free(channels);
 	free(headers);
@@ -103,27 +113,21 @@ static int attempt_insert(struct pg_be *be, const struct store_attempt *a)
 	return pg_wexec(be, PW_ATTEMPT, &p, NULL);
 }
 
-/* delivery_add: leased to this node, which dispatches it after the commit; else for any to claim */
 static int delivery_add(struct pg_be *be, const struct store_delivery_set *d)
 {
 	struct pgp p = {0};
-	int rc;
 
 	pgp_s(&p, d->msg);
 	pgp_s(&p, d->endpoint);
 	pgp_s(&p, d->app);
 	pgp_i(&p, d->next_at);
 	pgp_s(&p, owner(be));
-	rc = pg_wexec(be, PW_DELIVERY_ADD, &p, NULL);
-	if (rc == 0 && !owner(be))
-		rc = pg_wexec(be, PW_NOTIFY_WORK, NULL, NULL);
-	return rc;
+	return wexec_work(be, PW_DELIVERY_ADD, &p, true);
 }
 
 static int delivery_set(struct pg_be *be, const struct store_delivery_set *d)
 {
 	struct pgp p = {0};
-	int rc;
 
 	pgp_s(&p, d->msg);
 	pgp_s(&p, d->endpoint);
@@ -131,10 +135,8 @@ static int delivery_set(struct pg_be *be, const struct store_delivery_set *d)
 	pgp_i(&p, d->next_at);
 	pgp_i(&p, clock_now_ms());
 	pgp_s(&p, owner(be));
-	rc = pg_wexec(be, d->reset_attempts ? PW_DELIVERY_SET_RESET : PW_DELIVERY_SET, &p, NULL);
-	if (rc == 0 && d->status == MSG_PENDING && !owner(be))
-		rc = pg_wexec(be, PW_NOTIFY_WORK, NULL, NULL);
-	return rc;
+	return wexec_work(be, d->reset_attempts ? PW_DELIVERY_SET_RESET : PW_DELIVERY_SET, &p,
+			  d->status == MSG_PENDING);
 }
 
 int pg_msg_apply(struct pg_be *be, const struct store_op *op)
