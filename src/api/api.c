@@ -724,6 +724,8 @@ int api_new(const struct api_config *cfg, struct api **out)
 		rc = add_routes(api, api_auth_routes, api_auth_nroutes);
 	if (rc == 0)
 		rc = add_routes(api, api_poll_routes, api_poll_nroutes);
+	if (rc == 0)
+		rc = add_routes(api, api_task_routes, api_task_nroutes);
 	if (rc == 0 && api->cfg.runner)
 		rc = add_routes(api, api_hook_routes, api_hook_nroutes);
 	if (rc == 0 && router_init(&api->router, api->routes, api->nroutes, sizeof(*api->routes)) < 0)

@@ -180,6 +180,15 @@ void api_stream_start(void);
 void api_stream_stop(void);
 /* api_metrics answers the Prometheus text (also served token-less on --metrics-listen) */
 void api_metrics(struct api_req *r);
+extern const struct api_route api_task_routes[];
+extern const size_t api_task_nroutes;
+/*
+ * api_task_add adds to w a background task, finished, of kind task (as Svix
+ * names them: "endpoint.recover", ...) with data (taken; NULL: {}), and
+ * returns the answer Svix gives for it ({id, status, task, updatedAt}), or
+ * NULL when out of memory (task.c).
+ */
+json_t *api_task_add(struct store_write *w, const char *task, json_t *data);
 extern const struct api_route api_poll_routes[];
 extern const size_t api_poll_nroutes;
 extern const struct api_route api_hook_routes[];

@@ -323,7 +323,7 @@ static void endpoint_task(struct api_req *r, const char *task,
 	const char *since_s = api_in_str(r, "since", true, 64), *until_s = api_in_str(r, "until", false, 64);
 	int64_t since = 0, until = 0;
 	struct recover_scan s = {0};
-	char id[ID_MAX], now[40];
+	json_t *answer;
 	int rc;
 
 	if (!app)
@@ -344,18 +344,18 @@ static void endpoint_task(struct api_req *r, const char *task,
 	if (s.q)
 		snprintf(s.q->app, sizeof(s.q->app), "%s", json_str(app, "id"));
 	rc = s.q && s.w ? scan(r, app, ep, since, until, &s) : HK_ENOMEM;
-	if (rc < 0) {
+	answer = rc < 0 ? NULL
+			: api_task_add(s.w, task,
+				       json_pack("{s:s,s:s,s:I}", "appId", json_str(app, "id"), "endpointId",
+						 json_str(ep, "id"), "queued", (json_int_t)s.q->n));
+	if (!answer) {
 		store_write_free(s.w);
 		requeue_free(s.q);
-		api_fail(r, rc, task);
+		api_fail(r, rc < 0 ? rc : HK_ENOMEM, task);
 		goto out;
 	}
 	s.q->d = api_dispatch(r);
-	id_new("qtask_", id);
-	api_now_str(now, NULL);
-	api_commit_then(r, s.w, 202,
-			json_pack("{s:s,s:s,s:s,s:s}", "id", id, "status", "finished", "task", task, "updatedAt", now),
-			requeue_then, s.q, requeue_free);
+	api_commit_then(r, s.w, 202, answer, requeue_then, s.q, requeue_free);
 out:
 	json_decref(ep);
 	json_decref(app);

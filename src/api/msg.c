@@ -1,6 +1,8 @@
 /*
  * msg.c - publishing and reading messages: POST|GET /app/{app}/msg,
- * GET /app/{app}/msg/{msg}, DELETE /app/{app}/msg/{msg}/content.
+ * GET /app/{app}/msg/{msg}, DELETE /app/{app}/msg/{msg}/content,
+ * POST /app/{app}/msg/precheck/active (would a message go anywhere?) and
+ * POST /app/{app}/msg/bulk-expunge (drop the payloads of listed messages).
  *
  * A publish writes the message and one pending delivery per matching
  * endpoint in one commit (with the idempotency answer); only after that
@@ -21,6 +23,7 @@
 #include "deliver/publish.h"
 
 #define MSG_CHANNELS_MAX 5
+#define MSG_BULK_EXPUNGE_MAX 250
 #define MSG_RETENTION_DEFAULT_DAYS 90
 /* an answer's room beyond its payload: ids, names, channels, all escaped */
 #define MSG_ANSWER_EXTRA (64u << 10)
@@ -230,7 +233,113 @@ out:
 	json_decref(msg);
 }
 
+/*
+ * precheck answers {active}: whether a message of eventType (and channels)
+ * published now would go to any endpoint, by the same match as a publish.
+ */
+static void precheck(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *eps = NULL, *ep, *channels;
+	const char *event_type;
+	bool active = false;
+	size_t i;
+	int rc;
+
+	if (!app)
+		return;
+	event_type = api_in_str(r, "eventType", true, 256);
+	channels = api_in_names(r, "channels", MSG_CHANNELS_MAX, false);
+	if (json_array_size(r->errors)) {
+		api_invalid(r);
+		goto out;
+	}
+	rc = api_fanout(r) ? fanout_endpoints(api_fanout(r), json_str(app, "id"), &eps) : HK_EUNSUPPORTED;
+	if (rc < 0) {
+		api_fail(r, rc, "endpoints");
+		goto out;
+	}
+	json_array_foreach(eps, i, ep) {
+		if (fanout_match(ep, event_type, channels)) {
+			active = true;
+			break;
+		}
+	}
+	api_json(r, 200, json_pack("{s:b}", "active", active));
+out:
+	json_decref(eps);
+	json_decref(channels);
+	json_decref(app);
+}
+
+/*
+ * bulk_expunge drops the payloads of the messages listed in ids (ids or
+ * eventIds, at most MSG_BULK_EXPUNGE_MAX) in one commit and answers
+ * {results: {key: "expunged" | "not-found"}}, keyed as the caller named them.
+ */
+static void bulk_expunge(struct api_req *r)
+{
+	json_t *app = api_load_app(r), *ids = json_object_get(r->body, "ids"), *results = NULL, *key, *msg;
+	struct store_write *w = NULL;
+	struct store_op *op;
+	size_t i;
+	int rc = 0;
+
+	if (!app)
+		return;
+	if (ids && !json_is_null(ids) && !json_is_array(ids))
+		api_field_error(r, "body", "ids", "must be an array of message ids");
+	else if (json_array_size(ids) > MSG_BULK_EXPUNGE_MAX)
+		api_field_error(r, "body", "ids", "at most 250 ids at a time");
+	json_array_foreach(json_is_array(ids) ? ids : NULL, i, key)
+		if (!json_is_string(key) || json_string_length(key) == 0 || json_string_length(key) > 256)
+			api_field_error(r, "body", "ids", "each id must be a string of 1 to 256 characters");
+	if (json_array_size(r->errors)) {
+		api_invalid(r);
+		goto out;
+	}
+	results = json_object();
+	w = store_write_new(NULL, NULL);
+	if (!results || !w) {
+		rc = HK_ENOMEM;
+		goto out;
+	}
+	json_array_foreach(json_is_array(ids) ? ids : NULL, i, key) {
+		rc = store_msg_get(r->store, json_str(app, "id"), json_string_value(key), false, &msg);
+		if (rc == HK_ENOTFOUND) {
+			json_object_set_new(results, json_string_value(key), json_string("not-found"));
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			goto out;
+		op = store_write_add(w, SOP_MSG_EXPUNGE);
+		if (op)
+			snprintf(op->u.msg.id, sizeof(op->u.msg.id), "%s", json_str(msg, "id"));
+		json_decref(msg);
+		if (!op) {
+			rc = HK_ENOMEM;
+			goto out;
+		}
+		json_object_set_new(results, json_string_value(key), json_string("expunged"));
+	}
+	if (w->nops) {
+		api_commit(r, w, 200, json_pack("{s:o}", "results", results));
+		w = NULL;
+	} else {
+		api_json(r, 200, json_pack("{s:o}", "results", results));
+	}
+	results = NULL;
+out:
+	if (rc < 0)
+		api_fail(r, rc, "messages");
+	store_write_free(w);
+	json_decref(results);
+	json_decref(app);
+}
+
 const struct api_route api_msg_routes[] = {
+	{{"POST", "/api/v1/app/{app}/msg/precheck/active"}, precheck, 0},
+	{{"POST", "/api/v1/app/{app}/msg/bulk-expunge"}, bulk_expunge, 0},
 	{{"POST", "/api/v1/app/{app}/msg"}, msg_create, 0},
 	{{"GET", "/api/v1/app/{app}/msg"}, msg_list, 0},
 	{{"GET", "/api/v1/app/{app}/msg/{msg}"}, msg_get, 0},

@@ -1,6 +1,7 @@
 /*
  * retain.c - the retention job: attempts, settled messages (with their
- * deliveries) and inbound events older than --retention-days go, and so do
+ * deliveries), inbound events, finished command runs and background tasks
+ * older than --retention-days go, and so do
  * expired payloads, idempotency answers and de-duplication keys.
  *
  * It runs on a thread of its own every interval. Where several nodes share

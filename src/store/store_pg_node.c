@@ -387,7 +387,8 @@ void pg_node_close(struct pg_be *be)
 
 struct retain_step {
 	const char *sql;
-	const char *params; /* which values, in order: a attempt id, m msg id, e event id, r run id, n now, l limit */
+	const char *params; /* which values, in order: a attempt id, m msg id, e event id, r run id, t task id,
+			     * n now, l limit */
 };
 
 static const struct retain_step retain_steps[] = {
@@ -405,16 +406,19 @@ static const struct retain_step retain_steps[] = {
 	 " WHERE expires < $1 LIMIT $2)", "nl"},
 	{"DELETE FROM hook_run WHERE id IN (SELECT id FROM hook_run WHERE id < $1 AND status NOT IN (0, 1)"
 	 " ORDER BY id LIMIT $2)", "rl"},
+	{"DELETE FROM doc WHERE kind = 'task' AND id IN (SELECT id FROM doc WHERE kind = 'task' AND id < $1"
+	 " ORDER BY id LIMIT $2)", "tl"},
 };
 
 int pg_retain(struct pg_be *be, const struct store_retain *rt)
 {
-	char att[ID_MAX], msg[ID_MAX], evt[ID_MAX], run[ID_MAX];
+	char att[ID_MAX], msg[ID_MAX], evt[ID_MAX], run[ID_MAX], task[ID_MAX];
 
 	id_new_at("atmpt_", rt->before, att);
 	id_new_at("msg_", rt->before, msg);
 	id_new_at("evt_", rt->before, evt);
 	id_new_at("run_", rt->before, run);
+	id_new_at("qtask_", rt->before, task);
 	for (size_t i = 0; i < sizeof(retain_steps) / sizeof(retain_steps[0]); i++) {
 		struct pgp p = {0};
 		PGresult *res;
@@ -426,6 +430,7 @@ int pg_retain(struct pg_be *be, const struct store_retain *rt)
 			case 'm': pgp_s(&p, msg); break;
 			case 'e': pgp_s(&p, evt); break;
 			case 'r': pgp_s(&p, run); break;
+			case 't': pgp_s(&p, task); break;
 			case 'n': pgp_i(&p, rt->now); break;
 			default: pgp_i(&p, rt->limit); break;
 			}

@@ -139,17 +139,20 @@ static const char *const retain_sql[] = {
 	" WHERE expires < ?4 LIMIT ?3)",
 	"DELETE FROM hook_run WHERE id IN (SELECT id FROM hook_run WHERE id < ?6 AND status NOT IN (0, 1)"
 	" ORDER BY id LIMIT ?3)",
+	"DELETE FROM doc WHERE kind = 'task' AND id IN (SELECT id FROM doc WHERE kind = 'task' AND id < ?7"
+	" ORDER BY id LIMIT ?3)",
 };
 
 int sq_retain(struct sqlite_be *be, const struct store_retain *rt)
 {
-	char att[ID_MAX], msg[ID_MAX], evt[ID_MAX], run[ID_MAX];
+	char att[ID_MAX], msg[ID_MAX], evt[ID_MAX], run[ID_MAX], task[ID_MAX];
 	int rc = 0;
 
 	id_new_at("atmpt_", rt->before, att);
 	id_new_at("msg_", rt->before, msg);
 	id_new_at("evt_", rt->before, evt);
 	id_new_at("run_", rt->before, run);
+	id_new_at("qtask_", rt->before, task);
 	for (size_t i = 0; rc == 0 && i < sizeof(retain_sql) / sizeof(retain_sql[0]); i++) {
 		sqlite3_stmt *st = NULL;
 		int changes;
@@ -161,6 +164,7 @@ int sq_retain(struct sqlite_be *be, const struct store_retain *rt)
 		sqlite3_bind_int64(st, 4, rt->now);
 		sqlite3_bind_text(st, 5, evt, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 6, run, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, task, -1, SQLITE_STATIC);
 		rc = sq_step_done(be, st, "retention");
 		changes = sqlite3_changes(be->wdb);
 		sqlite3_finalize(st);

@@ -13,6 +13,11 @@ before(async () => {
 });
 after(async () => { await h.stop(); h.cleanup(); });
 
+// eventType makes an event type once (endpoints may only name known ones)
+async function eventType(name) {
+  try { await svix.eventType.create({ name, description: name }); } catch (e) { if (e.code !== 409) throw e; }
+}
+
 function verifyStd(secret, req) {
   return new Webhook(secret.replace(/^whsec_/, '')).verify(req.body, {
     'webhook-id': req.headers['webhook-id'],
@@ -372,10 +377,16 @@ test('endpoint.replayMissing sends an endpoint the matching messages it never go
     }
     await old.waitFor((r) => r.length >= 4);
     // the new endpoint wants a.b on channel c1 only: one of the four matches
-    const ep = await svix.endpoint.create(app.id, { url: rx.url, filterTypes: ['a.b'], channels: ['c1'] });
+    await eventType('a.b');
+    const ep = await svix.endpoint.create(app.id, { url: rx.url, eventTypes: ['a.b'], channels: ['c1'] });
     const task = await svix.endpoint.replayMissing(app.id, ep.id, { since: before });
     assert.equal(task.status, 'finished');
     assert.equal(task.task, 'endpoint.replay');
+    // the task reads back through backgroundTask, with what it queued
+    const got = await svix.backgroundTask.get(task.id);
+    assert.equal(got.id, task.id);
+    assert.equal(got.status, 'finished');
+    assert.deepEqual(got.data, { appId: app.id, endpointId: ep.id, queued: 1 });
     await rx.waitFor((r) => r.length >= 1);
     await sleep(300);
     assert.deepEqual(rx.requests.map((r) => r.headers['webhook-id']), [sent[1].id]);
@@ -393,6 +404,66 @@ test('endpoint.replayMissing sends an endpoint the matching messages it never go
     assert.equal(rx.requests.length, 1);
     assert.equal((await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/replay-missing`, { body: {} })).status, 422);
   } finally { await rx.close(); await old.close(); }
+});
+
+test('backgroundTask.list and get: recover and replay tasks, filtered by task and status', async () => {
+  const app = await svix.application.create({ name: 'Tasks' });
+  const ep = await svix.endpoint.create(app.id, { url: 'http://127.0.0.1:9/none' });
+  const since = new Date(Date.now() - 60e3);
+  const rec = await svix.endpoint.recover(app.id, ep.id, { since });
+  const rep = await svix.endpoint.replayMissing(app.id, ep.id, { since });
+  assert.match(rec.id, /^qtask_/);
+  const all = await svix.backgroundTask.list({ limit: 250 });
+  const ids = all.data.map((t) => t.id);
+  assert.ok(ids.includes(rec.id) && ids.includes(rep.id));
+  assert.ok(ids.indexOf(rep.id) < ids.indexOf(rec.id), 'newest first');
+  const recovers = await svix.backgroundTask.list({ task: 'endpoint.recover', limit: 250 });
+  assert.ok(recovers.data.length >= 1 && recovers.data.every((t) => t.task === 'endpoint.recover'));
+  assert.ok(recovers.data.some((t) => t.id === rec.id && t.data.endpointId === ep.id && t.data.queued === 0));
+  assert.equal((await svix.backgroundTask.list({ status: 'failed' })).data.length, 0);
+  await assert.rejects(svix.backgroundTask.get('qtask_nope'), (e) => e.code === 404);
+  const bad = await api(h, 'GET', '/api/v1/background-task?status=lost');
+  assert.equal(bad.status, 422);
+  // tasks belong to the whole environment: an application's token may not read them
+  const tok = await api(h, 'POST', `/api/v1/auth/app-portal-access/${app.id}`, { body: {} });
+  const res = await fetch(`${h.url}/api/v1/background-task/${rec.id}`, { headers: { authorization: `Bearer ${tok.json.token}` } });
+  assert.equal(res.status, 403);
+});
+
+test('message.precheck tells whether a message would go to any endpoint', async () => {
+  const app = await svix.application.create({ name: 'Precheck' });
+  assert.deepEqual(await svix.message.precheck(app.id, { eventType: 'a.b' }), { active: false });
+  await eventType('a.b');
+  const ep = await svix.endpoint.create(app.id, { url: 'http://127.0.0.1:9/none', eventTypes: ['a.b'], channels: ['c1'] });
+  assert.deepEqual((await svix.endpoint.get(app.id, ep.id)).eventTypes, ['a.b']);
+  assert.equal((await svix.message.precheck(app.id, { eventType: 'a.b' })).active, false, 'no channel: the endpoint wants c1');
+  assert.equal((await svix.message.precheck(app.id, { eventType: 'a.b', channels: ['c1'] })).active, true);
+  assert.equal((await svix.message.precheck(app.id, { eventType: 'x.y', channels: ['c1'] })).active, false);
+  await svix.endpoint.patch(app.id, ep.id, { disabled: true });
+  assert.equal((await svix.message.precheck(app.id, { eventType: 'a.b', channels: ['c1'] })).active, false, 'disabled');
+  const r = await api(h, 'POST', `/api/v1/app/${app.id}/msg/precheck/active`, { body: {} });
+  assert.equal(r.status, 422);
+  assert.equal((await api(h, 'POST', '/api/v1/app/app_nope/msg/precheck/active', { body: { eventType: 'a.b' } })).status, 404);
+});
+
+test('message.bulkExpungeContent drops the payloads of the listed messages only', async () => {
+  const app = await svix.application.create({ name: 'Bulk expunge' });
+  const a = await svix.message.create(app.id, { eventType: 'x.y', eventId: 'evt-a', payload: { n: 1 } });
+  const b = await svix.message.create(app.id, { eventType: 'x.y', payload: { n: 2 } });
+  const c = await svix.message.create(app.id, { eventType: 'x.y', payload: { n: 3 } });
+  const out = await svix.message.bulkExpungeContent(app.id, { ids: ['evt-a', b.id, 'msg_nope'] });
+  assert.deepEqual(out.results, { 'evt-a': 'expunged', [b.id]: 'expunged', msg_nope: 'not-found' });
+  const payload = async (m) => (await api(h, "GET", `/api/v1/app/${app.id}/msg/${m.id}`)).json.payload;
+  assert.deepEqual(await payload(a), {});
+  assert.deepEqual(await payload(b), {});
+  assert.deepEqual(await payload(c), { n: 3 });
+  // a message of another application is not found there
+  const other = await svix.application.create({ name: 'Other' });
+  const d = await svix.message.create(other.id, { eventType: 'x.y', payload: { n: 4 } });
+  assert.deepEqual((await svix.message.bulkExpungeContent(app.id, { ids: [d.id] })).results, { [d.id]: 'not-found' });
+  assert.deepEqual(await (async () => (await api(h, "GET", `/api/v1/app/${other.id}/msg/${d.id}`)).json.payload)(), { n: 4 });
+  const bad = await api(h, 'POST', `/api/v1/app/${app.id}/msg/bulk-expunge`, { body: { ids: [1] } });
+  assert.equal(bad.status, 422);
 });
 
 test('GET and XML formats', async () => {

@@ -106,6 +106,33 @@ static void test_retention_keeps_pending_and_recent(void **state)
 	assert_int_equal(store_retention_run(st, 30), 0);
 }
 
+/* task stores a background task document made at `at` */
+static void task(struct store *st, int64_t at, char id[ID_MAX])
+{
+	struct store_write *w = store_write_new(NULL, NULL);
+	json_t *body = json_pack("{s:s}", "status", "finished");
+
+	id_new_at("qtask_", at, id);
+	assert_int_equal(store_write_doc(w, SOP_DOC_INSERT, "task", id, "", NULL, body, at, at), 0);
+	json_decref(body);
+	assert_int_equal(store_run(st, w), 0);
+}
+
+static void test_retention_takes_old_tasks(void **state)
+{
+	struct store *st = *state;
+	int64_t now = clock_now_ms();
+	char old[ID_MAX], fresh[ID_MAX];
+	json_t *doc;
+
+	task(st, now - 40 * DAY, old);
+	task(st, now - DAY, fresh);
+	assert_int_equal(store_retention_run(st, 30), 1);
+	assert_int_equal(store_doc_get(st, "task", "", old, &doc), HK_ENOTFOUND);
+	assert_int_equal(store_doc_get(st, "task", "", fresh, &doc), 0);
+	json_decref(doc);
+}
+
 /* pragma_int reads an integer PRAGMA of the database file on a connection of its own */
 static int pragma_int(const char *name)
 {
@@ -181,6 +208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_keeps_pending_and_recent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_returns_what_was_pending_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_gives_pages_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_takes_old_tasks, setup, teardown),
 	};
 	return RUN(tests);
 }
