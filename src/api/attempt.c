@@ -272,12 +272,14 @@ static int scan_failed(struct api_req *r, const json_t *app, const json_t *ep, i
  * scan_missing: messages of the app made in the window that match the
  * endpoint (its event types and channels, as at publish) and have no
  * delivery to it, because they came before it or before it matched, get one
- * (replay-missing). Pages through the message list, oldest first.
+ * (replay-missing). Pages through the app's messages without a delivery to
+ * the endpoint (the store leaves the others out), oldest first.
  */
 static int scan_missing(struct api_req *r, const json_t *app, const json_t *ep, int64_t since, int64_t until,
 			struct recover_scan *s)
 {
-	struct store_msg_query mq = {.app = json_str(app, "id"), .after = since, .before = until};
+	struct store_msg_query mq = {
+		.app = json_str(app, "id"), .after = since, .before = until, .missing_to = json_str(ep, "id")};
 	struct store_page pg = {.limit = 250};
 	struct store_list l = {0};
 	char next[sizeof(l.iterator)] = "";
@@ -293,14 +295,8 @@ static int scan_missing(struct api_req *r, const json_t *app, const json_t *ep, 
 		if (rc < 0)
 			return rc;
 		json_array_foreach(l.items, i, m) {
-			struct store_due due;
-			const char *id = json_str(m, "id");
-
-			if (rc < 0 || !fanout_match(ep, json_str(m, "eventType"), json_object_get(m, "channels")))
-				continue;
-			rc = store_delivery_get(r->store, id, json_str(ep, "id"), &due);
-			if (rc == HK_ENOTFOUND)
-				rc = requeue_add(s->q, s->w, id, json_str(ep, "id"), SOP_DELIVERY_ADD);
+			if (rc == 0 && fanout_match(ep, json_str(m, "eventType"), json_object_get(m, "channels")))
+				rc = requeue_add(s->q, s->w, json_str(m, "id"), json_str(ep, "id"), SOP_DELIVERY_ADD);
 		}
 		seen += json_array_size(l.items);
 		snprintf(next, sizeof(next), "%s", l.iterator);

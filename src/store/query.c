@@ -153,6 +153,9 @@ bool query_msg_list(struct query *q, const struct query_dialect *d, const struct
 		query_i(q, " AND m.created < ?", mq->before);
 	if (mq->after)
 		query_i(q, " AND m.created > ?", mq->after);
+	if (mq->missing_to)
+		query_s(q, " AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.msg = m.id AND d.endpoint = ?)",
+			mq->missing_to);
 	return query_page(q, "m.id", pg);
 }
 

@@ -283,6 +283,7 @@ struct store_msg_query {
 	const char *channel;      /* or NULL */
 	int64_t before, after;    /* ms, 0: unbounded */
 	bool with_content;
+	const char *missing_to;   /* only messages with no delivery to this endpoint id, or NULL */
 };
 
 struct store_attempt_query {

@@ -89,6 +89,22 @@ static void test_msg_list_filters(void **state)
 	json_decref(mq.event_types);
 }
 
+/* replay-missing's scan: only messages without a delivery to the endpoint */
+static void test_msg_list_missing_to(void **state)
+{
+	struct store_msg_query mq = {.app = "app_1", .missing_to = "ep_1"};
+	struct store_page pg = {NULL, 50, false};
+	struct query q;
+	(void)state;
+	assert_false(query_msg_list(&q, &query_pg, &mq, &pg));
+	assert_string_equal(query_text(&q),
+			    MSG_SELECT " m.app = $1 AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.msg = m.id"
+				       " AND d.endpoint = $2) ORDER BY m.id ASC LIMIT 51");
+	assert_int_equal(q.n, 2);
+	assert_text(&q, 1, "ep_1");
+	query_release(&q);
+}
+
 static void test_in_list_is_capped(void **state)
 {
 	struct store_msg_query mq = {.app = "app_1"};
@@ -259,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_placeholders),
 		cmocka_unit_test(test_full_drops_fragment_and_value),
 		cmocka_unit_test(test_msg_list_filters),
+		cmocka_unit_test(test_msg_list_missing_to),
 		cmocka_unit_test(test_in_list_is_capped),
 		cmocka_unit_test(test_paging),
 		cmocka_unit_test(test_list_finish_reverses),
