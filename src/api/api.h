@@ -126,7 +126,7 @@ long long api_in_int(struct api_req *r, const char *field, long long dflt, long 
 bool api_in_bool(struct api_req *r, const char *field, bool dflt);
 /* api_in_obj: an object member or NULL (borrowed) */
 json_t *api_in_obj(struct api_req *r, const char *field);
-/* api_in_names: an array of names matching valid_name, at most max items; NULL when absent/null */
+/* api_in_names: an array of names matching valid_name, at most max items (borrowed); NULL when absent/null */
 json_t *api_in_names(struct api_req *r, const char *field, size_t max, bool allow_empty);
 /* api_query_* read query parameters, recording 422 with loc "query" */
 int api_query_limit(struct api_req *r);
@@ -155,6 +155,13 @@ void api_now_str(char out[40], int64_t *ms);
 /* ---- resources, one file each ---- */
 extern const struct api_route api_app_routes[];
 extern const size_t api_app_nroutes;
+/*
+ * api_app_from makes a new application document from in, an ApplicationIn
+ * inside the request's body (a publish's `application`), with uid uid_hint
+ * unless in names one; NULL with field errors collected in r when in is not
+ * valid, or without any when out of memory (app.c).
+ */
+json_t *api_app_from(struct api_req *r, json_t *in, const char *uid_hint);
 extern const struct api_route api_event_type_routes[];
 extern const size_t api_event_type_nroutes;
 extern const struct api_route api_endpoint_routes[];

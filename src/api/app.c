@@ -51,6 +51,25 @@ static json_t *app_new_doc(const char *uid_hint)
 			 "metadata", "throttleRate", "createdAt", now, "updatedAt", now);
 }
 
+json_t *api_app_from(struct api_req *r, json_t *in, const char *uid_hint)
+{
+	json_t *body = r->body, *doc = app_new_doc(NULL);
+	const char *why;
+
+	if (!doc)
+		return NULL;
+	r->body = in; /* app_fields reads the request's body */
+	app_fields(r, doc, false);
+	r->body = body;
+	if (json_is_null(json_object_get(doc, "uid")) && uid_hint && valid_uid(uid_hint, "app_", &why))
+		json_object_set_new(doc, "uid", json_string(uid_hint));
+	if (json_array_size(r->errors)) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 static void app_insert(struct api_req *r, json_t *doc, int status)
 {
 	struct store_write *w = store_write_new(NULL, NULL);

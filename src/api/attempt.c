@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
+#include "deliver/publish.h"
 
 /* ---- lists ---- */
 
@@ -371,6 +372,7 @@ static void send_example(struct api_req *r)
 {
 	json_t *app = api_load_app(r), *ep = NULL, *et = NULL, *payload = NULL;
 	const char *type = api_in_str(r, "eventType", true, 256);
+	struct publish_in in = {.retention_hours = 90 * 24};
 
 	if (!app)
 		return;
@@ -392,7 +394,10 @@ static void send_example(struct api_req *r)
 		api_invalid(r);
 		goto out;
 	}
-	msg_publish(r, json_str(app, "id"), type, payload, NULL, NULL, 90, json_str(ep, "id"), 200);
+	in.app_id = json_str(app, "id");
+	in.event_type = type;
+	in.only_endpoint = json_str(ep, "id");
+	msg_publish(r, &in, payload, NULL, 200);
 out:
 	json_decref(payload);
 	json_decref(et);

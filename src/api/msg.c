@@ -24,6 +24,7 @@
 
 #define MSG_CHANNELS_MAX 5
 #define MSG_BULK_EXPUNGE_MAX 250
+#define MSG_DELIVER_AT_MAX_MS (86400LL * 1000)
 #define MSG_RETENTION_DEFAULT_DAYS 90
 /* an answer's room beyond its payload: ids, names, channels, all escaped */
 #define MSG_ANSWER_EXTRA (64u << 10)
@@ -49,11 +50,13 @@ static int json_field(struct buf *b, const char *name, const char *value)
 static char *publish_answer(const struct publish_out *out, const struct publish_in *in, bool with_content,
 			    size_t *len)
 {
-	char ts[40], *channels = in->channels ? json_dump_compact(in->channels, NULL) : NULL;
+	char ts[40], at[40], *channels = in->channels ? json_dump_compact(in->channels, NULL) : NULL;
 	struct buf b;
 	int rc;
 
 	clock_format_ms(out->created, ts, sizeof(ts));
+	if (in->deliver_at)
+		clock_format_ms(in->deliver_at, at, sizeof(at));
 	buf_init(&b, in->len + MSG_ANSWER_EXTRA);
 	rc = buf_reserve(&b, in->len + 512);
 	if (rc == 0)
@@ -74,6 +77,8 @@ static char *publish_answer(const struct publish_out *out, const struct publish_
 		rc = buf_appends(&b, channels ? channels : "null");
 	if (rc == 0)
 		rc = json_field(&b, "timestamp", ts);
+	if (rc == 0 && in->deliver_at)
+		rc = json_field(&b, "deliverAt", at);
 	if (rc == 0)
 		rc = buf_appends(&b, "}");
 	free(channels);
@@ -84,24 +89,25 @@ static char *publish_answer(const struct publish_out *out, const struct publish_
 	return buf_detach(&b, len);
 }
 
-int msg_publish(struct api_req *r, const char *app_id, const char *event_type, json_t *payload,
-		const char *event_id, json_t *channels, int retention_days, const char *only_endpoint,
-		int status)
+int msg_publish(struct api_req *r, struct publish_in *in, json_t *payload, json_t *new_app, int status)
 {
 	struct store_write *w = store_write_new(NULL, NULL);
-	struct publish_in in = {app_id, event_type, event_id, NULL, 0, channels, retention_days,
-				only_endpoint, NULL};
 	struct publish_out out;
 	struct publish_after *after = NULL;
-	char *bytes = json_dump_compact(payload, &in.len), *answer = NULL;
+	char *bytes = json_dump_compact(payload, &in->len), *answer = NULL;
+	int64_t now = clock_now_ms();
 	size_t len = 0;
 	int rc = HK_ENOMEM;
 
-	in.payload = bytes;
+	in->payload = bytes;
 	if (w && bytes)
-		rc = publish_prepare(&in, api_fanout(r), api_dispatch(r), w, &out, &after);
+		rc = new_app ? store_write_doc(w, SOP_DOC_INSERT, "app", json_str(new_app, "id"), "",
+					       json_str(new_app, "uid"), new_app, now, now)
+			     : 0;
+	if (rc == 0)
+		rc = publish_prepare(in, api_fanout(r), api_dispatch(r), w, &out, &after);
 	if (rc == 0) {
-		answer = publish_answer(&out, &in, api_query_bool(r, "with_content", true), &len);
+		answer = publish_answer(&out, in, api_query_bool(r, "with_content", true), &len);
 		if (!answer) {
 			publish_free(after);
 			rc = HK_ENOMEM;
@@ -117,14 +123,73 @@ int msg_publish(struct api_req *r, const char *app_id, const char *event_type, j
 	return 0;
 }
 
+/*
+ * publish_app finds the path's application for a publish. When there is
+ * none and the body holds an `application` (ApplicationIn), an admin's
+ * publish makes it in the same commit as the message (*new_app; its uid is
+ * the path's unless the body names one); Svix's SDK sends it to create an
+ * application on first use. NULL when answered (404, 422).
+ */
+static json_t *publish_app(struct api_req *r, json_t **new_app)
+{
+	json_t *in = json_object_get(r->body, "application"), *app = NULL;
+	int rc;
+
+	*new_app = NULL;
+	if (!json_is_object(in) || r->scope != SCOPE_ADMIN)
+		return api_load_app(r);
+	rc = store_doc_get(r->store, "app", "", api_param(r, "app"), &app);
+	if (rc != HK_ENOTFOUND) {
+		if (rc < 0)
+			api_fail(r, rc, "application");
+		return rc < 0 ? NULL : app;
+	}
+	*new_app = api_app_from(r, in, api_param(r, "app"));
+	if (!*new_app && !json_array_size(r->errors))
+		api_fail(r, HK_ENOMEM, "application");
+	return *new_app ? json_incref(*new_app) : NULL;
+}
+
+/* msg_when reads deliverAt: at most a day ahead; a time already past means at once */
+static int64_t msg_when(struct api_req *r)
+{
+	const char *s = api_in_str(r, "deliverAt", false, 64);
+	int64_t at = 0, now = clock_now_ms();
+
+	if (s && clock_parse(s, &at) < 0)
+		api_field_error(r, "body", "deliverAt", "must be an RFC 3339 date-time");
+	else if (at > now + MSG_DELIVER_AT_MAX_MS)
+		api_field_error(r, "body", "deliverAt", "must be at most 24 hours ahead");
+	return at > now ? at : 0;
+}
+
+/* msg_retention_hours reads payloadRetentionPeriod (days) or payloadRetentionHours, not both */
+static int msg_retention_hours(struct api_req *r)
+{
+	bool days = !json_is_null(json_object_get(r->body, "payloadRetentionPeriod")) &&
+		    json_object_get(r->body, "payloadRetentionPeriod");
+	bool hours = !json_is_null(json_object_get(r->body, "payloadRetentionHours")) &&
+		     json_object_get(r->body, "payloadRetentionHours");
+
+	if (days && hours)
+		api_field_error(r, "body", "payloadRetentionHours",
+				"give payloadRetentionPeriod or payloadRetentionHours, not both");
+	if (hours)
+		return (int)api_in_int(r, "payloadRetentionHours", 1, 1, 365 * 5 * 24);
+	return (int)api_in_int(r, "payloadRetentionPeriod", MSG_RETENTION_DEFAULT_DAYS, 1, 365 * 5) * 24;
+}
+
 static void msg_create(struct api_req *r)
 {
-	json_t *app = api_load_app(r), *payload, *channels;
+	json_t *new_app = NULL, *app = publish_app(r, &new_app), *payload, *channels;
 	const char *event_type, *event_id, *why;
-	long long retention;
+	struct publish_in in = {0};
 
-	if (!app)
+	if (!app) {
+		if (json_array_size(r->errors))
+			api_invalid(r);
 		return;
+	}
 	event_type = api_in_str(r, "eventType", true, 256);
 	if (event_type && !valid_name(event_type, 256))
 		api_field_error(r, "body", "eventType", "event type names may only contain letters, digits and . _ - : / *");
@@ -135,14 +200,18 @@ static void msg_create(struct api_req *r)
 	if (event_id && !valid_uid(event_id, "msg_", &why))
 		api_field_error(r, "body", "eventId", why);
 	channels = api_in_names(r, "channels", MSG_CHANNELS_MAX, false);
-	retention = api_in_int(r, "payloadRetentionPeriod", MSG_RETENTION_DEFAULT_DAYS, 1, 365 * 5);
+	in.retention_hours = msg_retention_hours(r);
+	in.deliver_at = msg_when(r);
 	if (json_array_size(r->errors)) {
-		json_decref(app);
 		api_invalid(r);
-		return;
+	} else {
+		in.app_id = json_str(app, "id");
+		in.event_type = event_type;
+		in.event_id = event_id;
+		in.channels = channels;
+		msg_publish(r, &in, payload, new_app, 202);
 	}
-	msg_publish(r, json_str(app, "id"), event_type, payload, event_id, channels, (int)retention,
-		    NULL, 202);
+	json_decref(new_app);
 	json_decref(app);
 }
 
@@ -267,7 +336,6 @@ static void precheck(struct api_req *r)
 	api_json(r, 200, json_pack("{s:b}", "active", active));
 out:
 	json_decref(eps);
-	json_decref(channels);
 	json_decref(app);
 }
 

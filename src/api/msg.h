@@ -7,13 +7,16 @@
 
 #include "api/api.h"
 
+struct publish_in;
+
 /*
- * msg_publish stores a message with a delivery for each matching endpoint
- * (or only for only_endpoint when given) and answers status with MessageOut
- * after the commit. It always answers; the return value is informational.
+ * msg_publish stores the message in describes, its payload the JSON text of
+ * payload (msg_publish sets in->payload and in->len), with a delivery for
+ * each matching endpoint (or only for in->only_endpoint), and new_app (an
+ * application document, or NULL) in the same commit; it answers status with
+ * MessageOut after the commit. It always answers; the return value is
+ * informational.
  */
-int msg_publish(struct api_req *r, const char *app_id, const char *event_type, json_t *payload,
-		const char *event_id, json_t *channels, int retention_days, const char *only_endpoint,
-		int status);
+int msg_publish(struct api_req *r, struct publish_in *in, json_t *payload, json_t *new_app, int status);
 
 #endif

@@ -135,7 +135,7 @@ static void enqueue(struct dispatch *d, struct djob *head, struct djob *tail, si
 
 int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
 		     const char *event_type, const char *payload, size_t len, const char *headers,
-		     const char (*endpoints)[ID_MAX], size_t n)
+		     const char (*endpoints)[ID_MAX], size_t n, int64_t due)
 {
 	struct djob *head = NULL, *tail = NULL;
 	struct dmsg *m;
@@ -147,7 +147,7 @@ int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
 	if (!m)
 		return HK_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct djob *j = job_new(m, endpoints[i], 0, now, 0);
+		struct djob *j = job_new(m, endpoints[i], 0, due > now ? due : now, 0);
 		if (!j)
 			break; /* still pending in the store: recovered after a restart */
 		if (tail)

@@ -62,13 +62,14 @@ int dispatch_start(const struct dispatch_config *cfg, struct dispatch **out);
 void dispatch_stop(struct dispatch *d);
 
 /*
- * dispatch_publish hands a committed message's deliveries to the loop. It
- * copies what it needs; headers (JSON object text or NULL) are extra request
- * headers for every delivery. Called by the store writer after the commit.
+ * dispatch_publish hands a committed message's deliveries to the loop, due
+ * at `due` (ms; 0: at once). It copies what it needs; headers (JSON object
+ * text or NULL) are extra request headers for every delivery. Called by the
+ * store writer after the commit.
  */
 int dispatch_publish(struct dispatch *d, const char *msg_id, const char *app,
 		     const char *event_type, const char *payload, size_t len, const char *headers,
-		     const char (*endpoints)[ID_MAX], size_t n);
+		     const char (*endpoints)[ID_MAX], size_t n, int64_t due);
 
 /*
  * dispatch_requeue queues one stored delivery (recovery, resend, recover),

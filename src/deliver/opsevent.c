@@ -65,7 +65,7 @@ void opsevent_emit(const char *type, const char *about_app, json_t *data)
 	in.app_id = json_str(app, "id");
 	in.event_type = type;
 	in.payload = bytes;
-	in.retention_days = 30;
+	in.retention_hours = 30 * 24;
 	if (publish_prepare(&in, O.fanout, O.d, w, &out, &after) < 0)
 		goto out;
 	w->arg = after;

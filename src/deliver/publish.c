@@ -19,6 +19,7 @@ struct publish_after {
 	size_t len;
 	char (*endpoints)[ID_MAX];
 	size_t n;
+	int64_t deliver_at;
 };
 
 void publish_then(void *arg)
@@ -35,7 +36,7 @@ void publish_then(void *arg)
 	}
 	if (p && p->d)
 		dispatch_publish(p->d, p->id, p->app, p->event_type, p->payload, p->len, p->headers,
-				 (const char (*)[ID_MAX])p->endpoints, p->n);
+				 (const char (*)[ID_MAX])p->endpoints, p->n, p->deliver_at);
 }
 
 void publish_free(void *arg)
@@ -108,7 +109,8 @@ int publish_prepare(const struct publish_in *in, struct fanout *f, struct dispat
 	m->payload = dup_bytes(in->payload, in->len);
 	m->payload_len = in->len;
 	m->created = clock_now_ms();
-	m->expires = m->created + (int64_t)in->retention_days * 86400 * 1000;
+	m->expires = m->created + (int64_t)in->retention_hours * 3600 * 1000;
+	m->deliver_at = in->deliver_at;
 	if (!m->event_type || !m->payload)
 		goto fail;
 	rc = match(f, in, &m->endpoints, &m->nendpoints);
@@ -120,6 +122,7 @@ int publish_prepare(const struct publish_in *in, struct fanout *f, struct dispat
 	after->event_type = strdup(in->event_type);
 	after->payload = dup_bytes(in->payload, in->len);
 	after->len = in->len;
+	after->deliver_at = in->deliver_at;
 	after->headers = m->headers ? json_dump_compact(m->headers, NULL) : NULL;
 	after->endpoints = malloc((m->nendpoints + 1) * ID_MAX);
 	rc = HK_ENOMEM;

@@ -27,9 +27,10 @@ struct publish_in {
 	const char *payload;       /* bytes delivered as they are */
 	size_t len;
 	json_t *channels;          /* NULL: none */
-	int retention_days;
+	int retention_hours;       /* how long the payload is kept */
 	const char *only_endpoint; /* deliver to this endpoint only (send-example) */
 	json_t *headers;           /* extra request headers for every delivery, or NULL */
+	int64_t deliver_at;        /* when to deliver (ms), 0: at once */
 };
 
 struct publish_out {

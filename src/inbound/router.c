@@ -173,7 +173,7 @@ static int route_to_app(struct inbound_router *r, const json_t *route, size_t in
 	in.event_type = type ? type : ev->event_type ? ev->event_type : "inbound.event";
 	in.payload = ev->body;
 	in.len = ev->body_len;
-	in.retention_days = 90;
+	in.retention_hours = 90 * 24;
 	if (json_str(route, "transform")) {
 		rc = route_transform(r, route, index, ev, headers, &in, &xo, log);
 		if (rc != 0) {

@@ -83,7 +83,7 @@ static int publish_one(struct poller *p, const char *app_id, const char *type, c
 	in.event_id = event_id;
 	in.payload = text;
 	in.len = len;
-	in.retention_days = POLL_RETENTION_DAYS;
+	in.retention_hours = POLL_RETENTION_DAYS * 24;
 	rc = publish_prepare(&in, p->cfg.fanout, p->cfg.dispatch, w, &out, &after);
 	if (rc < 0)
 		goto out;

@@ -77,6 +77,7 @@ struct store_msg {
 	size_t payload_len;
 	int64_t created;
 	int64_t expires;   /* payload retention, 0: keep */
+	int64_t deliver_at; /* when its deliveries are first due (ms), 0: at once */
 	char (*endpoints)[ID_MAX]; /* owned: one pending delivery each */
 	size_t nendpoints;
 };

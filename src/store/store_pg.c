@@ -140,7 +140,7 @@ static const char *const wsql[PW__COUNT] = {
 	[PW_MSG_INSERT] = "WITH m AS (INSERT INTO msg(id,app,event_id,event_type,channels,payload,created,expires,"
 			  "headers) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id)"
 			  " INSERT INTO delivery(msg,endpoint,app,status,attempts,next_at,updated,owner)"
-			  " SELECT m.id, e, $2, 1, 0, $7, $7, $11 FROM m, unnest($10::text[]) AS e",
+			  " SELECT m.id, e, $2, 1, 0, $12, $7, $11 FROM m, unnest($10::text[]) AS e",
 	/* an attempt and what it does to its delivery in one statement */
 	[PW_ATTEMPT] = "WITH a AS (INSERT INTO attempt(id,msg,endpoint,app,url,status,code,response,duration,"
 		       "\"trigger\",created) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11))"

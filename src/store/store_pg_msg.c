@@ -84,6 +84,7 @@ static int msg_insert(struct pg_be *be, const struct store_msg *m)
 	pgp_s(&p, headers);
 	pgp_s(&p, eps);
 	pgp_s(&p, owner(be));
+	pgp_i(&p, m->deliver_at ? m->deliver_at : m->created);
 	rc = wexec_work(be, PW_MSG_INSERT, &p, m->nendpoints > 0);
 out:
 	free(channels);

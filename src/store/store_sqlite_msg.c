@@ -90,7 +90,7 @@ static int msg_insert(struct sqlite_be *be, const struct store_msg *m)
 		sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, m->endpoints[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, m->app, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, m->created);
+		sqlite3_bind_int64(st, 4, m->deliver_at ? m->deliver_at : m->created);
 		sqlite3_bind_int64(st, 5, m->created);
 		rc = sq_step_done(be, st, "delivery insert");
 	}

@@ -466,6 +466,70 @@ test('message.bulkExpungeContent drops the payloads of the listed messages only'
   assert.equal(bad.status, 422);
 });
 
+test('message.create with application makes the application on first use, in the same commit', async () => {
+  const uid = `auto-${Date.now()}`;
+  const msg = await svix.message.create(uid, { eventType: 'a.b', payload: { n: 1 }, application: { name: 'Made on publish' } });
+  assert.match(msg.id, /^msg_/);
+  const app = await svix.application.get(uid);
+  assert.equal(app.uid, uid);
+  assert.equal(app.name, 'Made on publish');
+  assert.equal((await svix.message.get(uid, msg.id)).eventType, 'a.b');
+  // once it exists, `application` is ignored: the app keeps its name, and no second app appears
+  await svix.message.create(uid, { eventType: 'a.b', payload: { n: 2 }, application: { name: 'Other name' } });
+  assert.equal((await svix.application.get(uid)).name, 'Made on publish');
+  assert.equal((await svix.message.list(uid)).data.length, 2);
+  // without it an unknown application is still 404, a bad one is 422, and neither is made
+  await assert.rejects(svix.message.create(`${uid}-x`, { eventType: 'a.b', payload: {} }), (e) => e.code === 404);
+  const bad = await api(h, 'POST', `/api/v1/app/${uid}-y/msg`, { body: { eventType: 'a.b', payload: {}, application: { uid: `${uid}-y` } } });
+  assert.equal(bad.status, 422);
+  assert.equal((await api(h, 'GET', `/api/v1/app/${uid}-y`)).status, 404);
+  // an endpoint made afterwards receives what is published next
+  const rx = await startReceiver();
+  try {
+    await svix.endpoint.create(uid, { url: rx.url });
+    const m3 = await svix.message.create(uid, { eventType: 'a.b', payload: { n: 3 }, application: { name: 'ignored' } });
+    await rx.waitFor((r) => r.length >= 1);
+    assert.equal(rx.requests[0].headers['webhook-id'], m3.id);
+  } finally { await rx.close(); }
+});
+
+test('deliverAt holds a message back until its time, and survives in the store', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Scheduled' });
+    await svix.endpoint.create(app.id, { url: rx.url });
+    const at = new Date(Date.now() + 1500);
+    const later = await svix.message.create(app.id, { eventType: 'a.b', payload: { when: 'later' }, deliverAt: at });
+    assert.equal(new Date(later.deliverAt).getTime(), at.getTime());
+    const now = await svix.message.create(app.id, { eventType: 'a.b', payload: { when: 'now' } });
+    assert.equal(now.deliverAt ?? null, null);
+    await rx.waitFor((r) => r.length >= 1);
+    await sleep(300);
+    assert.deepEqual(rx.requests.map((r) => r.headers['webhook-id']), [now.id], 'the scheduled one waits');
+    const dest = await svix.messageAttempt.listAttemptedDestinations(app.id, later.id);
+    assert.equal(dest.data[0].status, 1);
+    assert.equal(new Date(dest.data[0].nextAttempt).getTime(), at.getTime());
+    await rx.waitFor((r) => r.length >= 2, 5000);
+    assert.equal(rx.requests[1].headers['webhook-id'], later.id);
+    assert.ok(rx.requests[1].at >= at.getTime() - 50, 'not before its time');
+    const tooFar = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'a.b', payload: {}, deliverAt: new Date(Date.now() + 25 * 3600e3).toISOString() } });
+    assert.equal(tooFar.status, 422);
+    const notDate = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'a.b', payload: {}, deliverAt: 'soon' } });
+    assert.equal(notDate.status, 422);
+  } finally { await rx.close(); }
+});
+
+test('payloadRetentionHours or payloadRetentionPeriod, not both', async () => {
+  const app = await svix.application.create({ name: 'Retention hours' });
+  const m = await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 1 }, payloadRetentionHours: 2 });
+  assert.match(m.id, /^msg_/);
+  const both = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'a.b', payload: {}, payloadRetentionPeriod: 1, payloadRetentionHours: 2 } });
+  assert.equal(both.status, 422);
+  assert.equal(both.json.detail[0].loc[1], 'payloadRetentionHours');
+  const zero = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'a.b', payload: {}, payloadRetentionHours: 0 } });
+  assert.equal(zero.status, 422);
+});
+
 test('GET and XML formats', async () => {
   const rx = await startReceiver();
   try {
