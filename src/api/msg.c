@@ -23,6 +23,7 @@
 #include "deliver/publish.h"
 
 #define MSG_CHANNELS_MAX 5
+#define MSG_TAGS_MAX 5
 #define MSG_BULK_EXPUNGE_MAX 250
 #define MSG_DELIVER_AT_MAX_MS (86400LL * 1000)
 #define MSG_RETENTION_DEFAULT_DAYS 90
@@ -51,6 +52,7 @@ static char *publish_answer(const struct publish_out *out, const struct publish_
 			    size_t *len)
 {
 	char ts[40], at[40], *channels = in->channels ? json_dump_compact(in->channels, NULL) : NULL;
+	char *tags = in->tags ? json_dump_compact(in->tags, NULL) : NULL;
 	struct buf b;
 	int rc;
 
@@ -77,11 +79,18 @@ static char *publish_answer(const struct publish_out *out, const struct publish_
 		rc = buf_appends(&b, channels ? channels : "null");
 	if (rc == 0)
 		rc = json_field(&b, "timestamp", ts);
+	if (rc == 0)
+		rc = buf_appends(&b, ",\"tags\":");
+	if (rc == 0)
+		rc = buf_appends(&b, tags ? tags : "null");
 	if (rc == 0 && in->deliver_at)
 		rc = json_field(&b, "deliverAt", at);
 	if (rc == 0)
 		rc = buf_appends(&b, "}");
 	free(channels);
+	free(tags);
+	if ((in->channels && !channels) || (in->tags && !tags))
+		rc = HK_ENOMEM;
 	if (rc < 0) {
 		buf_release(&b);
 		return NULL;
@@ -200,6 +209,7 @@ static void msg_create(struct api_req *r)
 	if (event_id && !valid_uid(event_id, "msg_", &why))
 		api_field_error(r, "body", "eventId", why);
 	channels = api_in_names(r, "channels", MSG_CHANNELS_MAX, false);
+	in.tags = api_in_names(r, "tags", MSG_TAGS_MAX, false);
 	in.retention_hours = msg_retention_hours(r);
 	in.deliver_at = msg_when(r);
 	if (json_array_size(r->errors)) {
@@ -229,6 +239,7 @@ static void msg_list(struct api_req *r)
 	q.app = json_str(app, "id");
 	q.event_types = api_query_names(r, "event_types");
 	q.channel = http_query(r->http, "channel");
+	q.tag = http_query(r->http, "tag");
 	q.before = api_query_time(r, "before");
 	q.after = api_query_time(r, "after");
 	q.with_content = api_query_bool(r, "with_content", true);

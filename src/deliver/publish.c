@@ -105,6 +105,7 @@ int publish_prepare(const struct publish_in *in, struct fanout *f, struct dispat
 	m->event_id = in->event_id ? strdup(in->event_id) : NULL;
 	m->event_type = strdup(in->event_type);
 	m->channels = in->channels ? json_incref(in->channels) : NULL;
+	m->tags = in->tags ? json_incref(in->tags) : NULL;
 	m->headers = in->headers && json_object_size(in->headers) ? json_incref(in->headers) : NULL;
 	m->payload = dup_bytes(in->payload, in->len);
 	m->payload_len = in->len;

@@ -27,6 +27,7 @@ struct publish_in {
 	const char *payload;       /* bytes delivered as they are */
 	size_t len;
 	json_t *channels;          /* NULL: none */
+	json_t *tags;              /* NULL: none */
 	int retention_hours;       /* how long the payload is kept */
 	const char *only_endpoint; /* deliver to this endpoint only (send-example) */
 	json_t *headers;           /* extra request headers for every delivery, or NULL */

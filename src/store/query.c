@@ -22,6 +22,7 @@ const struct query_dialect query_sqlite = {
 	.name = "sqlite",
 	.numbered = false,
 	.channel_match = " AND EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?)",
+	.tag_match = " AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?)",
 };
 
 const struct query_dialect query_pg = {
@@ -29,6 +30,7 @@ const struct query_dialect query_pg = {
 	.numbered = true,
 	.channel_match = " AND EXISTS (SELECT 1 FROM json_array_elements_text(m.channels::json) ch"
 			 " WHERE ch = ?)",
+	.tag_match = " AND EXISTS (SELECT 1 FROM json_array_elements_text(m.tags::json) t WHERE t = ?)",
 };
 
 /* ---- the builder ---- */
@@ -149,6 +151,8 @@ bool query_msg_list(struct query *q, const struct query_dialect *d, const struct
 	query_in(q, "m.event_type", mq->event_types);
 	if (mq->channel)
 		query_s(q, d->channel_match, mq->channel);
+	if (mq->tag)
+		query_s(q, d->tag_match, mq->tag);
 	if (mq->before)
 		query_i(q, " AND m.created < ?", mq->before);
 	if (mq->after)
@@ -308,7 +312,7 @@ static json_t *encoded_text(const char *bytes, size_t n, bool *b64)
 /* MessageOut from QUERY_MSG_COLS at column base; payload parsed unless without content */
 static json_t *msg_json(const struct query_row *r, int base, bool with_content)
 {
-	json_t *payload = NULL, *channels = r->ops->json(r, base + 3);
+	json_t *payload = NULL, *channels = r->ops->json(r, base + 3), *tags = r->ops->json(r, base + 6);
 
 	if (with_content) {
 		size_t len;
@@ -317,9 +321,10 @@ static json_t *msg_json(const struct query_row *r, int base, bool with_content)
 			payload = json_loadb(bytes, len, JSON_DECODE_ANY, NULL);
 		free(bytes);
 	}
-	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o}", "id", text(r, base), "eventId", text(r, base + 1),
+	return json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o,s:o}", "id", text(r, base), "eventId", text(r, base + 1),
 			 "eventType", text(r, base + 2), "payload", payload ? payload : json_object(),
-			 "channels", channels ? channels : json_null(), "timestamp", query_ts(num(r, base + 5)));
+			 "channels", channels ? channels : json_null(), "timestamp", query_ts(num(r, base + 5)),
+			 "tags", tags ? tags : json_null());
 }
 
 json_t *query_msg_row(const struct query_row *r)

@@ -38,6 +38,7 @@ struct query_dialect {
 	const char *name;
 	bool numbered;             /* parameters are $1, $2, ... (else ?) */
 	const char *channel_match; /* " AND" m.channels (JSON text) holds the one parameter */
+	const char *tag_match;     /* the same for m.tags */
 };
 
 extern const struct query_dialect query_sqlite;
@@ -86,7 +87,7 @@ void query_list_finish(struct store_list *out, bool back);
  * when it pages, returns whether it walks backwards. Rows come in these
  * column orders, which the backends' row readers rely on:
  *
- *   QUERY_MSG_COLS   id, event_id, event_type, channels, payload, created
+ *   QUERY_MSG_COLS   id, event_id, event_type, channels, payload, created, tags
  *   QUERY_ATT_COLS   id, msg, endpoint, url, response, code, duration, status,
  *                    trigger, created
  *   QUERY_DUE_COLS   msg, endpoint, app, attempts, next_at, status (struct store_due)
@@ -98,7 +99,7 @@ void query_list_finish(struct store_list *out, bool back);
  *
  * A "get" matches at most one row (the caller may add " LIMIT 2" to check).
  */
-#define QUERY_MSG_COLS "m.id, m.event_id, m.event_type, m.channels, m.payload, m.created"
+#define QUERY_MSG_COLS "m.id, m.event_id, m.event_type, m.channels, m.payload, m.created, m.tags"
 #define QUERY_ATT_COLS \
 	"a.id, a.msg, a.endpoint, a.url, a.response, a.code, a.duration, a.status, a.\"trigger\", a.created"
 #define QUERY_DUE_COLS "SELECT d.msg, d.endpoint, d.app, d.attempts, d.next_at, d.status FROM delivery d"

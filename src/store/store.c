@@ -123,6 +123,7 @@ static void op_release(struct store_op *op)
 		free(op->u.msg.event_id);
 		free(op->u.msg.event_type);
 		json_decref(op->u.msg.channels);
+		json_decref(op->u.msg.tags);
 		json_decref(op->u.msg.headers);
 		free(op->u.msg.payload);
 		free(op->u.msg.endpoints);

@@ -72,6 +72,7 @@ struct store_msg {
 	char *event_id;    /* owned, may be NULL */
 	char *event_type;  /* owned */
 	json_t *channels;  /* owned reference, NULL when none */
+	json_t *tags;      /* owned reference, NULL when none */
 	json_t *headers;   /* owned reference: extra headers for its deliveries, or NULL */
 	char *payload;     /* owned: the bytes deliveries send */
 	size_t payload_len;
@@ -282,6 +283,7 @@ struct store_msg_query {
 	const char *app;          /* app id */
 	json_t *event_types;      /* array of names or NULL */
 	const char *channel;      /* or NULL */
+	const char *tag;          /* or NULL */
 	int64_t before, after;    /* ms, 0: unbounded */
 	bool with_content;
 	const char *missing_to;   /* only messages with no delivery to this endpoint id, or NULL */

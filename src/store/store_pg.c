@@ -119,6 +119,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE hook_run ADD COLUMN node TEXT;",
 	/* 6: each writer's last commit, to learn the outcome of one whose answer was lost */
 	"CREATE TABLE commit_mark (writer TEXT PRIMARY KEY, seq BIGINT NOT NULL, at BIGINT NOT NULL);",
+	/* 7: a message's tags (JSON array text), to filter lists by */
+	"ALTER TABLE msg ADD COLUMN tags TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -138,7 +140,7 @@ static const char *const wsql[PW__COUNT] = {
 	[PW_META_PUT] = "INSERT INTO meta(key,value) VALUES($1,$2) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
 	/* a message and its deliveries in one statement: the endpoints are one array parameter */
 	[PW_MSG_INSERT] = "WITH m AS (INSERT INTO msg(id,app,event_id,event_type,channels,payload,created,expires,"
-			  "headers) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id)"
+			  "headers,tags) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$13) RETURNING id)"
 			  " INSERT INTO delivery(msg,endpoint,app,status,attempts,next_at,updated,owner)"
 			  " SELECT m.id, e, $2, 1, 0, $12, $7, $11 FROM m, unnest($10::text[]) AS e",
 	/* an attempt and what it does to its delivery in one statement */

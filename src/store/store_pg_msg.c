@@ -67,11 +67,12 @@ static int msg_insert(struct pg_be *be, const struct store_msg *m)
 {
 	char *channels = m->channels ? json_dumps(m->channels, JSON_COMPACT) : NULL;
 	char *headers = m->headers ? json_dumps(m->headers, JSON_COMPACT) : NULL;
+	char *tags = m->tags ? json_dumps(m->tags, JSON_COMPACT) : NULL;
 	char *eps = endpoints_array(m);
 	struct pgp p = {0};
 	int rc = HK_ENOMEM;
 
-	if (!eps || (m->channels && !channels) || (m->headers && !headers))
+	if (!eps || (m->channels && !channels) || (m->headers && !headers) || (m->tags && !tags))
 		goto out;
 	pgp_s(&p, m->id);
 	pgp_s(&p, m->app);
@@ -85,10 +86,12 @@ static int msg_insert(struct pg_be *be, const struct store_msg *m)
 	pgp_s(&p, eps);
 	pgp_s(&p, owner(be));
 	pgp_i(&p, m->deliver_at ? m->deliver_at : m->created);
+	pgp_s(&p, tags);
 	rc = wexec_work(be, PW_MSG_INSERT, &p, m->nendpoints > 0);
 out:
 	free(channels);
 	free(headers);
+	free(tags);
 	free(eps);
 	return rc;
 }

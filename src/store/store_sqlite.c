@@ -83,6 +83,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE hook_run ADD COLUMN node TEXT;",
 	/* 6: PostgreSQL's commit marks (a commit whose answer was lost): nothing here */
 	"",
+	/* 7: a message's tags (JSON array text), to filter lists by */
+	"ALTER TABLE msg ADD COLUMN tags TEXT;",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

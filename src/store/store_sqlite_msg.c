@@ -19,8 +19,8 @@
 #include "store/store_sqlite.h"
 
 static const char *const msql[M__COUNT] = {
-	[M_MSG_INSERT] = "INSERT INTO msg(id,app,event_id,event_type,channels,payload,created,expires,headers)"
-			 " VALUES(?,?,?,?,?,?,?,?,?)",
+	[M_MSG_INSERT] = "INSERT INTO msg(id,app,event_id,event_type,channels,payload,created,expires,headers,"
+			 "tags) VALUES(?,?,?,?,?,?,?,?,?,?)",
 	[M_DELIVERY_INSERT] = "INSERT INTO delivery(msg,endpoint,app,status,attempts,next_at,updated)"
 			      " VALUES(?,?,?,1,0,?,?)",
 	[M_ATTEMPT_INSERT] = "INSERT INTO attempt(id,msg,endpoint,app,url,status,code,response,duration,"
@@ -71,8 +71,13 @@ static int msg_insert(struct sqlite_be *be, const struct store_msg *m)
 	sqlite3_stmt *st = be->m[M_MSG_INSERT];
 	char *channels = m->channels ? json_dumps(m->channels, JSON_COMPACT) : NULL;
 	char *headers = m->headers ? json_dumps(m->headers, JSON_COMPACT) : NULL;
+	char *tags = m->tags ? json_dumps(m->tags, JSON_COMPACT) : NULL;
 	int rc;
 
+	if ((m->channels && !channels) || (m->headers && !headers) || (m->tags && !tags)) {
+		rc = HK_ENOMEM;
+		goto out;
+	}
 	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, m->app, -1, SQLITE_STATIC);
 	bind_text_or_null(st, 3, m->event_id);
@@ -82,9 +87,8 @@ static int msg_insert(struct sqlite_be *be, const struct store_msg *m)
 	sqlite3_bind_int64(st, 7, m->created);
 	sqlite3_bind_int64(st, 8, m->expires);
 	bind_text_or_null(st, 9, headers);
+	bind_text_or_null(st, 10, tags);
 	rc = sq_step_done(be, st, "message insert");
-	free(channels);
-	free(headers);
 	st = be->m[M_DELIVERY_INSERT];
 	for (size_t i = 0; rc == 0 && i < m->nendpoints; i++) {
 		sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
@@ -94,6 +98,10 @@ static int msg_insert(struct sqlite_be *be, const struct store_msg *m)
 		sqlite3_bind_int64(st, 5, m->created);
 		rc = sq_step_done(be, st, "delivery insert");
 	}
+out:
+	free(channels);
+	free(headers);
+	free(tags);
 	return rc;
 }
 

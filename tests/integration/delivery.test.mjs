@@ -519,6 +519,24 @@ test('deliverAt holds a message back until its time, and survives in the store',
   } finally { await rx.close(); }
 });
 
+test('tags: kept with the message, shown, and filtered by in message.list', async () => {
+  const app = await svix.application.create({ name: 'Tags' });
+  const a = await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 1 }, tags: ['blue', 'big'] });
+  const b = await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 2 }, tags: ['red'] });
+  const c = await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 3 } });
+  assert.deepEqual(a.tags, ['blue', 'big']);
+  assert.equal(c.tags ?? null, null);
+  assert.deepEqual((await svix.message.get(app.id, b.id)).tags, ['red']);
+  assert.deepEqual((await svix.message.list(app.id, { tag: 'blue' })).data.map((m) => m.id), [a.id]);
+  assert.deepEqual((await svix.message.list(app.id, { tag: 'red' })).data.map((m) => m.id), [b.id]);
+  assert.equal((await svix.message.list(app.id, { tag: 'green' })).data.length, 0);
+  assert.equal((await svix.message.list(app.id)).data.length, 3);
+  for (const tags of [['a', 'b', 'c', 'd', 'e', 'f'], ['no spaces'], [], 'blue']) {
+    const r = await api(h, 'POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'a.b', payload: {}, tags } });
+    assert.equal(r.status, 422, JSON.stringify(tags));
+  }
+});
+
 test('payloadRetentionHours or payloadRetentionPeriod, not both', async () => {
   const app = await svix.application.create({ name: 'Retention hours' });
   const m = await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 1 }, payloadRetentionHours: 2 });
