@@ -60,6 +60,8 @@ static void attempt_list(struct api_req *r, bool by_msg)
 	q.status = query_int(r, "status", -1, 0, 4);
 	q.code_class = query_int(r, "status_code_class", -1, 0, 599);
 	q.event_types = api_query_names(r, "event_types");
+	q.channel = http_query(r->http, "channel");
+	q.tag = http_query(r->http, "tag");
 	q.before = api_query_time(r, "before");
 	q.after = api_query_time(r, "after");
 	if (json_array_size(r->errors)) {
@@ -105,10 +107,15 @@ static void attempt_get(struct api_req *r)
 		api_json(r, 200, att);
 }
 
-/* delivery_list serves a message's destinations and an endpoint's messages */
+/*
+ * delivery_list serves a message's destinations and an endpoint's messages
+ * (filters status and, for an endpoint's messages, event_types, channel,
+ * tag, before and after)
+ */
 static void delivery_list(struct api_req *r, bool by_msg)
 {
 	json_t *app = api_load_app(r), *target = NULL;
+	struct store_delivery_query q = {.status = query_int(r, "status", -1, 0, 4)};
 	struct store_page pg;
 	struct store_list l;
 	int rc;
@@ -120,18 +127,28 @@ static void delivery_list(struct api_req *r, bool by_msg)
 	else
 		rc = store_doc_get(r->store, "endpoint", json_str(app, "id"), api_param(r, "ep"), &target);
 	api_page(r, &pg, !by_msg);
+	q.app = json_str(app, "id");
+	q.msg = by_msg ? json_str(target, "id") : NULL;
+	q.endpoint = by_msg ? NULL : json_str(target, "id");
+	if (!by_msg) {
+		q.event_types = api_query_names(r, "event_types");
+		q.channel = http_query(r->http, "channel");
+		q.tag = http_query(r->http, "tag");
+		q.before = api_query_time(r, "before");
+		q.after = api_query_time(r, "after");
+	}
 	if (rc < 0) {
 		api_fail(r, rc, by_msg ? "message" : "endpoint");
 	} else if (json_array_size(r->errors)) {
 		api_invalid(r);
 	} else {
-		rc = store_delivery_list(r->store, json_str(app, "id"), by_msg ? json_str(target, "id") : NULL,
-					 by_msg ? NULL : json_str(target, "id"), &pg, &l);
+		rc = store_delivery_list(r->store, &q, &pg, &l);
 		if (rc < 0)
 			api_fail(r, rc, "deliveries");
 		else
 			api_list(r, &l);
 	}
+	json_decref(q.event_types);
 	json_decref(target);
 	json_decref(app);
 }

@@ -143,20 +143,27 @@ void query_list_finish(struct store_list *out, bool back)
 
 /* ---- messages, attempts, deliveries ---- */
 
+/* msg_filter adds what every list filters messages m by: types, channel, tag, creation window */
+static void msg_filter(struct query *q, json_t *event_types, const char *channel, const char *tag,
+		       int64_t before, int64_t after)
+{
+	query_in(q, "m.event_type", event_types);
+	if (channel)
+		query_s(q, q->d->channel_match, channel);
+	if (tag)
+		query_s(q, q->d->tag_match, tag);
+	if (before)
+		query_i(q, " AND m.created < ?", before);
+	if (after)
+		query_i(q, " AND m.created > ?", after);
+}
+
 bool query_msg_list(struct query *q, const struct query_dialect *d, const struct store_msg_query *mq,
 		    const struct store_page *pg)
 {
 	query_init(q, d, "SELECT " QUERY_MSG_COLS " FROM msg m WHERE");
 	query_s(q, " m.app = ?", mq->app);
-	query_in(q, "m.event_type", mq->event_types);
-	if (mq->channel)
-		query_s(q, d->channel_match, mq->channel);
-	if (mq->tag)
-		query_s(q, d->tag_match, mq->tag);
-	if (mq->before)
-		query_i(q, " AND m.created < ?", mq->before);
-	if (mq->after)
-		query_i(q, " AND m.created > ?", mq->after);
+	msg_filter(q, mq->event_types, mq->channel, mq->tag, mq->before, mq->after);
 	if (mq->missing_to)
 		query_s(q, " AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.msg = m.id AND d.endpoint = ?)",
 			mq->missing_to);
@@ -188,9 +195,9 @@ bool query_attempt_list(struct query *q, const struct query_dialect *d, const st
 		query_sql(q, " AND a.code = 0");
 	else if (aq->code_class > 0)
 		query_i(q, " AND a.code / 100 = ?", aq->code_class / 100);
-	if (json_array_size(aq->event_types)) {
-		query_sql(q, " AND a.msg IN (SELECT id FROM msg WHERE true");
-		query_in(q, "event_type", aq->event_types);
+	if (json_array_size(aq->event_types) || aq->channel || aq->tag) {
+		query_s(q, " AND a.msg IN (SELECT m.id FROM msg m WHERE m.app = ?", aq->app);
+		msg_filter(q, aq->event_types, aq->channel, aq->tag, 0, 0);
 		query_sql(q, ")");
 	}
 	if (aq->before)
@@ -209,20 +216,25 @@ void query_attempt_get(struct query *q, const struct query_dialect *d, const cha
 	query_s(q, " AND a.id = ?", id);
 }
 
-bool query_delivery_list(struct query *q, const struct query_dialect *d, const char *app, const char *msg,
-			 const char *endpoint, const struct store_page *pg)
+bool query_delivery_list(struct query *q, const struct query_dialect *d, const struct store_delivery_query *dq,
+			 const struct store_page *pg)
 {
-	if (msg) {
+	if (dq->msg) {
 		query_init(q, d, "SELECT e.body, d.status, d.next_at, d.endpoint FROM delivery d"
 				 " LEFT JOIN doc e ON e.kind = 'endpoint' AND e.id = d.endpoint WHERE");
-		query_s(q, " d.app = ?", app);
-		query_s(q, " AND d.msg = ?", msg);
+		query_s(q, " d.app = ?", dq->app);
+		query_s(q, " AND d.msg = ?", dq->msg);
+		if (dq->status >= 0)
+			query_i(q, " AND d.status = ?", dq->status);
 		return query_page(q, "d.endpoint", pg);
 	}
 	query_init(q, d, "SELECT d.status, d.next_at, d.msg, " QUERY_MSG_COLS
 			 " FROM delivery d JOIN msg m ON m.id = d.msg WHERE");
-	query_s(q, " d.app = ?", app);
-	query_s(q, " AND d.endpoint = ?", endpoint);
+	query_s(q, " d.app = ?", dq->app);
+	query_s(q, " AND d.endpoint = ?", dq->endpoint);
+	if (dq->status >= 0)
+		query_i(q, " AND d.status = ?", dq->status);
+	msg_filter(q, dq->event_types, dq->channel, dq->tag, dq->before, dq->after);
 	return query_page(q, "d.msg", pg);
 }
 

@@ -120,12 +120,12 @@ bool query_attempt_list(struct query *q, const struct query_dialect *d, const st
 void query_attempt_get(struct query *q, const struct query_dialect *d, const char *app, const char *msg,
 		       const char *id);
 /*
- * deliveries of one message by endpoint (msg set: endpoint body, status,
- * next_at, endpoint id), or of one endpoint by message (msg NULL: status,
- * next_at, msg id, then QUERY_MSG_COLS)
+ * deliveries of one message by endpoint (dq->msg set: endpoint body,
+ * status, next_at, endpoint id), or of one endpoint by message (dq->msg
+ * NULL: status, next_at, msg id, then QUERY_MSG_COLS)
  */
-bool query_delivery_list(struct query *q, const struct query_dialect *d, const char *app, const char *msg,
-			 const char *endpoint, const struct store_page *pg);
+bool query_delivery_list(struct query *q, const struct query_dialect *d, const struct store_delivery_query *dq,
+			 const struct store_page *pg);
 /* failed deliveries of an endpoint last changed in [since, until] (QUERY_DUE_COLS); until 0 is open */
 void query_failed_scan(struct query *q, const struct query_dialect *d, const char *endpoint, int64_t since,
 		       int64_t until);

@@ -780,11 +780,11 @@ int store_attempt_get(struct store *st, const char *app, const char *msg, const 
 	return st->ops->attempt_get(st->be, app, msg, id, out);
 }
 
-int store_delivery_list(struct store *st, const char *app, const char *msg, const char *endpoint,
-			const struct store_page *pg, struct store_list *out)
+int store_delivery_list(struct store *st, const struct store_delivery_query *dq, const struct store_page *pg,
+			struct store_list *out)
 {
 	memset(out, 0, sizeof(*out));
-	return st->ops->delivery_list(st->be, app, msg, endpoint, pg, out);
+	return st->ops->delivery_list(st->be, dq, pg, out);
 }
 
 int store_delivery_get(struct store *st, const char *msg, const char *endpoint, struct store_due *out)

@@ -296,7 +296,20 @@ struct store_attempt_query {
 	int status;               /* -1: any */
 	int code_class;           /* -1: any; 0 (no answer), 100, 200, 300, 400, 500 */
 	json_t *event_types;
+	const char *channel, *tag; /* the message's, or NULL */
 	int64_t before, after;
+};
+
+/* a message's destinations (msg set) or an endpoint's messages (endpoint set) */
+struct store_delivery_query {
+	const char *app;
+	const char *msg;
+	const char *endpoint;
+	int status;               /* -1: any */
+	/* an endpoint's messages only: which messages */
+	json_t *event_types;
+	const char *channel, *tag;
+	int64_t before, after;    /* the message's creation, ms; 0: unbounded */
 };
 
 /* a due delivery, as recovery reads it back */
@@ -395,7 +408,7 @@ struct store_ops {
 			    struct store_list *out);
 	int (*attempt_get)(void *be, const char *app, const char *msg, const char *id, json_t **out);
 	/* deliveries of one message (by endpoint) or one endpoint (by message) */
-	int (*delivery_list)(void *be, const char *app, const char *msg, const char *endpoint,
+	int (*delivery_list)(void *be, const struct store_delivery_query *dq,
 			     const struct store_page *pg, struct store_list *out);
 	int (*delivery_get)(void *be, const char *msg, const char *endpoint, struct store_due *out);
 	int (*endpoint_stats)(void *be, const char *endpoint, int64_t since, int64_t until,
@@ -537,7 +550,7 @@ int store_msg_list(struct store *st, const struct store_msg_query *q, const stru
 int store_attempt_list(struct store *st, const struct store_attempt_query *q,
 		       const struct store_page *pg, struct store_list *out);
 int store_attempt_get(struct store *st, const char *app, const char *msg, const char *id, json_t **out);
-int store_delivery_list(struct store *st, const char *app, const char *msg, const char *endpoint,
+int store_delivery_list(struct store *st, const struct store_delivery_query *dq,
 			const struct store_page *pg, struct store_list *out);
 int store_delivery_get(struct store *st, const char *msg, const char *endpoint, struct store_due *out);
 int store_endpoint_stats(struct store *st, const char *endpoint, int64_t since, int64_t until,

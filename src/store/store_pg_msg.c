@@ -232,13 +232,13 @@ int pg_attempt_get(void *arg, const char *app, const char *msg, const char *id, 
 	return pg_single(arg, &q, query_attempt_row, out);
 }
 
-int pg_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
-		     const struct store_page *pg, struct store_list *out)
+int pg_delivery_list(void *arg, const struct store_delivery_query *dq, const struct store_page *pg,
+		     struct store_list *out)
 {
 	struct query q;
-	bool back = query_delivery_list(&q, &query_pg, app, msg, endpoint, pg);
+	bool back = query_delivery_list(&q, &query_pg, dq, pg);
 
-	return pg_run_list(arg, &q, pg, back, msg ? query_destination_row : query_endpoint_msg_row, out);
+	return pg_run_list(arg, &q, pg, back, dq->msg ? query_destination_row : query_endpoint_msg_row, out);
 }
 
 int pg_delivery_get(void *arg, const char *msg, const char *endpoint, struct store_due *out)

@@ -86,7 +86,7 @@ int sq_msg_list(void *be, const struct store_msg_query *q, const struct store_pa
 int sq_attempt_list(void *be, const struct store_attempt_query *q, const struct store_page *pg,
 		    struct store_list *out);
 int sq_attempt_get(void *be, const char *app, const char *msg, const char *id, json_t **out);
-int sq_delivery_list(void *be, const char *app, const char *msg, const char *endpoint,
+int sq_delivery_list(void *be, const struct store_delivery_query *dq,
 		     const struct store_page *pg, struct store_list *out);
 int sq_delivery_get(void *be, const char *msg, const char *endpoint, struct store_due *out);
 int sq_endpoint_stats(void *be, const char *endpoint, int64_t since, int64_t until,

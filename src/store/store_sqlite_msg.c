@@ -250,13 +250,13 @@ int sq_attempt_get(void *arg, const char *app, const char *msg, const char *id, 
 	return single(arg, &q, query_attempt_row, out);
 }
 
-int sq_delivery_list(void *arg, const char *app, const char *msg, const char *endpoint,
-		     const struct store_page *pg, struct store_list *out)
+int sq_delivery_list(void *arg, const struct store_delivery_query *dq, const struct store_page *pg,
+		     struct store_list *out)
 {
 	struct query q;
-	bool back = query_delivery_list(&q, &query_sqlite, app, msg, endpoint, pg);
+	bool back = query_delivery_list(&q, &query_sqlite, dq, pg);
 
-	return run_list(arg, &q, pg, back, msg ? query_destination_row : query_endpoint_msg_row, out);
+	return run_list(arg, &q, pg, back, dq->msg ? query_destination_row : query_endpoint_msg_row, out);
 }
 
 static void due_from_row(sqlite3_stmt *st, struct store_due *d)

@@ -537,6 +537,37 @@ test('tags: kept with the message, shown, and filtered by in message.list', asyn
   }
 });
 
+test('attempt and attempted-message lists filter by the message\'s channel, tag, type and status', async () => {
+  const rx = await startReceiver({ respond: (req) => ({ status: JSON.parse(req.body).fail ? 500 : 200 }) });
+  try {
+    const app = await svix.application.create({ name: 'Filters' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url });
+    const a = await svix.message.create(app.id, { eventType: 'f.one', payload: { n: 1 }, channels: ['c1'], tags: ['t1'] });
+    const b = await svix.message.create(app.id, { eventType: 'f.two', payload: { n: 2 }, channels: ['c2'], tags: ['t2'] });
+    const c = await svix.message.create(app.id, { eventType: 'f.two', payload: { n: 3, fail: true }, channels: ['c2'] });
+    let atts;
+    for (let i = 0; i < 60; i++) {
+      atts = await svix.messageAttempt.listByEndpoint(app.id, ep.id);
+      if (atts.data.length >= 3) break;
+      await sleep(50);
+    }
+    const ids = (list) => list.data.map((x) => x.msgId ?? x.id).sort();
+    assert.deepEqual(ids(await svix.messageAttempt.listByEndpoint(app.id, ep.id, { channel: 'c1' })), [a.id]);
+    assert.deepEqual(ids(await svix.messageAttempt.listByEndpoint(app.id, ep.id, { tag: 't2' })), [b.id]);
+    assert.deepEqual(ids(await svix.messageAttempt.listByEndpoint(app.id, ep.id, { channel: 'c2', eventTypes: ['f.two'] })), [b.id, c.id].sort());
+    assert.deepEqual(ids(await svix.messageAttempt.listByMsg(app.id, a.id, { tag: 't1' })), [a.id]);
+    assert.equal((await svix.messageAttempt.listByMsg(app.id, a.id, { tag: 't2' })).data.length, 0);
+    assert.deepEqual(ids(await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { tag: 't1' })), [a.id]);
+    assert.deepEqual(ids(await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { channel: 'c2' })), [b.id, c.id].sort());
+    assert.deepEqual(ids(await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { eventTypes: ['f.one'] })), [a.id]);
+    assert.deepEqual(ids(await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { status: 0 })), [a.id, b.id].sort());
+    const cState = (await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { channel: 'c2', eventTypes: ['f.two'] })).data.find((m) => m.id === c.id).status;
+    assert.deepEqual(ids(await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { status: cState })).filter((id) => id === c.id), [c.id]);
+    assert.equal((await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { before: new Date(Date.now() - 3600e3) })).data.length, 0);
+    assert.deepEqual(ids(await svix.messageAttempt.listAttemptedDestinations(app.id, a.id, {})), [ep.id]);
+  } finally { await rx.close(); }
+});
+
 test('payloadRetentionHours or payloadRetentionPeriod, not both', async () => {
   const app = await svix.application.create({ name: 'Retention hours' });
   const m = await svix.message.create(app.id, { eventType: 'a.b', payload: { n: 1 }, payloadRetentionHours: 2 });

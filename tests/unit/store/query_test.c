@@ -173,10 +173,25 @@ static void test_attempt_list(void **state)
 	query_attempt_list(&q, &query_pg, &aq, &pg);
 	assert_string_equal(query_text(&q),
 			    "SELECT " QUERY_ATT_COLS " FROM attempt a WHERE a.app = $1 AND a.msg = $2"
-			    " AND a.code / 100 = $3 AND a.msg IN (SELECT id FROM msg WHERE true"
-			    " AND event_type IN ($4)) ORDER BY a.id ASC LIMIT 6");
+			    " AND a.code / 100 = $3 AND a.msg IN (SELECT m.id FROM msg m WHERE m.app = $4"
+			    " AND m.event_type IN ($5)) ORDER BY a.id ASC LIMIT 6");
 	assert_int(&q, 2, 5);
 	query_release(&q);
+	/* the message's channel and tag filter through the same subquery */
+	json_decref(aq.event_types);
+	aq.event_types = NULL;
+	aq.channel = "ch";
+	aq.tag = "t1";
+	query_attempt_list(&q, &query_sqlite, &aq, &pg);
+	assert_string_equal(query_text(&q),
+			    "SELECT " QUERY_ATT_COLS " FROM attempt a WHERE a.app = ? AND a.msg = ?"
+			    " AND a.code / 100 = ? AND a.msg IN (SELECT m.id FROM msg m WHERE m.app = ?"
+			    " AND EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?)"
+			    " AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?)) ORDER BY a.id ASC LIMIT 6");
+	assert_text(&q, 4, "ch");
+	assert_text(&q, 5, "t1");
+	query_release(&q);
+	aq.channel = aq.tag = NULL;
 	json_decref(aq.event_types);
 	aq.event_types = NULL;
 	aq.code_class = 0;
@@ -184,6 +199,21 @@ static void test_attempt_list(void **state)
 	query_attempt_list(&q, &query_sqlite, &aq, &pg);
 	assert_string_equal(query_text(&q), "SELECT " QUERY_ATT_COLS " FROM attempt a WHERE a.app = ?"
 					    " AND a.code = 0 ORDER BY a.id ASC LIMIT 6");
+	query_release(&q);
+}
+
+static void test_delivery_list(void **state)
+{
+	struct store_delivery_query dq = {.app = "app_1", .endpoint = "ep_1", .status = 2, .tag = "t1", .after = 7};
+	struct store_page pg = {NULL, 5, false};
+	struct query q;
+	(void)state;
+	query_delivery_list(&q, &query_pg, &dq, &pg);
+	assert_string_equal(query_text(&q),
+			    "SELECT d.status, d.next_at, d.msg, " QUERY_MSG_COLS " FROM delivery d JOIN msg m ON"
+			    " m.id = d.msg WHERE d.app = $1 AND d.endpoint = $2 AND d.status = $3 AND EXISTS"
+			    " (SELECT 1 FROM json_array_elements_text(m.tags::json) t WHERE t = $4)"
+			    " AND m.created > $5 ORDER BY d.msg ASC LIMIT 6");
 	query_release(&q);
 }
 
@@ -280,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_paging),
 		cmocka_unit_test(test_list_finish_reverses),
 		cmocka_unit_test(test_attempt_list),
+		cmocka_unit_test(test_delivery_list),
 		cmocka_unit_test(test_gets_and_scans),
 		cmocka_unit_test(test_row_shapes),
 	};
