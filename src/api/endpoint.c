@@ -48,6 +48,8 @@ static void ep_event_types(struct api_req *r, json_t *doc, const char *field)
 		return;
 	json_array_foreach(types, i, t) {
 		json_t *et = NULL;
+		if (opsevent_type_known(json_string_value(t)))
+			continue; /* hookd's own operational events need no registration */
 		if (store_doc_get(r->store, "event_type", "", json_string_value(t), &et) < 0) {
 			api_field_error(r, "body", field, "unknown event type");
 			return;
@@ -197,14 +199,19 @@ static void ep_change_free(void *arg)
 	}
 }
 
-static void ep_write(struct api_req *r, enum store_op_kind kind, json_t *ep, int status, json_t *answer)
+/* ep_write commits a change of ep, after new_app (an application to make first, or NULL) */
+static void ep_write(struct api_req *r, enum store_op_kind kind, json_t *ep, int status, json_t *answer,
+		     json_t *new_app)
 {
 	struct store_write *w = store_write_new(NULL, NULL);
 	struct ep_change *c = calloc(1, sizeof(*c));
 	int64_t now = clock_now_ms();
 
-	if (!w || !c || store_write_doc(w, kind, "endpoint", json_str(ep, "id"), json_str(ep, "_app"),
-					json_str(ep, "uid"), ep, now, now) < 0) {
+	if (!w || !c ||
+	    (new_app && store_write_doc(w, SOP_DOC_INSERT, "app", json_str(new_app, "id"), "",
+					json_str(new_app, "uid"), new_app, now, now) < 0) ||
+	    store_write_doc(w, kind, "endpoint", json_str(ep, "id"), json_str(ep, "_app"), json_str(ep, "uid"), ep,
+			    now, now) < 0) {
 		store_write_free(w);
 		free(c);
 		json_decref(answer);
@@ -229,14 +236,13 @@ static void touch(json_t *doc)
 
 /* ---- handlers ---- */
 
-static void ep_create(struct api_req *r)
+/* ep_create_in makes an endpoint in app (taken), after new_app (an application to make first, or NULL) */
+static void ep_create_in(struct api_req *r, json_t *app, json_t *new_app)
 {
-	json_t *app = api_load_app(r), *ep, *existing = NULL;
+	json_t *ep, *existing = NULL;
 	const char *secret;
 	const char *why;
 
-	if (!app)
-		return;
 	/* a bounded fan-out: an application holds at most EP_PER_APP_MAX endpoints */
 	if (fanout_endpoints(api_fanout(r), json_str(app, "id"), &existing) == 0 &&
 	    json_array_size(existing) >= EP_PER_APP_MAX)
@@ -258,8 +264,16 @@ static void ep_create(struct api_req *r)
 		api_invalid(r);
 		return;
 	}
-	ep_write(r, SOP_DOC_INSERT, ep, 201, api_public(ep));
+	ep_write(r, SOP_DOC_INSERT, ep, 201, api_public(ep), new_app);
 	json_decref(ep);
+}
+
+static void ep_create(struct api_req *r)
+{
+	json_t *app = api_load_app(r);
+
+	if (app)
+		ep_create_in(r, app, NULL);
 }
 
 static void ep_list(struct api_req *r)
@@ -286,17 +300,19 @@ static void ep_get(struct api_req *r)
 	}
 }
 
-/* ep_update serves PATCH and PUT; PUT on an unknown uid creates the endpoint. */
-static void ep_update(struct api_req *r, bool patch)
+/*
+ * ep_update_in serves PATCH and PUT of an endpoint of app (taken); PUT on an
+ * unknown uid creates the endpoint, after new_app (an application to make
+ * first, or NULL).
+ */
+static void ep_update_in(struct api_req *r, bool patch, json_t *app, json_t *new_app)
 {
-	json_t *app = api_load_app(r), *ep = NULL;
+	json_t *ep = NULL;
 	const char *key = api_param(r, "ep"), *why;
 	enum store_op_kind kind = SOP_DOC_UPDATE;
 	int rc, status = 200;
 
-	if (!app)
-		return;
-	rc = store_doc_get(r->store, "endpoint", json_str(app, "id"), key, &ep);
+	rc = new_app ? HK_ENOTFOUND : store_doc_get(r->store, "endpoint", json_str(app, "id"), key, &ep);
 	if (rc == HK_ENOTFOUND && !patch && valid_uid(key, "ep_", &why)) {
 		ep = epdoc_new(json_str(app, "id"), NULL);
 		json_object_set_new(ep, "uid", json_string(key));
@@ -318,8 +334,16 @@ static void ep_update(struct api_req *r, bool patch)
 		return;
 	}
 	touch(ep);
-	ep_write(r, kind, ep, status, api_public(ep));
+	ep_write(r, kind, ep, status, api_public(ep), kind == SOP_DOC_INSERT ? new_app : NULL);
 	json_decref(ep);
+}
+
+static void ep_update(struct api_req *r, bool patch)
+{
+	json_t *app = api_load_app(r);
+
+	if (app)
+		ep_update_in(r, patch, app, NULL);
 }
 
 static void ep_put(struct api_req *r)
@@ -337,7 +361,7 @@ static void ep_delete(struct api_req *r)
 	json_t *ep = ep_load(r, NULL);
 	if (!ep)
 		return;
-	ep_write(r, SOP_DOC_DELETE, ep, 204, NULL);
+	ep_write(r, SOP_DOC_DELETE, ep, 204, NULL, NULL);
 	json_decref(ep);
 }
 
@@ -395,7 +419,7 @@ static void ep_secret_rotate(struct api_req *r)
 	}
 	json_object_set_new(ep, "_secrets", keys);
 	touch(ep);
-	ep_write(r, SOP_DOC_UPDATE, ep, 204, NULL);
+	ep_write(r, SOP_DOC_UPDATE, ep, 204, NULL, NULL);
 	json_decref(ep);
 }
 
@@ -458,7 +482,7 @@ static void ep_headers_set(struct api_req *r, bool patch)
 	}
 	json_object_set_new(ep, "_headers", headers);
 	touch(ep);
-	ep_write(r, SOP_DOC_UPDATE, ep, 204, NULL);
+	ep_write(r, SOP_DOC_UPDATE, ep, 204, NULL, NULL);
 	json_decref(ep);
 }
 
@@ -470,6 +494,119 @@ static void ep_headers_put(struct api_req *r)
 static void ep_headers_patch(struct api_req *r)
 {
 	ep_headers_set(r, true);
+}
+
+/* ---- Svix's operational-webhook endpoints ---- */
+
+/*
+ * The routes under /api/v1/operational-webhook/endpoint are the endpoints of
+ * hookd's operational application (opsevent.h), for the admin token (they
+ * sit outside any application). ops_app names that application as the
+ * route's {app}; creating the first endpoint (POST, or PUT of a new uid)
+ * makes the application in the same commit.
+ */
+static json_t *ops_app(struct api_req *r, json_t **new_app)
+{
+	struct route_params *p = &r->params;
+	json_t *app = NULL;
+	int rc;
+
+	*new_app = NULL;
+	if (p->n < ROUTER_MAX_PARAMS) {
+		p->names[p->n] = "{app}"; /* as the router names it: the pattern's "{name}" */
+		snprintf(p->values[p->n], sizeof(p->values[p->n]), "%s", opsevent_app_uid());
+		p->n++;
+	}
+	rc = store_doc_get(r->store, "app", "", opsevent_app_uid(), &app);
+	if (rc == HK_ENOTFOUND)
+		*new_app = opsevent_app_new();
+	if (rc == 0 || *new_app)
+		return app ? app : json_incref(*new_app);
+	api_fail(r, rc == HK_ENOTFOUND ? HK_ENOMEM : rc, "application");
+	return NULL;
+}
+
+/* ops_run runs an endpoint handler on the operational application, which must exist */
+static void ops_run(struct api_req *r, api_fn fn)
+{
+	json_t *new_app, *app = ops_app(r, &new_app);
+
+	if (new_app)
+		api_fail(r, HK_ENOTFOUND, "endpoint");
+	else if (app)
+		fn(r);
+	json_decref(new_app);
+	json_decref(app);
+}
+
+static void ops_create(struct api_req *r)
+{
+	json_t *new_app, *app = ops_app(r, &new_app);
+
+	if (app)
+		ep_create_in(r, app, new_app);
+	json_decref(new_app);
+}
+
+static void ops_put(struct api_req *r)
+{
+	json_t *new_app, *app = ops_app(r, &new_app);
+
+	if (app)
+		ep_update_in(r, false, app, new_app);
+	json_decref(new_app);
+}
+
+static void ops_list(struct api_req *r)
+{
+	json_t *new_app, *app = ops_app(r, &new_app);
+
+	if (new_app) /* no application yet: no endpoints */
+		api_json(r, 200, json_pack("{s:[],s:n,s:n,s:b}", "data", "iterator", "prevIterator", "done", 1));
+	else if (app)
+		ep_list(r);
+	json_decref(new_app);
+	json_decref(app);
+}
+
+static void ops_get(struct api_req *r)
+{
+	ops_run(r, ep_get);
+}
+
+static void ops_patch(struct api_req *r)
+{
+	ops_run(r, ep_patch);
+}
+
+static void ops_delete(struct api_req *r)
+{
+	ops_run(r, ep_delete);
+}
+
+static void ops_secret_get(struct api_req *r)
+{
+	ops_run(r, ep_secret_get);
+}
+
+static void ops_secret_rotate(struct api_req *r)
+{
+	ops_run(r, ep_secret_rotate);
+}
+
+static void ops_headers_get(struct api_req *r)
+{
+	ops_run(r, ep_headers_get);
+}
+
+static void ops_headers_put(struct api_req *r)
+{
+	ops_run(r, ep_headers_put);
+}
+
+static void ops_headers_patch(struct api_req *r)
+{
+	ops_run(r, ep_headers_patch);
 }
 
 const struct api_route api_endpoint_routes[] = {
@@ -484,5 +621,16 @@ const struct api_route api_endpoint_routes[] = {
 	{{"GET", "/api/v1/app/{app}/endpoint/{ep}/headers"}, ep_headers_get, 0},
 	{{"PUT", "/api/v1/app/{app}/endpoint/{ep}/headers"}, ep_headers_put, 0},
 	{{"PATCH", "/api/v1/app/{app}/endpoint/{ep}/headers"}, ep_headers_patch, 0},
+	{{"POST", "/api/v1/operational-webhook/endpoint"}, ops_create, 0},
+	{{"GET", "/api/v1/operational-webhook/endpoint"}, ops_list, 0},
+	{{"GET", "/api/v1/operational-webhook/endpoint/{ep}"}, ops_get, 0},
+	{{"PUT", "/api/v1/operational-webhook/endpoint/{ep}"}, ops_put, 0},
+	{{"PATCH", "/api/v1/operational-webhook/endpoint/{ep}"}, ops_patch, 0},
+	{{"DELETE", "/api/v1/operational-webhook/endpoint/{ep}"}, ops_delete, 0},
+	{{"GET", "/api/v1/operational-webhook/endpoint/{ep}/secret"}, ops_secret_get, 0},
+	{{"POST", "/api/v1/operational-webhook/endpoint/{ep}/secret/rotate"}, ops_secret_rotate, 0},
+	{{"GET", "/api/v1/operational-webhook/endpoint/{ep}/headers"}, ops_headers_get, 0},
+	{{"PUT", "/api/v1/operational-webhook/endpoint/{ep}/headers"}, ops_headers_put, 0},
+	{{"PATCH", "/api/v1/operational-webhook/endpoint/{ep}/headers"}, ops_headers_patch, 0},
 };
 const size_t api_endpoint_nroutes = sizeof(api_endpoint_routes) / sizeof(api_endpoint_routes[0]);

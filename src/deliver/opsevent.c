@@ -85,23 +85,46 @@ out:
 	json_decref(app);
 }
 
+const char *opsevent_app_uid(void)
+{
+	return O.uid;
+}
+
+json_t *opsevent_app_new(void)
+{
+	char id[ID_MAX], ts[40];
+
+	id_new("app_", id);
+	clock_format_ms(clock_now_ms(), ts, sizeof(ts));
+	return json_pack("{s:s,s:s,s:s,s:{},s:n,s:s,s:s}", "id", id, "uid", O.uid, "name", "hookd operational webhooks",
+			 "metadata", "throttleRate", "createdAt", ts, "updatedAt", ts);
+}
+
+bool opsevent_type_known(const char *name)
+{
+	static const char *const types[] = {"endpoint.created",          "endpoint.updated",
+					    "endpoint.deleted",          "endpoint.disabled",
+					    "message.attempt.exhausted", "message.attempt.failing",
+					    "message.attempt.recovered"};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(name, types[i]) == 0)
+			return true;
+	return false;
+}
+
 int opsevent_ensure(const char *url)
 {
 	json_t *app = NULL, *eps = NULL, *ep;
 	struct store_write *w;
-	char id[ID_MAX], ts[40];
 	int64_t now = clock_now_ms();
 	size_t i;
 	int rc;
 
-	clock_format_ms(now, ts, sizeof(ts));
 	if (store_doc_get(O.st, "app", "", O.uid, &app) < 0) {
-		id_new("app_", id);
-		app = json_pack("{s:s,s:s,s:s,s:{},s:n,s:s,s:s}", "id", id, "uid", O.uid, "name",
-				"hookd operational webhooks", "metadata", "throttleRate", "createdAt", ts,
-				"updatedAt", ts);
-		w = store_write_new(NULL, NULL);
-		if (!w || store_write_doc(w, SOP_DOC_INSERT, "app", id, "", O.uid, app, now, now) < 0 ||
+		app = opsevent_app_new();
+		w = app ? store_write_new(NULL, NULL) : NULL;
+		if (!w || store_write_doc(w, SOP_DOC_INSERT, "app", json_str(app, "id"), "", O.uid, app, now, now) < 0 ||
 		    store_run(O.st, w) < 0) {
 			json_decref(app);
 			return HK_EIO;

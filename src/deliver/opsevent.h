@@ -16,6 +16,7 @@
 #define HK_OPSEVENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "deliver/dispatch.h"
 #include "deliver/fanout.h"
@@ -27,6 +28,11 @@ void opsevent_init(struct store *st, struct fanout *f, struct dispatch *d, const
 void opsevent_shutdown(void);
 /* opsevent_ensure makes the operational app and an endpoint for url (at start) */
 int opsevent_ensure(const char *url);
+/* opsevent_app_uid names the operational application; opsevent_app_new makes its document (not stored) */
+const char *opsevent_app_uid(void);
+json_t *opsevent_app_new(void);
+/* opsevent_type_known: whether name is one of the event types above (endpoints may filter by them) */
+bool opsevent_type_known(const char *name);
 /* opsevent_emit publishes type with data (taken); about_app is the app the event concerns */
 void opsevent_emit(const char *type, const char *about_app, json_t *data);
 

@@ -104,6 +104,54 @@ test('operational webhooks: endpoint changes and exactly one message.attempt.exh
   } finally { await h.stop(); h.cleanup(); await operator.close(); await failing.close(); }
 });
 
+test('operationalWebhook.endpoint manages the operational application\'s endpoints through the svix SDK', async () => {
+  const operator = await startReceiver();
+  const h = await startHookd({ args: ['--allow-private'] });
+  try {
+    const svix = new Svix(h.token, { serverUrl: h.url });
+    const ops = svix.operationalWebhook.endpoint;
+    // no operational application yet: an empty list, and unknown endpoints are 404
+    assert.deepEqual((await ops.list()).data, []);
+    await assert.rejects(ops.get('ep_nope'), (e) => e.code === 404);
+    // the first endpoint makes the application; it filters by hookd's own event names
+    const ep = await ops.create({ url: operator.url, eventTypes: ['endpoint.created'], description: 'ops' });
+    assert.match(ep.id, /^ep_/);
+    assert.deepEqual(ep.eventTypes, ['endpoint.created']);
+    assert.equal((await svix.application.get('hookd-operational')).uid, 'hookd-operational');
+    assert.deepEqual((await ops.list()).data.map((e) => e.id), [ep.id]);
+    assert.equal((await ops.get(ep.id)).description, 'ops');
+    await ops.setHeaders(ep.id, { headers: { 'X-Ops': 'yes' } });
+    assert.deepEqual((await ops.getHeaders(ep.id)).headers, { 'X-Ops': 'yes' });
+    const { key } = await ops.getSecret(ep.id);
+    // an endpoint made elsewhere is announced to it, signed with its secret; updates are filtered out
+    const app = await svix.application.create({ name: 'Watched' });
+    const watched = await svix.endpoint.create(app.id, { url: 'http://127.0.0.1:9/x' });
+    await svix.endpoint.patch(app.id, watched.id, { description: 'changed' });
+    await operator.waitFor((r) => r.length >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(operator.requests.length, 1);
+    const req = operator.requests[0];
+    const { Webhook } = await import('standardwebhooks');
+    const body = new Webhook(key.replace('whsec_', '')).verify(req.body, req.headers);
+    assert.equal(body.type, 'endpoint.created');
+    assert.equal(body.data.endpointId, watched.id);
+    assert.equal(req.headers['x-ops'], 'yes');
+    // upsert by uid, rotate, delete
+    const up = await ops.upsert('ops-second', { url: operator.url + '/2' });
+    assert.equal(up.uid, 'ops-second');
+    assert.equal((await ops.upsert('ops-second', { url: operator.url + '/3' })).url, operator.url + '/3');
+    await ops.rotateSecret(ep.id, {});
+    assert.notEqual((await ops.getSecret(ep.id)).key, key);
+    await ops.delete(up.id);
+    assert.deepEqual((await ops.list()).data.map((e) => e.id), [ep.id]);
+    // unknown event types are still refused; an application's token may not use these routes
+    const bad = await api(h, 'POST', '/api/v1/operational-webhook/endpoint', { body: { url: operator.url, eventTypes: ['no.such'] } });
+    assert.equal(bad.status, 422);
+    const tok = await api(h, 'POST', `/api/v1/auth/app-portal-access/${app.id}`, { body: {} });
+    assert.equal((await api(h, 'GET', '/api/v1/operational-webhook/endpoint', { token: tok.json.token })).status, 403);
+  } finally { await h.stop(); h.cleanup(); await operator.close(); }
+});
+
 test('/metrics counts inbound events by source and verdict', async () => {
   const h = await startHookd();
   try {
