@@ -267,6 +267,7 @@ struct recover_scan {
 	struct requeue *q;
 	struct store_write *w;
 	int rc;
+	struct store_delivery_query *dq; /* bulk-replay's filters */
 };
 
 static int recover_one(const struct store_due *d, void *arg)
@@ -323,20 +324,57 @@ static int scan_missing(struct api_req *r, const json_t *app, const json_t *ep, 
 	return rc < 0 ? rc : 0;
 }
 
+#define BULK_REPLAY_MAX 100000 /* deliveries one bulk replay sends again */
+
 /*
- * endpoint_task serves recover and replay-missing: {since, until?} pick a
+ * scan_bulk: the endpoint's deliveries of messages made in the window (and
+ * of the types, channel, tag and delivery status asked for) go again, each
+ * like a resend (bulk-replay). Pages through the endpoint's messages.
+ */
+static int scan_bulk(struct api_req *r, const json_t *app, const json_t *ep, int64_t since, int64_t until,
+		     struct recover_scan *s)
+{
+	struct store_page pg = {.limit = 250};
+	struct store_list l = {0};
+	char next[sizeof(l.iterator)] = "";
+	size_t i;
+	json_t *m;
+	int rc;
+
+	s->dq->app = json_str(app, "id");
+	s->dq->endpoint = json_str(ep, "id");
+	s->dq->after = since;
+	s->dq->before = until;
+	do {
+		pg.iterator = next[0] ? next : NULL;
+		rc = store_delivery_list(r->store, s->dq, &pg, &l);
+		if (rc < 0)
+			return rc;
+		json_array_foreach(l.items, i, m) {
+			if (rc == 0)
+				rc = requeue_add(s->q, s->w, json_str(m, "id"), json_str(ep, "id"), SOP_DELIVERY_SET);
+		}
+		snprintf(next, sizeof(next), "%s", l.iterator);
+		store_list_release(&l);
+	} while (rc >= 0 && !l.done && s->q->n < BULK_REPLAY_MAX);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * endpoint_task serves recover, replay-missing and bulk-replay: {since, until?} pick a
  * window, scan adds what goes to the endpoint again, and the answer is
  * Svix's background task, finished, since the deliveries are queued by the
  * time it is sent.
  */
 static void endpoint_task(struct api_req *r, const char *task,
 			  int (*scan)(struct api_req *r, const json_t *app, const json_t *ep, int64_t since,
-				      int64_t until, struct recover_scan *s))
+				      int64_t until, struct recover_scan *s),
+			  struct store_delivery_query *dq)
 {
 	json_t *app = api_load_app(r), *ep = NULL;
 	const char *since_s = api_in_str(r, "since", true, 64), *until_s = api_in_str(r, "until", false, 64);
 	int64_t since = 0, until = 0;
-	struct recover_scan s = {0};
+	struct recover_scan s = {.dq = dq};
 	json_t *answer;
 	int rc;
 
@@ -377,12 +415,29 @@ out:
 
 static void recover(struct api_req *r)
 {
-	endpoint_task(r, "endpoint.recover", scan_failed);
+	endpoint_task(r, "endpoint.recover", scan_failed, NULL);
 }
 
 static void replay_missing(struct api_req *r)
 {
-	endpoint_task(r, "endpoint.replay", scan_missing);
+	endpoint_task(r, "endpoint.replay", scan_missing, NULL);
+}
+
+/*
+ * bulk_replay sends the endpoint again what it was sent in a window: body
+ * {since, until?, eventTypes?, channel?, tag?, status?}. statusCodeClass
+ * (which answer the last attempt got) is not kept per delivery: 422.
+ */
+static void bulk_replay(struct api_req *r)
+{
+	struct store_delivery_query dq = {.status = (int)api_in_int(r, "status", -1, 0, 4)};
+
+	dq.event_types = api_in_names(r, "eventTypes", 64, false);
+	dq.channel = api_in_str(r, "channel", false, 256);
+	dq.tag = api_in_str(r, "tag", false, 256);
+	if (json_object_get(r->body, "statusCodeClass") && !json_is_null(json_object_get(r->body, "statusCodeClass")))
+		api_field_error(r, "body", "statusCodeClass", "not supported: filter by status instead");
+	endpoint_task(r, "endpoint.bulk-replay", scan_bulk, &dq);
 }
 
 static void send_example(struct api_req *r)
@@ -457,6 +512,7 @@ const struct api_route api_attempt_routes[] = {
 	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/send-example"}, send_example, 0},
 	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/recover"}, recover, 0},
 	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/replay-missing"}, replay_missing, 0},
+	{{"POST", "/api/v1/app/{app}/endpoint/{ep}/bulk-replay"}, bulk_replay, 0},
 	{{"GET", "/api/v1/app/{app}/endpoint/{ep}/stats"}, endpoint_stats, 0},
 };
 const size_t api_attempt_nroutes = sizeof(api_attempt_routes) / sizeof(api_attempt_routes[0]);

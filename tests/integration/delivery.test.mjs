@@ -406,6 +406,39 @@ test('endpoint.replayMissing sends an endpoint the matching messages it never go
   } finally { await rx.close(); await old.close(); }
 });
 
+test('endpoint.bulkReplay sends an endpoint again what it got in a window, narrowed by type, tag and status', async () => {
+  const rx = await startReceiver();
+  try {
+    const app = await svix.application.create({ name: 'Bulk replay' });
+    const ep = await svix.endpoint.create(app.id, { url: rx.url });
+    const since = new Date(Date.now() - 1000);
+    const a = await svix.message.create(app.id, { eventType: 'b.one', payload: { n: 1 }, tags: ['t1'] });
+    const b = await svix.message.create(app.id, { eventType: 'b.two', payload: { n: 2 } });
+    const c = await svix.message.create(app.id, { eventType: 'b.two', payload: { n: 3 }, tags: ['t1'] });
+    await rx.waitFor((r) => r.length >= 3);
+    for (let i = 0; i < 40 && (await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { status: 0 })).data.length < 3; i++) await sleep(50);
+    const got = () => rx.requests.slice(3).map((r) => r.headers['webhook-id']).sort();
+    const task = await svix.endpoint.bulkReplay(app.id, ep.id, { since, eventTypes: ['b.two'] });
+    assert.equal(task.task, 'endpoint.bulk-replay');
+    assert.equal(task.status, 'finished');
+    await rx.waitFor((r) => r.length >= 5);
+    await sleep(200);
+    assert.deepEqual(got(), [b.id, c.id].sort());
+    assert.deepEqual((await svix.backgroundTask.get(task.id)).data.queued, 2);
+    await svix.endpoint.bulkReplay(app.id, ep.id, { since, tag: 't1', status: 0 });
+    await rx.waitFor((r) => r.length >= 7);
+    await sleep(200);
+    assert.deepEqual(rx.requests.slice(5).map((r) => r.headers['webhook-id']).sort(), [a.id, c.id].sort());
+    // a window before the messages replays nothing; statusCodeClass is refused
+    await svix.endpoint.bulkReplay(app.id, ep.id, { since: new Date(Date.now() - 3600e3), until: new Date(Date.now() - 1800e3) });
+    await sleep(300);
+    assert.equal(rx.requests.length, 7);
+    const bad = await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/bulk-replay`, { body: { since: since.toISOString(), statusCodeClass: 500 } });
+    assert.equal(bad.status, 422);
+    assert.equal((await api(h, 'POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/bulk-replay`, { body: {} })).status, 422);
+  } finally { await rx.close(); }
+});
+
 test('backgroundTask.list and get: recover and replay tasks, filtered by task and status', async () => {
   const app = await svix.application.create({ name: 'Tasks' });
   const ep = await svix.endpoint.create(app.id, { url: 'http://127.0.0.1:9/none' });
