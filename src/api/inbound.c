@@ -96,7 +96,11 @@ static void journal_done(struct store_write *w, int rc, void *arg)
 	free(c);
 }
 
-/* full_url is what the sender signed for URL-signing providers (Twilio) */
+/*
+ * full_url is what the sender signed for URL-signing providers (Twilio): the
+ * source's publicUrl (behind a proxy), else the address as hookd was called,
+ * https when hookd itself serves TLS
+ */
 static char *full_url(struct api_req *r, const json_t *src)
 {
 	const char *pub = json_str(src, "publicUrl"), *q = strchr(r->http->raw_uri, '?');
@@ -107,7 +111,8 @@ static char *full_url(struct api_req *r, const json_t *src)
 	if (pub)
 		buf_printf(&b, "%s%s", pub, q ? q : "");
 	else
-		buf_printf(&b, "http://%s%s", host ? host : "localhost", r->http->raw_uri);
+		buf_printf(&b, "%s://%s%s", http_is_tls(r->http) ? "https" : "http", host ? host : "localhost",
+			   r->http->raw_uri);
 	return buf_detach(&b, NULL);
 }
 

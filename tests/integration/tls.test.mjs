@@ -58,6 +58,24 @@ test('HTTPS listener; a source that requires a client certificate refuses reques
   } finally { await h.stop(); h.cleanup(); }
 });
 
+test('Twilio signs the https address it called: hookd serving TLS itself checks that one', async () => {
+  const h = await startHookd({ args: ['--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key')] });
+  try {
+    const auth = { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' };
+    const made = await request(`${h.url}/api/v1/source`, { method: 'POST', headers: auth, body: JSON.stringify({ uid: 'tw', provider: 'twilio', secrets: ['tw-token'] }) });
+    assert.equal(made.status, 201, made.text);
+    const { default: twilio } = await import('twilio');
+    const params = { CallSid: 'CA1', From: '+15550001111' };
+    const body = new URLSearchParams(params).toString();
+    const post = (sig) => request(`${h.url}/in/tw`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig } });
+    const ok = await post(twilio.getExpectedTwilioSignature('tw-token', `${h.url}/in/tw`, params));
+    assert.equal(ok.status, 200, ok.text);
+    // the same request signed over plain http is not what was called
+    const plain = await post(twilio.getExpectedTwilioSignature('tw-token', `${h.url.replace('https:', 'http:')}/in/tw`, params));
+    assert.equal(plain.status, 401);
+  } finally { await h.stop(); h.cleanup(); }
+});
+
 test('--tls-require-client-cert guards every route', async () => {
   const h = await startHookd({ args: ['--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key'), '--tls-client-ca', join(dir, 'ca.pem'), '--tls-require-client-cert'] });
   try {
