@@ -242,6 +242,7 @@ static void ep_create_in(struct api_req *r, json_t *app, json_t *new_app)
 	json_t *ep, *existing = NULL;
 	const char *secret;
 	const char *why;
+	char stored[VALID_SECRET_MAX];
 
 	/* a bounded fan-out: an application holds at most EP_PER_APP_MAX endpoints */
 	if (fanout_endpoints(api_fanout(r), json_str(app, "id"), &existing) == 0 &&
@@ -255,10 +256,10 @@ static void ep_create_in(struct api_req *r, json_t *app, json_t *new_app)
 	else
 		ep_fields(r, ep, false);
 	secret = api_in_str(r, "secret", false, 200);
-	if (secret && !valid_secret(secret, &why))
+	if (secret && !valid_secret(secret, stored, &why))
 		api_field_error(r, "body", "secret", why);
 	else if (secret)
-		json_object_set_new(ep, "_secrets", json_pack("[{s:s,s:i}]", "key", secret, "expires", 0));
+		json_object_set_new(ep, "_secrets", json_pack("[{s:s,s:i}]", "key", stored, "expires", 0));
 	if (json_array_size(r->errors)) {
 		json_decref(ep);
 		api_invalid(r);
@@ -384,13 +385,15 @@ static void ep_secret_rotate(struct api_req *r)
 	const char *key = api_in_str(r, "key", false, 200), *why;
 	long long grace = api_in_int(r, "gracePeriodSeconds", GRACE_DEFAULT_S, 0, GRACE_MAX_S);
 	int64_t now = clock_now_ms();
-	char fresh[SIGN_SECRET_MAX];
+	char fresh[SIGN_SECRET_MAX], stored[VALID_SECRET_MAX];
 	size_t i;
 
 	if (!ep)
 		return;
-	if (key && !valid_secret(key, &why))
+	if (key && !valid_secret(key, stored, &why))
 		api_field_error(r, "body", "key", why);
+	else if (key)
+		key = stored;
 	if (json_array_size(r->errors)) {
 		json_decref(ep);
 		api_invalid(r);

@@ -2,6 +2,7 @@
  * valid.c - value rules for API input.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -120,11 +121,11 @@ bool valid_header_sensitive(const char *s)
 	return false;
 }
 
-bool valid_secret(const char *s, const char **why)
+bool valid_secret(const char *s, char out[VALID_SECRET_MAX], const char **why)
 {
 	unsigned char raw[128];
-	size_t n = 0, len = strlen(s);
-	const char *b64 = s;
+	size_t n = 0, len;
+	const char *b64 = s, *prefix = "whsec_";
 	size_t min = 24, max = 64;
 
 	*why = "secret must be 'whsec_' followed by base64 of 24 to 64 bytes";
@@ -132,11 +133,14 @@ bool valid_secret(const char *s, const char **why)
 		b64 = s + 6;
 	} else if (strncmp(s, "whsk_", 5) == 0) {
 		b64 = s + 5;
+		prefix = "whsk_";
 		min = max = 64;
 		*why = "an ed25519 secret must be 'whsk_' followed by base64 of 64 bytes";
 	}
 	len = strlen(b64);
-	if (len > 100 || base64_decode(b64, len, raw, &n) < 0)
+	/* receivers decode with the standard alphabet: the URL-safe one would sign with other bytes */
+	if (len > 100 || strpbrk(b64, "-_") || base64_decode(b64, len, raw, &n) < 0 || n < min || n > max)
 		return false;
-	return n >= min && n <= max;
+	snprintf(out, VALID_SECRET_MAX, "%s%s", prefix, b64);
+	return true;
 }

@@ -20,7 +20,12 @@ bool valid_header_value(const char *s);
 bool valid_header_reserved(const char *s);
 /* valid_header_sensitive: names whose values the API never shows again */
 bool valid_header_sensitive(const char *s);
-/* valid_secret: "whsec_" + base64 of 24..64 bytes, or "whsk_" + base64 of an ed25519 key */
-bool valid_secret(const char *s, const char **why);
+/*
+ * valid_secret: "whsec_" + base64 of 24..64 bytes (or that base64 alone, as
+ * Svix takes it), or "whsk_" + base64 of an ed25519 key; standard base64
+ * only. out (VALID_SECRET_MAX) gets the form to store: always prefixed.
+ */
+#define VALID_SECRET_MAX 112
+bool valid_secret(const char *s, char out[VALID_SECRET_MAX], const char **why);
 
 #endif

@@ -117,6 +117,14 @@ test('endpoint with a given secret and an unknown event type', async () => {
   const app = await svix.application.create({ name: 'Secrets' });
   const ep = await svix.endpoint.create(app.id, { url: 'https://example.com/a', secret: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD' });
   assert.equal((await svix.endpoint.getSecret(app.id, ep.id)).key, 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD');
+  // the base64 alone is taken (as Svix does) and kept with its prefix; other alphabets and prefixes are not
+  const bare = await svix.endpoint.create(app.id, { url: 'https://example.com/c', secret: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
+  assert.equal((await svix.endpoint.getSecret(app.id, bare.id)).key, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  await svix.endpoint.rotateSecret(app.id, bare.id, { key: 'C2FVsBQIhrscChlQIMV+b5sSYspob7oD' });
+  assert.equal((await svix.endpoint.getSecret(app.id, bare.id)).key, 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD');
+  for (const secret of ['whsec_-_-_AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE', 'nosuchprefix_AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=']) {
+    await assert.rejects(svix.endpoint.create(app.id, { url: 'https://example.com/d', secret }), (e) => e.code === 422, secret);
+  }
   await assert.rejects(svix.endpoint.create(app.id, { url: 'https://example.com/b', eventTypes: ['no.such.type'] }), (e) => e.code === 422);
   await assert.rejects(svix.endpoint.create(app.id, { url: 'https://example.com/b', eventTypes: [] }), (e) => e.code === 422);
 });

@@ -59,12 +59,21 @@ static void test_headers(void **state)
 static void test_secret(void **state)
 {
 	const char *why;
+	char out[VALID_SECRET_MAX];
 	(void)state;
-	assert_true(valid_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &why));
-	assert_false(valid_secret("whsec_", &why));
-	assert_false(valid_secret("whsec_short", &why));
-	assert_false(valid_secret("whsec_!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", &why));
-	assert_true(valid_secret("whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==", &why));
+	assert_true(valid_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", out, &why));
+	assert_string_equal(out, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+	/* Svix takes the base64 alone too; it is stored with its prefix */
+	assert_true(valid_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", out, &why));
+	assert_string_equal(out, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+	assert_false(valid_secret("whsec_", out, &why));
+	assert_false(valid_secret("whsec_short", out, &why));
+	assert_false(valid_secret("whsec_!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", out, &why));
+	/* the URL-safe alphabet would sign with bytes a receiver does not decode */
+	assert_false(valid_secret("whsec_-_-_AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE", out, &why));
+	assert_false(valid_secret("nosuchprefix_AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", out, &why));
+	assert_true(valid_secret("whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==", out, &why));
+	assert_int_equal(strncmp(out, "whsk_", 5), 0);
 }
 
 int main(void)
