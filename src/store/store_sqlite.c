@@ -155,6 +155,8 @@ int sq_exec(sqlite3 *db, const char *sql)
 static void sqlite_configure(void)
 {
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (sq_vfs_register() != SQLITE_OK)
+		log_warnx("cannot register hookd's SQLite VFS: WAL frames are written one by one");
 }
 
 static int open_conn(const char *path, bool readonly, sqlite3 **out)

@@ -46,6 +46,8 @@ struct sqlite_be {
 };
 
 int sq_db_err(sqlite3 *db, int src, const char *what);
+/* sq_vfs_register makes hookd's VFS (store_sqlite_vfs.c) the default; once, before any open */
+int sq_vfs_register(void);
 int sq_exec(sqlite3 *db, const char *sql);
 int sq_step_done(struct sqlite_be *be, sqlite3_stmt *st, const char *what);
 struct sqlite_reader *sq_reader_take(struct sqlite_be *be);
