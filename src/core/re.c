@@ -33,37 +33,98 @@ static long bound(const char *p, const char **end)
 	return n > m ? n : m;
 }
 
+/* skip_bracket returns the ']' that closes the bracket expression opening at p, or NULL */
+static const char *skip_bracket(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++; /* a leading ']' is a member */
+	for (; *p && *p != ']'; p++) {
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			const char *close = strchr(p + 2, p[1]);
+			if (close && close[1] == ']')
+				p = close + 1;
+		}
+	}
+	return *p ? p : NULL;
+}
+
+/*
+ * re_check estimates how many atoms regcomp makes of pattern: each atom is
+ * one, a group the sum of what it holds, and a bounded repeat copies its
+ * atom (so sequential repeats add and nested ones multiply).
+ */
 int re_check(const char *pattern, const char **why)
 {
-	long product = 1;
+	long outer[RE_DEPTH_MAX], sum = 0, last = 0, b;
+	int depth = 0;
+	const char *end;
 
 	if (strlen(pattern) > RE_PATTERN_MAX) {
 		*why = "regular expression too long";
 		return HK_EINVAL;
 	}
 	for (const char *p = pattern; *p; p++) {
-		const char *end;
-		long b;
-		if (*p == '\\' && p[1]) {
-			p++;
+		switch (*p) {
+		case '\\':
+			if (p[1])
+				p++;
+			last = 1;
+			break;
+		case '[':
+			end = skip_bracket(p);
+			if (end)
+				p = end;
+			last = 1;
+			break;
+		case '(':
+			if (depth == RE_DEPTH_MAX) {
+				*why = "the regular expression nests too deep";
+				return HK_EINVAL;
+			}
+			outer[depth++] = sum;
+			sum = last = 0;
 			continue;
-		}
-		if (*p == '+') {
-			b = 2; /* "x+" is compiled as "xx*" */
-			end = p;
-		} else if (*p == '{') {
+		case ')':
+			if (depth > 0) {
+				last = sum;
+				sum = outer[--depth];
+			} else {
+				last = 1;
+			}
+			break;
+		case '{':
 			b = bound(p, &end);
-			if (b < 0)
-				continue;
-		} else {
+			if (b < 0) {
+				last = 1;
+				break;
+			}
+			sum += last * (b > 1 ? b - 1 : 0);
+			last *= b > 1 ? b : 1;
+			p = end;
+			goto check;
+		case '+':
+			sum += last; /* "x+" is compiled as "xx*" */
+			last *= 2;
+			goto check;
+		case '*':
+		case '?':
 			continue;
+		case '|':
+			last = 0;
+			continue;
+		default:
+			last = 1;
+			break;
 		}
-		product *= b > 1 ? b : 1;
-		if (product > RE_EXPANSION_MAX) {
-			*why = "the regular expression repeats too much (its repetitions multiply past 1024)";
+		sum += last;
+	check:
+		if (sum > RE_EXPANSION_MAX || last > RE_EXPANSION_MAX) {
+			*why = "the regular expression repeats too much (its copies of repeated parts pass 4096)";
 			return HK_EINVAL;
 		}
-		p = end;
 	}
 	return 0;
 }

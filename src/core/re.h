@@ -4,9 +4,11 @@
  *
  * The C library's regcomp expands bounded repetitions ("a{100}") and "+" by
  * copying the repeated tree, so "((a{255}){255}){255}" or "a+++...+" make it
- * allocate gigabytes. re_compile refuses patterns longer than RE_PATTERN_MAX
- * and patterns whose copies could multiply past RE_EXPANSION_MAX (each "+"
- * counts 2, each {m,n} counts n), before regcomp sees them.
+ * allocate gigabytes. re_compile refuses patterns longer than RE_PATTERN_MAX,
+ * groups nested deeper than RE_DEPTH_MAX, and patterns that would expand past
+ * RE_EXPANSION_MAX atoms (an atom is one; a group the sum of its parts;
+ * "x{m,n}" n copies of x and "x+" two, so sequential repeats add and nested
+ * ones multiply), before regcomp sees them.
  */
 #ifndef HK_RE_H
 #define HK_RE_H
@@ -15,7 +17,8 @@
 #include <stddef.h>
 
 #define RE_PATTERN_MAX 1024
-#define RE_EXPANSION_MAX 1024
+#define RE_EXPANSION_MAX 4096
+#define RE_DEPTH_MAX 64
 
 /* re_check: 0 or HK_EINVAL with a reason (static text) */
 int re_check(const char *pattern, const char **why);

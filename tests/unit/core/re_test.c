@@ -17,8 +17,14 @@ static void test_bounded(void **state)
 	regfree(&re);
 	/* repetition bounds that multiply past the cap never reach regcomp */
 	assert_int_equal(re_check("((a{255}){255}){255}", &why), HK_EINVAL);
-	assert_int_equal(re_check("a{2000}", &why), HK_EINVAL);
-	assert_int_equal(re_check("a{3,}b{2,1000}", &why), HK_EINVAL);
+	assert_int_equal(re_check("a{5000}", &why), HK_EINVAL);
+	assert_int_equal(re_check("a{3,}b{2,5000}", &why), HK_EINVAL);
+	assert_int_equal(re_check("(ab{100}){100}", &why), HK_EINVAL);
+	/* sequential repeats add: a UUID or two SHA-1s are fine */
+	assert_int_equal(re_check("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", &why), 0);
+	assert_int_equal(re_check("^[a-f0-9]{40}-[a-f0-9]{40}$", &why), 0);
+	assert_int_equal(re_check("^(x[]{}]{5}|y{7}){3}$", &why), 0);
+	assert_int_equal(re_check("((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))", &why), HK_EINVAL);
 	assert_int_equal(re_check("e++++++++++++++++++++++++", &why), HK_EINVAL);
 	assert_int_equal(re_check("^[a-z]+-[0-9]+\\.[a-z]+$", &why), 0);
 	assert_int_equal(re_check("\\{999}", &why), 0);
