@@ -64,21 +64,46 @@ static void call_free(struct hook_call *c)
 	free(c);
 }
 
-/* known_status keeps a code Go's net/http knows of, else answers 200 as adnanh does */
+/* known_status keeps a code Go's net/http has a name for, else answers dflt, as adnanh does */
 static int known_status(int code, int dflt)
 {
-	return code >= 100 && code <= 599 ? code : dflt;
+	static const short known[] = {
+		100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303,
+		304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413,
+		414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502,
+		503, 504, 505, 506, 507, 508, 510, 511,
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i] == code)
+			return code;
+	return dflt;
 }
 
-/* reply answers in text, with the hook's response-headers; works on a suspended request */
+/*
+ * reply answers in text; triggered answers (def set) carry the hook's
+ * response-headers as adnanh sets them: a name given twice keeps its last
+ * value, and Content-Type replaces hookd's. Works on a suspended request.
+ */
 static void reply(struct api_req *r, const struct hookdef *def, int status, const char *body, size_t len)
 {
 	struct http_req *req = r->http;
 	bool suspended = http_is_suspended(req);
+	const char *type = "text/plain; charset=utf-8";
 
-	for (size_t i = 0; def && i < def->nresponse_headers; i++)
-		http_add_header(req, def->response_headers[i].name, def->response_headers[i].value);
-	http_respond(req, status, "text/plain; charset=utf-8", body, len);
+	for (size_t i = 0; def && i < def->nresponse_headers; i++) {
+		const char *name = def->response_headers[i].name;
+		bool later = false;
+		for (size_t k = i + 1; k < def->nresponse_headers && !later; k++)
+			later = strcasecmp(name, def->response_headers[k].name) == 0;
+		if (later)
+			continue;
+		if (strcasecmp(name, "Content-Type") == 0)
+			type = def->response_headers[i].value;
+		else
+			http_add_header(req, name, def->response_headers[i].value);
+	}
+	http_respond(req, status, type, body, len);
 	if (suspended)
 		http_resume(req); /* last touch */
 }
@@ -102,7 +127,7 @@ static void run_answered(void *arg, const struct runner_result *res)
 
 	if (res->status == HOOK_RUN_INTERRUPTED) {
 		http_add_header(c->r->http, "Retry-After", "5");
-		replys(c->r, def, 503, "hookd is shutting down; the run will start again when it is back.");
+		replys(c->r, NULL, 503, "hookd is shutting down; the run will start again when it is back.");
 		call_free(c);
 		return;
 	}
@@ -114,7 +139,8 @@ static void run_answered(void *arg, const struct runner_result *res)
 	else
 		status = 500;
 	status = known_status(status, 200);
-	if (status < 400 || def->include_command_output_in_response_on_error)
+	/* adnanh answers a run that succeeded with its output whatever the success code */
+	if (res->status == HOOK_RUN_SUCCEEDED || status < 400 || def->include_command_output_in_response_on_error)
 		reply(c->r, def, status, res->output, res->output_len);
 	else
 		replys(c->r, def, status, MSG_EXEC_ERROR);
@@ -143,7 +169,7 @@ static void committed(struct store_write *w, int rc, void *arg)
 		reply_accepted(c->r, c->def);
 	} else {
 		http_add_header(c->r->http, "Retry-After", "1");
-		replys(c->r, c->def, 503, "The request could not be stored; retry later.");
+		replys(c->r, NULL, 503, "The request could not be stored; retry later.");
 	}
 	call_free(c);
 }
@@ -285,7 +311,7 @@ static int verify_source(struct api_req *r, const struct hookdef *def)
 	if (store_doc_get(r->store, "source", "", def->source, &src) < 0 ||
 	    !(p = provider_find(json_str(src, "provider")))) {
 		log_warnx("hook '%s': source '%s' is not usable", def->id, def->source);
-		replys(r, def, 500, "Error occurred while evaluating hook rules.");
+		replys(r, NULL, 500, "Error occurred while evaluating hook rules.");
 		json_decref(src);
 		return HK_ENOTFOUND;
 	}
@@ -308,7 +334,7 @@ static int verify_source(struct api_req *r, const struct hookdef *def)
 	pr.now = clock_now_ms() / 1000;
 	if (provider_verify(p, &pc, &pr, reason, sizeof(reason)) < 0) {
 		log_info("hook '%s' rejected by source '%s': %s", def->id, def->source, reason);
-		replys(r, def, 401, "Signature verification failed.");
+		replys(r, NULL, 401, "Signature verification failed.");
 		rc = HK_EVERIFY;
 	}
 	json_decref(src);
@@ -360,10 +386,10 @@ static void accept_call(struct api_req *r, struct hook_call *c, struct hookdef_a
 	store_write_free(w);
 	if (rc == HK_EFULL || rc == HK_ECLOSED || rc == HK_EBUSY) {
 		http_add_header(r->http, "Retry-After", "1");
-		replys(r, c->def, 503,
+		replys(r, NULL, 503,
 		       rc == HK_ECLOSED ? "hookd is shutting down; retry later." : "The hook's queue is full; retry later.");
 	} else {
-		replys(r, c->def, 500, "The request could not be stored.");
+		replys(r, NULL, 500, "The request could not be stored.");
 	}
 	call_free(c);
 }
@@ -389,7 +415,7 @@ void api_hook_receive(struct api_req *r, const char *id)
 		goto out;
 	}
 	if (!hookdef_method_allowed(c->def, r->http->method)) {
-		reply(r, c->def, 405, "", 0);
+		reply(r, NULL, 405, "", 0);
 		goto out;
 	}
 	if (c->def->source && verify_source(r, c->def) < 0)
@@ -398,22 +424,22 @@ void api_hook_receive(struct api_req *r, const char *id)
 	if (rc == 0)
 		rc = hookdef_prepare_request(c->def, req);
 	if (rc == HK_EPARSE) {
-		replys(r, c->def, 500, "Error occurred while parsing multipart form.");
+		replys(r, NULL, 500, "Error occurred while parsing multipart form.");
 		goto out;
 	}
 	if (rc < 0) {
-		replys(r, c->def, rc == HK_ETOOBIG ? 413 : 500, hk_strerror(rc));
+		replys(r, NULL, rc == HK_ETOOBIG ? 413 : 500, hk_strerror(rc));
 		goto out;
 	}
 	if (hookdef_trigger(c->def, req, &status, &body, err, sizeof(err)) != RULES_MATCH) {
 		if (err[0])
 			log_info("hook '%s': %s", c->def->id, err);
-		replys(r, c->def, known_status(status, 200), body);
+		replys(r, NULL, known_status(status, 200), body);
 		goto out;
 	}
 	rc = hookdef_build_argv(c->def, req, &argv, err, sizeof(err));
 	if (rc < 0) {
-		replys(r, c->def, rc == HK_EINVAL ? 400 : 500, err[0] ? err : hk_strerror(rc));
+		replys(r, NULL, rc == HK_EINVAL ? 400 : 500, err[0] ? err : hk_strerror(rc));
 		goto out;
 	}
 	hookreq_free(req);

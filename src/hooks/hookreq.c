@@ -160,23 +160,32 @@ char *hookreq_canonical_header(const char *name)
 int hookreq_add_header(struct hookreq *r, const char *name, const char *value)
 {
 	char *key = hookreq_canonical_header(name);
+	size_t len;
 	int rc = 0;
 
 	if (!key)
 		return HK_ENOMEM;
+	/* as Go's server: Host and Transfer-Encoding are not headers of the request it hands on */
+	if (strcmp(key, "Host") == 0 || strcmp(key, "Transfer-Encoding") == 0)
+		goto out;
 	if (json_object_get(r->headers, key))
 		goto out; /* the first value wins, as r.Header.Get */
+	/* and a value has no surrounding blanks */
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strlen(value);
+	while (len && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
 	if (json_object_size(r->headers) >= HOOKREQ_HEADERS_MAX) {
 		rc = HK_ETOOBIG;
 		goto out;
 	}
-	if (json_object_set_new_nocheck(r->headers, key,
-					json_stringn_nocheck(value, strlen(value))) < 0) {
+	if (json_object_set_new_nocheck(r->headers, key, json_stringn_nocheck(value, len)) < 0) {
 		rc = HK_ENOMEM;
 		goto out;
 	}
 	if (strcmp(key, "Content-Type") == 0) {
-		char *ct = strdup(value);
+		char *ct = strndup(value, len);
 		if (!ct) {
 			rc = HK_ENOMEM;
 			goto out;

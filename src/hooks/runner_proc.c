@@ -168,7 +168,26 @@ static int write_files(struct runner_job *j, char **env, size_t *nenv)
 	return 0;
 }
 
-/* build_env is the inherited environment plus the hook's variables and files */
+/* same_name: whether two NAME=value entries name the same variable */
+static bool same_name(const char *a, const char *b)
+{
+	size_t n = strcspn(a, "=");
+	return strncmp(a, b, n) == 0 && b[n] == '=';
+}
+
+/* set_later: whether env[from..n) sets the variable that entry sets */
+static bool set_later(char *const *env, size_t from, size_t n, const char *entry)
+{
+	for (size_t i = from; i < n; i++)
+		if (same_name(entry, env[i]))
+			return true;
+	return false;
+}
+
+/*
+ * build_env is the inherited environment plus the hook's variables and
+ * files; a variable set twice keeps its last value, as adnanh's (Go's) does
+ */
 static char **build_env(struct runner_job *j, size_t *nowned, size_t *start)
 {
 	size_t n = 0, k = 0;
@@ -180,9 +199,11 @@ static char **build_env(struct runner_job *j, size_t *nowned, size_t *start)
 	if (!env)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		env[k++] = environ[i];
+		if (!set_later(j->argv.env, 0, j->argv.nenv, environ[i]))
+			env[k++] = environ[i];
 	for (size_t i = 0; i < j->argv.nenv; i++)
-		env[k++] = j->argv.env[i];
+		if (!set_later(j->argv.env, i + 1, j->argv.nenv, j->argv.env[i]))
+			env[k++] = j->argv.env[i];
 	*start = k;
 	if (write_files(j, env, &k) < 0) {
 		for (size_t i = *start; i < k; i++)
@@ -192,22 +213,6 @@ static char **build_env(struct runner_job *j, size_t *nowned, size_t *start)
 	}
 	*nowned = k;
 	return env;
-}
-
-/* on_path tells whether a bare command name is found on PATH */
-static bool on_path(const char *name)
-{
-	const char *path = getenv("PATH"), *p;
-	char cand[4096];
-
-	for (p = path; p && *p;) {
-		size_t n = strcspn(p, ":");
-		snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, n ? p : ".", name);
-		if (access(cand, X_OK) == 0)
-			return true;
-		p += n + (p[n] == ':');
-	}
-	return false;
 }
 
 static int spawn(struct runner_job *j, char **env, int wfd)
@@ -232,8 +237,8 @@ static int spawn(struct runner_job *j, char **env, int wfd)
 	o.stdio = stdio;
 	o.stdio_count = 3;
 	o.exit_cb = on_exit_cb;
-	if (cwd[0] && !strchr(o.file, '/') && !on_path(o.file)) {
-		/* like adnanh: a bare name not on PATH is looked for in the working directory */
+	if (cwd[0] && !strchr(o.file, '/')) {
+		/* like adnanh: with a working directory, a bare name is looked for there only */
 		size_t need = strlen(cwd) + strlen(o.file) + 2;
 		alt = malloc(need);
 		if (alt) {
