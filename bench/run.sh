@@ -21,7 +21,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$ROOT/hookd
+BIN=${HOOKD_BIN:-$ROOT/hookd}
 TOOLS=$ROOT/build/bench
 SECS=${BENCH_SECONDS:-10}
 BACKLOG=${BENCH_BACKLOG:-200000}
