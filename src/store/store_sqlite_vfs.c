@@ -100,8 +100,9 @@ static int v_close(sqlite3_file *file)
 		rc = flush_locked(f);
 		pthread_mutex_destroy(&f->mu);
 		free(f->buf);
-		free(f->db);
 	}
+	free(f->db);
+	f->db = NULL;
 	if (f->real->pMethods) {
 		int crc = f->real->pMethods->xClose(f->real);
 		if (rc == SQLITE_OK)
