@@ -266,7 +266,7 @@ static const struct query_row_ops fake_ops = {text_col, num_col, json_col, bytes
 
 static void test_row_shapes(void **state)
 {
-	const char *msg[] = {"msg_1", NULL, "a.b", "[\"ch\"]", "{\"x\":1}", "1000"};
+	const char *msg[] = {"msg_1", NULL, "a.b", "[\"ch\"]", "{\"x\":1}", "1000", "[\"t1\"]"};
 	const char *in[] = {"in_1", "src_1", "POST", "/in/src_1", "", "127.0.0.1", "1", NULL, "push",
 			    "1", "[\"msg_1\"]", "1000", "{\"h\":\"v\"}", "\xff\xfe"};
 	struct query_row r = {&fake_ops, msg, 0};
@@ -277,6 +277,7 @@ static void test_row_shapes(void **state)
 	assert_true(json_is_null(json_object_get(j, "eventId")) || !json_object_get(j, "eventId"));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "payload"), "x")), 1);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "channels"), 0)), "ch");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "tags"), 0)), "t1");
 	json_decref(j);
 	j = query_msg_row_bare(&r);
 	assert_int_equal(json_object_size(json_object_get(j, "payload")), 0);
