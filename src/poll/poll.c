@@ -88,6 +88,8 @@ static void failed(struct poller *p, struct psrc *s, const char *why, int64_t re
 		delay = jitter(retry_after_ms > s->interval_ms ? retry_after_ms : s->interval_ms, 0, 10);
 	else
 		delay = jitter(backoff_ms(s, failures), 10, 10);
+	if (delay > POLL_BACKOFF_MAX_MS) /* the cap holds after the jitter too */
+		delay = POLL_BACKOFF_MAX_MS;
 	s->due = now + delay;
 	json_object_set_new(s->state, "failures", json_integer(failures));
 	json_object_set_new(s->state, "lastError", json_string(why));
@@ -324,12 +326,21 @@ static void reload(struct poller *p)
 			p->sources = s;
 		} else if (!json_equal(s->doc, doc)) {
 			char before[65];
+			json_t *old_headers = json_incref(json_object_get(s->doc, "_headers"));
 			memcpy(before, s->config_hash, sizeof(before));
 			psrc_set(s, doc);
 			s->stale = s->f != NULL;
 			s->due = clock_now_ms();
-			if (strcmp(before, s->config_hash) != 0)
+			if (strcmp(before, s->config_hash) != 0) {
 				log_info("poll '%s': changed; its next poll records a new baseline", s->id);
+			} else if (json_equal(old_headers, json_object_get(doc, "_headers")) ||
+				   (!old_headers && !json_object_get(doc, "_headers"))) {
+				/* the same request: a Retry-After or a backoff still holds */
+				int64_t until = json_integer_value(json_object_get(s->state, "backoffUntil"));
+				if (until > s->due)
+					s->due = until;
+			}
+			json_decref(old_headers);
 		}
 		s->removed = false;
 	}

@@ -185,7 +185,8 @@ int poll_items_diff(const struct poll_rule *rule, const json_t *items, const jso
 								"item", item)) < 0)
 				goto nomem;
 		}
-		if (json_object_size(next) < window && json_object_set_new(next, id, json_string(version)) < 0)
+		/* every item of the answer is remembered, however many: one left out would be "new" each time */
+		if (json_object_set_new(next, id, json_string(version)) < 0)
 			goto nomem;
 	}
 	/* older ids keep their place until the window is full */

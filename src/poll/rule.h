@@ -15,9 +15,9 @@
  * version is "u:" + its updatedField (string or number) when it has one,
  * else "h:" + a hash of the item (keys sorted, so member order does not
  * matter). An item is a change when its id was not seen or was seen with
- * another version. The seen set is a JSON object id -> version bounded by a
- * window: the ids of the current answer come first (in answer order), then
- * older ones not in the answer, until the window is full.
+ * another version. The seen set is a JSON object id -> version: every id of
+ * the current answer (in answer order), then older ones not in the answer
+ * until the set holds window ids.
  *
  * document: the value at path is hashed (keys sorted); a different hash is
  * a change.
@@ -74,7 +74,7 @@ int poll_item_key(const struct poll_rule *rule, json_t *item, char *id, size_t i
  * poll_items_diff compares an answer's items (an array) with the seen set.
  * *changes gets a new array of {"id", "version", "item"} in answer order
  * (item is a reference to the answer's item); *next_seen gets the new seen
- * set bounded by window; *skipped counts items without a usable id.
+ * set (older ids up to window); *skipped counts items without a usable id.
  * Duplicate ids in one answer count once (the first wins).
  */
 int poll_items_diff(const struct poll_rule *rule, const json_t *items, const json_t *seen, size_t window,

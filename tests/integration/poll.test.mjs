@@ -243,6 +243,28 @@ test('errors back off exponentially, 429 Retry-After is honoured, then the sched
   } finally { await h.stop(); h.cleanup(); await rx.close(); await srv.close(); }
 });
 
+test('an edit that keeps the request waits out a Retry-After; one that changes the headers retries at once', async () => {
+  const srv = await startApi((req) => (req.headers['x-key'] === 'good' ? { body: { data: [{ id: 1 }] } } : { status: 429, headers: { 'retry-after': '60' }, body: '{}' }));
+  const rx = await startReceiver();
+  const h = await startHookd({ args: ['--allow-private'] });
+  try {
+    await setup(h, rx);
+    const r = await api(h, 'POST', '/api/v1/poll', {
+      body: { uid: 'slow', url: `${srv.url}/x`, intervalSeconds: 1, app: 'shop', headers: { 'X-Key': 'bad' },
+        rule: { kind: 'items', path: '.data', idField: 'id' } },
+    });
+    assert.equal(r.status, 201, r.text);
+    await srv.until((l) => l.length >= 1);
+    await sleep(300);
+    assert.equal((await api(h, 'PATCH', '/api/v1/poll/slow', { body: { intervalSeconds: 2 } })).status, 200);
+    await sleep(1500);
+    assert.equal(srv.log.length, 1, 'the API asked for 60 s');
+    assert.equal((await api(h, 'PATCH', '/api/v1/poll/slow', { body: { headers: { 'X-Key': 'good' } } })).status, 200);
+    await srv.until((l) => l.length >= 2, 5000);
+    assert.equal(srv.log[1].headers['x-key'], 'good');
+  } finally { await h.stop(); h.cleanup(); await rx.close(); await srv.close(); }
+});
+
 test('poll sources are validated, and private addresses are refused without --allow-private', async () => {
   const srv = await startApi(() => ({ body: [] }));
   const h = await startHookd();

@@ -164,6 +164,12 @@ static void test_items_window(void **state)
 	assert_non_null(json_object_get(seen, "1"));
 	assert_non_null(json_object_get(seen, "2"));
 	assert_null(json_object_get(seen, "3"));
+	/* an answer larger than the window is remembered whole: nothing in it is new next time */
+	diff(&r, "[{\"id\":5},{\"id\":6},{\"id\":7},{\"id\":8}]", &seen, 3, got, sizeof(got));
+	assert_string_equal(got, "5,6,7,8");
+	diff(&r, "[{\"id\":5},{\"id\":6},{\"id\":7},{\"id\":8}]", &seen, 3, got, sizeof(got));
+	assert_string_equal(got, "");
+	assert_int_equal(json_object_size(seen), 4);
 	/* an item changed in content (no updated field): hashed, so announced again */
 	diff(&r, "[{\"id\":4,\"v\":2}]", &seen, 3, got, sizeof(got));
 	assert_string_equal(got, "4");
