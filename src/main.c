@@ -35,12 +35,16 @@ int main(int argc, char **argv)
 			return fflush(stdout) == 0 ? 0 : 1;
 		}
 		/* "hookd help send" is "hookd send --help" */
-		if (argc > 2)
+		if (argc > 2) {
 			for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 				if (strcmp(argv[2], commands[i].name) == 0) {
 					char *help[] = {(char *)"--help", NULL};
 					return commands[i].run(1, help);
 				}
+			fprintf(stderr, "hookd: unknown command '%s'\n", argv[2]);
+			cmd_usage(stderr);
+			return 2;
+		}
 		cmd_usage(stdout);
 		return 0;
 	}

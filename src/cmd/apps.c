@@ -80,8 +80,11 @@ static int list(const struct cmd_spec *spec, const struct cli_vals *v, const cha
 	struct client_conf conf;
 	char err[512];
 
-	if (client_resolve(cli_get(v, "server"), cli_get(v, "token"), &conf, err, sizeof(err)) < 0 ||
-	    client_list_all(&conf, path, items, err, sizeof(err)) < 0)
+	int code = cmd_client(spec, v, &conf);
+
+	if (code >= 0)
+		return code;
+	if (client_list_all(&conf, path, items, err, sizeof(err)) < 0)
 		return cmd_fail(spec, "%s", err);
 	return -1;
 }
@@ -228,8 +231,9 @@ int cmd_replay(int argc, char **argv)
 		return code;
 	if (!cli_get(&v, "app"))
 		return cmd_usage_error(&cmd_replay_spec, "--app is required");
-	if (client_resolve(cli_get(&v, "server"), cli_get(&v, "token"), &conf, err, sizeof(err)) < 0)
-		return cmd_fail(&cmd_replay_spec, "%s", err);
+	code = cmd_client(&cmd_replay_spec, &v, &conf);
+	if (code >= 0)
+		return code;
 	app = client_escape(cli_get(&v, "app"));
 	msg = client_escape(v.args[0]);
 	if (!app || !msg || table_init(&t, 2, header) < 0) {

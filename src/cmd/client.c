@@ -190,6 +190,11 @@ int client_resolve(const char *flag_server, const char *flag_token, struct clien
 	set_server(conf, flag_server && *flag_server ? flag_server
 			 : file.server[0]                 ? file.server
 							  : CLIENT_DEFAULT_SERVER);
+	if (strncmp(conf->server, "http://", 7) != 0 && strncmp(conf->server, "https://", 8) != 0) {
+		snprintf(err, errlen, "--server needs an http:// or https:// URL, not '%s'", conf->server);
+		rc = HK_EINVAL;
+		goto out;
+	}
 	if (flag_token && *flag_token)
 		snprintf(conf->token, sizeof(conf->token), "%s", flag_token);
 	else if (!file.server[0] || strcmp(file.server, conf->server) == 0)

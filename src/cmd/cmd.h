@@ -56,6 +56,15 @@ int cmd_usage_error(const struct cmd_spec *spec, const char *fmt, ...) HK_PRINTF
 /* cmd_fail prints "hookd NAME: <reason>" to stderr; returns 1. */
 int cmd_fail(const struct cmd_spec *spec, const char *fmt, ...) HK_PRINTF(2, 3);
 
+struct client_conf;
+/*
+ * cmd_client finds the server and token for spec's command (--server,
+ * --token, the environment, the config file: client_resolve): -1 when conf is
+ * ready, else the exit code, after saying why (2 for a --server that is not
+ * an http:// or https:// URL).
+ */
+int cmd_client(const struct cmd_spec *spec, const struct cli_vals *v, struct client_conf *conf);
+
 /* cmd_read_all reads f to its end into out (whose cap bounds it). */
 int cmd_read_all(FILE *f, struct buf *out);
 

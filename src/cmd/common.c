@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "core/err.h"
 
@@ -36,6 +37,16 @@ int cmd_fail(const struct cmd_spec *spec, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return CMD_FAIL;
+}
+
+int cmd_client(const struct cmd_spec *spec, const struct cli_vals *v, struct client_conf *conf)
+{
+	char err[512];
+	int rc = client_resolve(cli_get(v, "server"), cli_get(v, "token"), conf, err, sizeof(err));
+
+	if (rc == HK_EINVAL)
+		return cmd_usage_error(spec, "%s", err);
+	return rc < 0 ? cmd_fail(spec, "%s", err) : -1;
 }
 
 int cmd_args(const struct cmd_spec *spec, int argc, char **argv, struct cli_vals *v)

@@ -217,10 +217,9 @@ int cmd_send(int argc, char **argv)
 	code = read_payload(&v, &payload);
 	if (code >= 0)
 		return code;
-	if (client_resolve(cli_get(&v, "server"), cli_get(&v, "token"), &conf, err, sizeof(err)) < 0) {
-		code = cmd_fail(&cmd_send_spec, "%s", err);
+	code = cmd_client(&cmd_send_spec, &v, &conf);
+	if (code >= 0)
 		goto out;
-	}
 	body = json_pack("{s:s,s:O}", "eventType", cli_get(&v, "type"), "payload", payload);
 	nch = cli_list(&v, "channel", &channels);
 	if (nch) {

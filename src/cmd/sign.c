@@ -220,6 +220,8 @@ int cmd_verify(int argc, char **argv)
 		return cmd_usage_error(&cmd_verify_spec, "--secret is required");
 	if (parse_int64(cli_get(&v, "tolerance"), &tol) < 0 || tol < -1 || tol > 100L * 365 * 86400)
 		return cmd_usage_error(&cmd_verify_spec, "--tolerance needs seconds, or -1");
+	if (cli_get(&v, "timestamp") && parse_int64(cli_get(&v, "timestamp"), &(int64_t){0}) < 0)
+		return cmd_usage_error(&cmd_verify_spec, "--timestamp needs Unix seconds");
 	h.n = cli_list(&v, "header", &h.lines);
 	for (int i = 0; i < h.n; i++)
 		if (!strchr(h.lines[i], ':'))

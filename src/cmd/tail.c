@@ -228,15 +228,16 @@ int cmd_tail(int argc, char **argv)
 	struct client_conf conf;
 	struct tail t = {0};
 	struct buf url;
-	char err[512], cerr[CURL_ERROR_SIZE];
+	char cerr[CURL_ERROR_SIZE];
 	bool connected = false;
 	int code;
 
 	code = cmd_args(&cmd_tail_spec, argc, argv, &v);
 	if (code >= 0)
 		return code;
-	if (client_resolve(cli_get(&v, "server"), cli_get(&v, "token"), &conf, err, sizeof(err)) < 0)
-		return cmd_fail(&cmd_tail_spec, "%s", err);
+	code = cmd_client(&cmd_tail_spec, &v, &conf);
+	if (code >= 0)
+		return code;
 	t.json = cli_flag(&v, "json");
 	t.st = term_style_get(!t.json && term_colour(stdout));
 	sse_init(&t.sse, on_event, &t);

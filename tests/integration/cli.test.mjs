@@ -225,6 +225,10 @@ test('bad arguments exit 2 with a one-line reason and the usage on stderr', asyn
     [['endpoints'], /missing argument/],
     [['replay', 'msg_1'], /--app is required/],
     [['verify', '--secret', 'whsec_aGVsbG8=', '--id', 'm'], /missing the timestamp/],
+    [['verify', '--secret', 'whsec_aGVsbG8=', '--id', 'm', '--timestamp', 'abc', '--signature', 'v1,x'], /--timestamp needs Unix seconds/],
+    [['help', 'frobnicate'], /unknown command 'frobnicate'/],
+    [['send', '--app', 'x', '--type', 't', '--data', '{}', '--server', 'notaurl'], /--server needs an http:\/\/ or https:\/\/ URL/],
+    [['apps', '--server', 'ftp://x'], /--server needs an http:\/\/ or https:\/\/ URL/],
   ];
   for (const [args, reason] of cases) {
     const r = await run(args);
