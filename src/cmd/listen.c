@@ -386,6 +386,8 @@ int cmd_listen(int argc, char **argv)
 			return cmd_usage_error(&cmd_listen_spec, "--secret is not a Standard Webhooks secret (whsec_...)");
 	}
 	l.forward = cli_get(&v, "forward");
+	if (l.forward && strncmp(l.forward, "http://", 7) != 0 && strncmp(l.forward, "https://", 8) != 0)
+		return cmd_usage_error(&cmd_listen_spec, "--forward needs an http:// or https:// URL");
 	l.status = (int)status;
 	l.json = cli_flag(&v, "json");
 	l.st = term_style_get(!l.json && term_colour(stdout));

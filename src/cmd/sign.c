@@ -222,6 +222,8 @@ int cmd_verify(int argc, char **argv)
 		return cmd_usage_error(&cmd_verify_spec, "--tolerance needs seconds, or -1");
 	if (cli_get(&v, "timestamp") && parse_int64(cli_get(&v, "timestamp"), &(int64_t){0}) < 0)
 		return cmd_usage_error(&cmd_verify_spec, "--timestamp needs Unix seconds");
+	if (!cli_get(&v, "provider") && sign_secret_parse(secret, &(struct sign_secret){0}) < 0)
+		return cmd_usage_error(&cmd_verify_spec, "--secret is not a Standard Webhooks secret (whsec_... or whpk_...)");
 	h.n = cli_list(&v, "header", &h.lines);
 	for (int i = 0; i < h.n; i++)
 		if (!strchr(h.lines[i], ':'))

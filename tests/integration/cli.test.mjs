@@ -229,6 +229,8 @@ test('bad arguments exit 2 with a one-line reason and the usage on stderr', asyn
     [['help', 'frobnicate'], /unknown command 'frobnicate'/],
     [['send', '--app', 'x', '--type', 't', '--data', '{}', '--server', 'notaurl'], /--server needs an http:\/\/ or https:\/\/ URL/],
     [['apps', '--server', 'ftp://x'], /--server needs an http:\/\/ or https:\/\/ URL/],
+    [['listen', '--forward', 'notaurl'], /--forward needs an http:\/\/ or https:\/\/ URL/],
+    [['verify', '--secret', 'whsec_!!', '--id', 'm', '--timestamp', '1', '--signature', 'v1,x'], /--secret is not a Standard Webhooks secret/],
   ];
   for (const [args, reason] of cases) {
     const r = await run(args);
