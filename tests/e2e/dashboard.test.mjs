@@ -169,6 +169,43 @@ test('the dashboard: sign in, endpoints, live attempts, resend, inbound, app por
       await shot(page, '10-hooks');
     });
 
+    await t.test('poll sources: add one through the form, see it poll, disable it, delete it', async () => {
+      let n = 0;
+      const polled = http.createServer((req, res) => {
+        n++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: [{ id: 1 }, ...(n > 1 ? [{ id: 2 }] : [])] }));
+      });
+      await new Promise((r) => polled.listen(0, '127.0.0.1', r));
+      try {
+        await page.getByRole('link', { name: 'Polling' }).click();
+        await page.getByRole('heading', { name: 'Poll sources', level: 1 }).waitFor();
+        await page.getByText('No poll sources yet').waitFor();
+        await page.getByLabel('URL').fill(`http://127.0.0.1:${polled.address().port}/orders`);
+        await page.getByLabel('UID (optional)').fill('orders');
+        await page.getByLabel('Every (seconds)').fill('1');
+        await page.getByLabel('Application (id or uid)').fill('shop');
+        await page.getByLabel('Event type').fill('order.changed');
+        await page.getByLabel('Path', { exact: true }).fill('.data');
+        await page.getByRole('button', { name: 'Add poll source' }).click();
+        await page.getByRole('heading', { name: 'orders', level: 1 }).waitFor();
+        // the first poll is the baseline, the second finds item 2: one message, shown within a refresh
+        await page.locator('dd', { hasText: /^1$/ }).first().waitFor({ timeout: 15000 });
+        await page.getByText('polling', { exact: true }).waitFor();
+        await shot(page, '10b-poll-source');
+        await page.getByRole('button', { name: 'Disable' }).click();
+        await page.getByText('disabled', { exact: true }).waitFor();
+        assert.equal((await api(h, 'GET', '/api/v1/poll/orders')).json.disabled, true);
+        page.once('dialog', (d) => d.accept());
+        await page.getByRole('button', { name: 'Delete' }).click();
+        await page.getByRole('heading', { name: 'Poll sources', level: 1 }).waitFor();
+        assert.equal((await api(h, 'GET', '/api/v1/poll/orders')).status, 404);
+      } finally {
+        polled.closeAllConnections();
+        await new Promise((r) => polled.close(r));
+      }
+    });
+
     await t.test('a phone-sized screen', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.getByRole('link', { name: 'Overview', exact: true }).click();

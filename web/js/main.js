@@ -11,6 +11,7 @@ import { messageDetail, messageList } from './pages/messages.js';
 import { eventTypes } from './pages/event-types.js';
 import { sourceEvent, sourceList, sourcePage } from './pages/sources.js';
 import { hookList, hookPage, hookRun } from './pages/hooks.js';
+import { pollList, pollPage } from './pages/polls.js';
 
 const main = document.getElementById('main');
 let cleanup = null;
@@ -33,6 +34,8 @@ const routes = [
   ['/hooks', hookList, 'Command hooks'],
   ['/hook/{hook}', hookPage, 'Command hook'],
   ['/hook/{hook}/run/{run}', hookRun, 'Hook run'],
+  ['/polls', pollList, 'Poll sources'],
+  ['/poll/{poll}', pollPage, 'Poll source'],
 ];
 
 function match(path) {
@@ -68,7 +71,7 @@ function navItems() {
     return [[`/app/${a}`, 'Endpoints'], [`/app/${a}/msg`, 'Messages']];
   }
   return [['/', 'Overview'], ['/apps', 'Applications'], ['/messages', 'Messages'],
-    ['/event-types', 'Event types'], ['/sources', 'Inbound'], ['/hooks', 'Command hooks']];
+    ['/event-types', 'Event types'], ['/sources', 'Inbound'], ['/polls', 'Polling'], ['/hooks', 'Command hooks']];
 }
 
 function renderNav(path) {
@@ -84,6 +87,7 @@ function renderNav(path) {
   if (!current && (path.startsWith('/app/'))) current = session.app ? items[0][0] : '/apps';
   if (!current && path.startsWith('/source/')) current = '/sources';
   if (!current && path.startsWith('/hook/')) current = '/hooks';
+  if (!current && path.startsWith('/poll/')) current = '/polls';
   clear(nav, items.map(([href, label]) => h('li', {},
     h('a', { href: `#${href}`, 'aria-current': href === current ? 'page' : null }, label))));
   document.getElementById('scope').textContent = session.app ? `Application ${session.app}` : '';
