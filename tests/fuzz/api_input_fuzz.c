@@ -27,12 +27,13 @@ static void strings(json_t *v, int depth)
 		return;
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
+		char secret[VALID_SECRET_MAX];
 		valid_uid(s, "app_", &why);
 		valid_name(s, 256);
 		valid_url(s, &why);
 		valid_header_name(s);
 		valid_header_value(s);
-		valid_secret(s, &why);
+		valid_secret(s, secret, &why);
 		clock_parse(s, &ms);
 		return;
 	}
