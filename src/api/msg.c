@@ -175,17 +175,13 @@ static int64_t msg_when(struct api_req *r)
 /* msg_retention_hours reads payloadRetentionPeriod (days) or payloadRetentionHours, not both */
 static int msg_retention_hours(struct api_req *r)
 {
-	bool days = !json_is_null(json_object_get(r->body, "payloadRetentionPeriod")) &&
-		    json_object_get(r->body, "payloadRetentionPeriod");
-	bool hours = !json_is_null(json_object_get(r->body, "payloadRetentionHours")) &&
-		     json_object_get(r->body, "payloadRetentionHours");
+	long long days = api_in_int(r, "payloadRetentionPeriod", 0, 1, 365 * 5);
+	long long hours = api_in_int(r, "payloadRetentionHours", 0, 1, 365 * 5 * 24);
 
 	if (days && hours)
 		api_field_error(r, "body", "payloadRetentionHours",
 				"give payloadRetentionPeriod or payloadRetentionHours, not both");
-	if (hours)
-		return (int)api_in_int(r, "payloadRetentionHours", 1, 1, 365 * 5 * 24);
-	return (int)api_in_int(r, "payloadRetentionPeriod", MSG_RETENTION_DEFAULT_DAYS, 1, 365 * 5) * 24;
+	return (int)(hours ? hours : (days ? days : MSG_RETENTION_DEFAULT_DAYS) * 24);
 }
 
 static void msg_create(struct api_req *r)
