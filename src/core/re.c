@@ -54,12 +54,15 @@ static const char *skip_bracket(const char *p)
 /*
  * re_check estimates how many atoms regcomp makes of pattern: each atom is
  * one, a group the sum of what it holds, and a bounded repeat copies its
- * atom (so sequential repeats add and nested ones multiply).
+ * atom (so sequential repeats add and nested ones multiply). Repetition
+ * operators stacked on one atom ("a??", "a+?" are fine; "a???" is not) are
+ * refused: each adds a layer of empty paths that regcomp explores
+ * exhaustively.
  */
 int re_check(const char *pattern, const char **why)
 {
 	long outer[RE_DEPTH_MAX], sum = 0, last = 0, b;
-	int depth = 0;
+	int depth = 0, stacked = 0;
 	const char *end;
 
 	if (strlen(pattern) > RE_PATTERN_MAX) {
@@ -86,6 +89,7 @@ int re_check(const char *pattern, const char **why)
 			}
 			outer[depth++] = sum;
 			sum = last = 0;
+			stacked = 0;
 			continue;
 		case ')':
 			if (depth > 0) {
@@ -104,22 +108,30 @@ int re_check(const char *pattern, const char **why)
 			sum += last * (b > 1 ? b - 1 : 0);
 			last *= b > 1 ? b : 1;
 			p = end;
-			goto check;
+			goto repeat;
 		case '+':
 			sum += last; /* "x+" is compiled as "xx*" */
 			last *= 2;
-			goto check;
+			goto repeat;
 		case '*':
 		case '?':
-			continue;
+			goto repeat;
 		case '|':
 			last = 0;
+			stacked = 0;
 			continue;
 		default:
 			last = 1;
 			break;
 		}
 		sum += last;
+		stacked = 0;
+		goto check;
+	repeat:
+		if (++stacked > 2) {
+			*why = "the regular expression stacks repetition operators";
+			return HK_EINVAL;
+		}
 	check:
 		if (sum > RE_EXPANSION_MAX || last > RE_EXPANSION_MAX) {
 			*why = "the regular expression repeats too much (its copies of repeated parts pass 4096)";

@@ -28,6 +28,10 @@ static void test_bounded(void **state)
 	assert_int_equal(re_check("e++++++++++++++++++++++++", &why), HK_EINVAL);
 	assert_int_equal(re_check("^[a-z]+-[0-9]+\\.[a-z]+$", &why), 0);
 	assert_int_equal(re_check("\\{999}", &why), 0);
+	/* stacked repetition operators: two (a lazy mark) pass, three do not */
+	assert_int_equal(re_check("^a+?b??c*?d{2}?$", &why), 0);
+	assert_int_equal(re_check("e???", &why), HK_EINVAL);
+	assert_int_equal(re_check("O+++++??????????????????re?????????????+++++++++++nt", &why), HK_EINVAL);
 	assert_int_equal(re_compile(&re, "(", REG_EXTENDED, err, sizeof(err)), HK_EINVAL);
 }
 
